@@ -1,0 +1,63 @@
+"""JSON in and out of the session tables.
+
+The engine-level loader never raises: a value that is not JSON comes back as
+:class:`BadJson`, so the row that holds it can be named in the error (or skipped)
+instead of a bare ``JSONDecodeError`` escaping from deep inside a fetch.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from ..errors import CorruptRowError
+
+
+class BadJson(str):
+    """Text that failed to decode as JSON; ``error`` says why."""
+
+    error: str = ""
+
+
+def lenient_loads(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError) as exc:
+        bad = BadJson(text if isinstance(text, str) else repr(text))
+        bad.error = str(exc)
+        return bad
+
+
+def dumps(value: Any) -> str:
+    # Agno writes ASCII-escaped JSON; non-JSON values (datetimes, enums) become text
+    # rather than failing a run's write.
+    return json.dumps(value, default=str)
+
+
+def decode(value: Any, *, table: str, column: str, session_id: Optional[str] = None,
+           run_id: Optional[str] = None) -> Any:
+    """Decode a JSON column value, unwrapping Agno 2.x's double encoding on SQLite."""
+    while isinstance(value, str):
+        if isinstance(value, BadJson):
+            raise CorruptRowError(f"invalid JSON: {value.error}", table=table, column=column,
+                                  session_id=session_id, run_id=run_id)
+        value = lenient_loads(value)
+        if isinstance(value, str) and not isinstance(value, BadJson):
+            # A JSON string holding JSON (2.x double encoding): go round again. A string
+            # that is not JSON text is a wrong shape for these columns.
+            stripped = value.lstrip()
+            if not stripped.startswith(("{", "[")) and stripped not in ("null",):
+                raise CorruptRowError("expected a JSON object or list, got a string", table=table,
+                                      column=column, session_id=session_id, run_id=run_id)
+    return value
+
+
+def expect(value: Any, kind: type, *, table: str, column: str, session_id: Optional[str] = None,
+           run_id: Optional[str] = None) -> Any:
+    """Check a decoded value's shape (dict or list); None passes."""
+    if value is None or isinstance(value, kind):
+        return value
+    raise CorruptRowError(
+        f"expected a JSON {'object' if kind is dict else 'list'}, got {type(value).__name__}",
+        table=table, column=column, session_id=session_id, run_id=run_id,
+    )

@@ -1,0 +1,130 @@
+"""Agno's session tables, declared once for SQLite and PostgreSQL.
+
+The layouts are Agno's own (3.x: a sessions table plus one row per run in a runs
+table; 2.x: the runs as a JSON list in the sessions row), so real Agno reads what we
+write and we read what it wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+SCHEMA_VERSION = "3.0.0"
+VERSIONS_TABLE = "agno_schema_versions"
+DEFAULT_SESSION_TABLE = "agno_sessions"
+DEFAULT_RUNS_TABLE = "agno_runs"
+
+# JSON on SQLite, JSONB on PostgreSQL, as Agno declares them. SQL NULL for None, since
+# Agno treats the JSON text `null` as NULL anyway.
+JsonDoc = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def check_identifier(name: Optional[str], what: str) -> Optional[str]:
+    """Return ``name`` if it is a plain SQL identifier, else raise ``ValueError``.
+
+    Table and schema names end up in DDL and in DuckDB queries, where they cannot be
+    bound as parameters; refusing anything but ``[A-Za-z_][A-Za-z0-9_]*`` keeps quotes,
+    semicolons, spaces and comments out of SQL before any SQL runs.
+    """
+    if name is None:
+        return None
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise ValueError(
+            f"{what} {name!r} is not a plain SQL identifier: use letters, digits and "
+            "underscores, starting with a letter or underscore (at most 63 characters)"
+        )
+    return name
+
+
+def default_runs_table(session_table: str) -> str:
+    """Agno's rule: ``agno_runs`` beside ``agno_sessions``, else ``{session_table}_runs``."""
+    return DEFAULT_RUNS_TABLE if session_table == DEFAULT_SESSION_TABLE else f"{session_table}_runs"
+
+
+def sessions_table(metadata: MetaData, name: str, *, legacy_runs: bool = False) -> Table:
+    """The sessions table; ``legacy_runs`` adds Agno 2.x's ``runs`` JSON column."""
+    columns = [
+        Column("session_id", String, primary_key=True, nullable=False),
+        Column("session_type", String, nullable=False),
+        Column("agent_id", String),
+        Column("team_id", String),
+        Column("workflow_id", String),
+        Column("user_id", String),
+        Column("session_data", JsonDoc),
+        Column("agent_data", JsonDoc),
+        Column("team_data", JsonDoc),
+        Column("workflow_data", JsonDoc),
+        Column("metadata", JsonDoc),
+    ]
+    if legacy_runs:
+        columns.append(Column("runs", JsonDoc))
+    columns += [
+        Column("summary", JsonDoc),
+        Column("created_at", BigInteger, nullable=False),
+        Column("updated_at", BigInteger),
+    ]
+    return Table(
+        name,
+        metadata,
+        *columns,
+        Index(f"idx_{name}_session_type", "session_type"),
+        Index(f"idx_{name}_created_at", "created_at"),
+    )
+
+
+def runs_table(metadata: MetaData, name: str, session_table: str) -> Table:
+    """Agno 3.x's runs table: one row per run, ``run_data`` holding the whole run."""
+    fk_target = f"{metadata.schema}.{session_table}" if metadata.schema else session_table
+    return Table(
+        name,
+        metadata,
+        Column("run_id", String, primary_key=True, nullable=False),
+        Column("session_id", String, ForeignKey(f"{fk_target}.session_id", ondelete="CASCADE"), nullable=False),
+        Column("run_type", String, nullable=False),
+        Column("agent_id", String),
+        Column("team_id", String),
+        Column("workflow_id", String),
+        Column("user_id", String),
+        Column("parent_run_id", String),
+        Column("status", String),
+        Column("run_index", BigInteger),
+        Column("run_data", JsonDoc, nullable=False),
+        Column("created_at", BigInteger, nullable=False),
+        Column("updated_at", BigInteger),
+        Index(f"idx_{name}_session_id", "session_id"),
+        Index(f"idx_{name}_run_type", "run_type"),
+        Index(f"idx_{name}_user_id", "user_id"),
+        Index(f"idx_{name}_created_at", "created_at"),
+        Index(f"idx_{name}_agent_id", "agent_id"),
+        Index(f"idx_{name}_team_id", "team_id"),
+        Index(f"idx_{name}_workflow_id", "workflow_id"),
+        Index(f"idx_{name}_status", "status"),
+        Index(f"idx_{name}_session_id_run_index", "session_id", "run_index"),
+    )
+
+
+def versions_table(metadata: MetaData) -> Table:
+    """``agno_schema_versions``: Agno reads it to decide whether a table needs migrating."""
+    return Table(
+        VERSIONS_TABLE,
+        metadata,
+        Column("table_name", String, primary_key=True, nullable=False),
+        Column("version", String, nullable=False),
+        Column("created_at", String, nullable=False),
+        Column("updated_at", String),
+    )

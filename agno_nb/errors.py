@@ -1,0 +1,36 @@
+"""Errors a user can cause, each naming what was wrong and where."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+
+class AgnoNbError(Exception):
+    """Base class of agno_nb's own errors."""
+
+
+class CorruptRowError(AgnoNbError, ValueError):
+    """A stored row whose JSON cannot be decoded or has the wrong shape."""
+
+    def __init__(self, message: str, *, table: str, session_id: Optional[str] = None,
+                 run_id: Optional[str] = None, column: Optional[str] = None):
+        where = [f"table {table!r}"]
+        if session_id is not None:
+            where.append(f"session_id={session_id!r}")
+        if run_id is not None:
+            where.append(f"run_id={run_id!r}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        super().__init__(f"{message} ({', '.join(where)})")
+        self.table = table
+        self.session_id = session_id
+        self.run_id = run_id
+        self.column = column
+
+
+class DatabaseUnreachableError(AgnoNbError, ConnectionError):
+    """The database server or file could not be opened."""
+
+
+class SessionOwnershipError(AgnoNbError, PermissionError):
+    """A user_id tried to write a session that belongs to another user."""
