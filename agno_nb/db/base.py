@@ -60,9 +60,12 @@ class BaseDb:
 
     def __init__(self, engine: Engine, *, session_table: Optional[str], runs_table: Optional[str],
                  db_schema: Optional[str]):
-        self.session_table_name: str = check_identifier(session_table or DEFAULT_SESSION_TABLE, "session_table")  # type: ignore[assignment]
-        self.runs_table_name: str = check_identifier(
-            runs_table or default_runs_table(self.session_table_name), "runs_table")  # type: ignore[assignment]
+        if session_table is None:
+            session_table = DEFAULT_SESSION_TABLE
+        self.session_table_name: str = check_identifier(session_table, "session_table")  # type: ignore[assignment]
+        if runs_table is None:
+            runs_table = default_runs_table(self.session_table_name)
+        self.runs_table_name: str = check_identifier(runs_table, "runs_table")  # type: ignore[assignment]
         self.db_schema = check_identifier(db_schema, "db_schema")
         self.engine = engine
         self._layout: Optional[Layout] = None

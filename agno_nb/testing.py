@@ -1,0 +1,111 @@
+"""A local OpenAI-compatible chat-completions server, for tests and benchmarks.
+
+No model service is reachable from tests or Binder, so this answers on 127.0.0.1 the
+way an OpenAI-compatible endpoint does: with ``tools`` offered and no tool result yet
+in the conversation, it calls the first tool (arguments from ``tool_args``); otherwise
+it echoes the last user message. Usage counts are real counts of words.
+
+    with FakeOpenAIServer() as server:
+        model = OpenAILike(id="fake", base_url=server.base_url)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Optional
+
+
+class FakeOpenAIServer:
+    """Serve ``POST /v1/chat/completions`` on 127.0.0.1 in a background thread."""
+
+    def __init__(self, tool_args: Optional[Dict[str, Any]] = None, port: int = 0):
+        self.tool_args = tool_args or {}
+        self.requests: List[Dict[str, Any]] = []
+        self.fail_next: Optional[int] = None  # HTTP status to answer the next request with
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    return self._send(404, {"error": {"message": f"no route {self.path}"}})
+                server.requests.append(body)
+                if server.fail_next is not None:
+                    status, server.fail_next = server.fail_next, None
+                    return self._send(status, {"error": {"message": "injected failure"}})
+                self._send(200, server.complete(body))
+
+            def _send(self, status, payload):
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def complete(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        messages = body.get("messages") or []
+        tools = body.get("tools") or []
+        words_in = sum(len(str(m.get("content") or "").split()) + 3 for m in messages)
+        message: Dict[str, Any] = {"role": "assistant"}
+        if tools and not any(m.get("role") == "tool" for m in messages[_last_user(messages):]):
+            name = tools[0]["function"]["name"]
+            message["content"] = None
+            message["tool_calls"] = [{
+                "id": f"call_{len(self.requests)}", "type": "function",
+                "function": {"name": name, "arguments": json.dumps(self.tool_args.get(name, {}))},
+            }]
+            words_out = 5
+        else:
+            tool_results = [m for m in messages[_last_user(messages):] if m.get("role") == "tool"]
+            if tool_results:
+                message["content"] = f"Tool said: {tool_results[-1].get('content')}"
+            else:
+                user = messages[_last_user(messages)].get("content") if messages else ""
+                message["content"] = f"Echo: {user}"
+            words_out = len(message["content"].split())
+        return {
+            "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "model": body.get("model"),
+            "choices": [{"index": 0, "message": message,
+                         "finish_reason": "tool_calls" if "tool_calls" in message else "stop"}],
+            "usage": {"prompt_tokens": words_in, "completion_tokens": words_out,
+                      "total_tokens": words_in + words_out},
+        }
+
+    def start(self) -> "FakeOpenAIServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> "FakeOpenAIServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _last_user(messages: List[Dict[str, Any]]) -> int:
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i].get("role") == "user":
+            return i
+    return 0
