@@ -44,10 +44,11 @@ class PostgresDb(BaseDb):
         return pg_dialect.insert(table)
 
     def _lock_ddl(self, conn: Connection) -> None:
+        # Several processes creating the same schema and tables at once would race on the
+        # catalog (even CREATE ... IF NOT EXISTS can fail with a unique violation).
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('agno_nb:ddl'))"))
         if self.db_schema:
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.db_schema}"'))
-        # Several processes creating the same tables at once would race on the catalog.
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('agno_nb:ddl'))"))
 
     def _describe(self) -> str:
         u = self.db_url

@@ -1,0 +1,34 @@
+# Shared setup steps, sourced by scripts/demo.sh and scripts/test.sh.
+
+setup_venv() {  # setup_venv EXTRA: .venv with agno_nb installed editable with that extra
+  local extra=$1 python=${PYTHON:-python3}
+  if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+  fi
+  local stamp=".venv/.installed-$extra" sum
+  sum=$(sha256sum pyproject.toml | cut -c1-16)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[$extra]"
+    echo "$sum" > "$stamp"
+  fi
+}
+
+setup_chromium() {  # Debian's chromium for the browser tests; Playwright never downloads one
+  if command -v chromium >/dev/null 2>&1; then return; fi
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+  else
+    echo "note: no chromium on PATH and cannot apt-get it; browser tests will fail" >&2
+  fi
+}
+
+start_postgres() {  # the machine's own PostgreSQL, started if it is installed but down
+  if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    if command -v pg_ctlcluster >/dev/null 2>&1; then
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+      for _ in $(seq 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+    fi
+  fi
+}
