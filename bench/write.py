@@ -155,10 +155,6 @@ def main() -> int:
     started = time.perf_counter()
 
     server = FakeOpenAIServer()
-    # The handler writes headers and body in two sends on a keep-alive socket; with Nagle
-    # on, the body waits for the client's delayed ACK, ~40 ms per request, which would
-    # drown the storage cost this benchmark is about.
-    server._httpd.RequestHandlerClass.disable_nagle_algorithm = True
     with server, tempfile.TemporaryDirectory(prefix="agno_nb_bench_") as tmpdir:
         for backend in backends:
             schemas = {}
