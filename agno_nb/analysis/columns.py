@@ -1,0 +1,194 @@
+"""The columns of the four analysis tables, declared once.
+
+Each :class:`Column` says where its value comes from: a column of the stored row
+(``row=``), a path in the JSON document of the table's item (``path=``: the run, the
+message or the tool execution), or a DuckDB expression over other columns (``sql=``).
+From these lists alone come the DuckDB ``from_json`` structure (only the paths some
+column needs are parsed, each with its type), the SQL projection, the pandas dtypes,
+the documentation (:func:`describe`) and the tests' column checks.
+
+Extend a table by adding a :class:`Column` to its list, e.g.::
+
+    RUN_COLUMNS.append(Column("agent_name", "VARCHAR", "Name of the agent", path="agent_name"))
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+# Logical types beyond DuckDB's own: how a JSON value becomes a column.
+TEXT = "TEXT"        # any JSON value as text; strings unquoted (message content, results)
+JSONTEXT = "JSONTEXT"  # any JSON value kept as JSON text (tool arguments)
+TIME = "TIME"        # Unix seconds (or milliseconds) -> TIMESTAMPTZ (UTC)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an analysis table."""
+
+    name: str
+    type: str
+    doc: str
+    row: Optional[str] = None   # a column of the stored row
+    path: Optional[str] = None  # a dotted path in the item's JSON document
+    sql: Optional[str] = None   # a DuckDB expression over the columns above
+
+    @property
+    def parse_type(self) -> str:
+        """The type ``from_json`` parses this column's path as."""
+        return {TEXT: "JSON", JSONTEXT: "JSON", TIME: "DOUBLE"}.get(self.type, self.type)
+
+    @property
+    def duckdb_type(self) -> str:
+        """The column's type in DuckDB (and so, via Arrow, in pandas)."""
+        return {TEXT: "VARCHAR", JSONTEXT: "VARCHAR", TIME: "TIMESTAMPTZ"}.get(self.type, self.type)
+
+
+def _metric_columns(prefix: str = "metrics.") -> List[Column]:
+    return [
+        Column("input_tokens", "BIGINT", "Tokens sent to the model", path=f"{prefix}input_tokens"),
+        Column("output_tokens", "BIGINT", "Tokens the model produced", path=f"{prefix}output_tokens"),
+        Column("total_tokens", "BIGINT", "Input plus output tokens", path=f"{prefix}total_tokens"),
+    ]
+
+
+SESSION_COLUMNS: List[Column] = [
+    Column("session_id", "VARCHAR", "The session's id", row="session_id"),
+    Column("session_type", "VARCHAR", "agent, team or workflow", row="session_type"),
+    Column("agent_id", "VARCHAR", "Agent of an agent session", row="agent_id"),
+    Column("team_id", "VARCHAR", "Team of a team session", row="team_id"),
+    Column("workflow_id", "VARCHAR", "Workflow of a workflow session", row="workflow_id"),
+    Column("user_id", "VARCHAR", "The user the session belongs to", row="user_id"),
+    Column("session_name", "VARCHAR", "session_data.session_name", path="session_name"),
+    Column("created_at", TIME, "When the session started (UTC)", row="created_at"),
+    Column("updated_at", TIME, "When the session last changed (UTC)", row="updated_at"),
+    Column("n_runs", "BIGINT", "Top-level runs (member and step runs not counted)", sql="n_runs"),
+    *_metric_columns("session_metrics."),
+    Column("summary", "VARCHAR", "The session summary's text, if one was written", sql="summary_text"),
+]
+
+RUN_COLUMNS: List[Column] = [
+    Column("run_id", "VARCHAR", "The run's id", row="run_id"),
+    Column("session_id", "VARCHAR", "Session the run belongs to", row="session_id"),
+    Column("parent_run_id", "VARCHAR", "Team run of a member run, workflow run of a step run", row="parent_run_id"),
+    Column("run_index", "BIGINT", "Position of the run in its session (0-based)", row="run_index"),
+    Column("run_type", "VARCHAR", "agent, team or workflow", row="run_type"),
+    Column("agent_id", "VARCHAR", "Agent that ran", row="agent_id"),
+    Column("team_id", "VARCHAR", "Team that ran", row="team_id"),
+    Column("workflow_id", "VARCHAR", "Workflow that ran", row="workflow_id"),
+    Column("user_id", "VARCHAR", "User of the run", row="user_id"),
+    Column("status", "VARCHAR", "COMPLETED, ERROR, ... (upper case)", row="status"),
+    Column("model", "VARCHAR", "Model id", path="model"),
+    Column("model_provider", "VARCHAR", "Model provider", path="model_provider"),
+    Column("input", TEXT, "The run's input", path="input.input_content"),
+    Column("content", TEXT, "The run's final answer", path="content"),
+    Column("created_at", TIME, "When the run started (UTC)", row="created_at"),
+    *_metric_columns(),
+    Column("duration", "DOUBLE", "Seconds from start to end of the run", path="metrics.duration"),
+    Column("time_to_first_token", "DOUBLE", "Seconds until the model's first token",
+           path="metrics.time_to_first_token"),
+    Column("n_messages", "BIGINT", "Messages stored with the run", sql="coalesce(len({doc}.messages), 0)"),
+    Column("n_tool_calls", "BIGINT", "Tool executions in the run", sql="coalesce(len({doc}.tools), 0)"),
+]
+# n_messages / n_tool_calls count list items; parsing the items as JSON avoids decoding them.
+_RUN_LIST_PATHS = {"messages": '["JSON"]', "tools": '["JSON"]'}
+
+MESSAGE_COLUMNS: List[Column] = [
+    Column("session_id", "VARCHAR", "Session of the message", row="session_id"),
+    Column("run_id", "VARCHAR", "Run of the message", row="run_id"),
+    Column("message_index", "BIGINT", "Position in the run's messages (0-based)", sql="message_index"),
+    Column("message_id", "VARCHAR", "The message's id", path="id"),
+    Column("role", "VARCHAR", "system, user, assistant or tool", path="role"),
+    Column("content", TEXT, "Message text (JSON text for structured content)", path="content"),
+    Column("tool_call_id", "VARCHAR", "For tool messages: the call they answer", path="tool_call_id"),
+    Column("tool_name", "VARCHAR", "For tool messages: the tool", path="tool_name"),
+    Column("tool_calls", JSONTEXT, "For assistant messages: the tool calls asked for", path="tool_calls"),
+    Column("from_history", "BOOLEAN", "True if it was history sent again as context", path="from_history"),
+    Column("created_at", TIME, "When the message was created (UTC)", path="created_at"),
+    *_metric_columns(),
+    Column("duration", "DOUBLE", "Seconds the model took for this message", path="metrics.duration"),
+    Column("time_to_first_token", "DOUBLE", "Seconds to the first token", path="metrics.time_to_first_token"),
+    Column("agent_id", "VARCHAR", "Agent of the run", row="agent_id"),
+    Column("team_id", "VARCHAR", "Team of the run", row="team_id"),
+    Column("user_id", "VARCHAR", "User of the run", row="user_id"),
+]
+
+TOOL_CALL_COLUMNS: List[Column] = [
+    Column("session_id", "VARCHAR", "Session of the call", row="session_id"),
+    Column("run_id", "VARCHAR", "Run of the call", row="run_id"),
+    Column("tool_call_id", "VARCHAR", "The call's id (matches the tool message)", path="tool_call_id"),
+    Column("tool_name", "VARCHAR", "The tool", path="tool_name"),
+    Column("tool_args", JSONTEXT, "Arguments, as JSON text", path="tool_args"),
+    Column("result", TEXT, "What the tool returned", path="result"),
+    Column("tool_call_error", "BOOLEAN", "True if the tool failed", path="tool_call_error"),
+    Column("duration", "DOUBLE", "Seconds the tool ran", path="metrics.duration"),
+    Column("created_at", TIME, "When the call was made (UTC)", path="created_at"),
+    Column("agent_id", "VARCHAR", "Agent of the run", row="agent_id"),
+    Column("team_id", "VARCHAR", "Team of the run", row="team_id"),
+    Column("user_id", "VARCHAR", "User of the run", row="user_id"),
+]
+
+TABLES: Dict[str, List[Column]] = {
+    "sessions": SESSION_COLUMNS,
+    "runs": RUN_COLUMNS,
+    "messages": MESSAGE_COLUMNS,
+    "tool_calls": TOOL_CALL_COLUMNS,
+}
+
+
+def struct_for(columns: Sequence[Column], extra: Optional[Dict[str, str]] = None) -> str:
+    """The ``from_json`` structure that parses exactly the paths these columns read."""
+    tree: Dict[str, object] = {}
+    for col in columns:
+        if col.path is None:
+            continue
+        node = tree
+        *parents, leaf = col.path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})  # type: ignore[assignment]
+        node[leaf] = col.parse_type
+    return _render(tree, extra or {})
+
+
+def _render(tree: Dict[str, object], extra: Dict[str, str]) -> str:
+    parts = [f"{json.dumps(k)}: {_render(v, {}) if isinstance(v, dict) else json.dumps(v)}" for k, v in tree.items()]
+    parts += [f"{json.dumps(k)}: {v}" for k, v in extra.items()]
+    return "{" + ", ".join(parts) + "}"
+
+
+def value_sql(col: Column, row: str, doc: str) -> str:
+    """The DuckDB expression for ``col``, with the stored row as ``row`` and the parsed item as ``doc``."""
+    if col.row is not None:
+        src = f'{row}."{col.row}"'
+    elif col.path is not None:
+        src = doc + "".join(f'."{p}"' for p in col.path.split("."))
+    else:
+        src = col.sql or "NULL"
+    if col.type == TEXT:
+        # a JSON string becomes its text; any other JSON value stays JSON text
+        return (f"CASE WHEN json_type({src}) = 'VARCHAR' THEN json_extract_string({src}, '$') "
+                f"ELSE CAST({src} AS VARCHAR) END")
+    if col.type == TIME:
+        # some writers store milliseconds: anything past year 5138 in seconds is taken as ms
+        return (f"to_timestamp(CASE WHEN CAST({src} AS DOUBLE) > 1e11 THEN CAST({src} AS DOUBLE) / 1000 "
+                f"ELSE CAST({src} AS DOUBLE) END)")
+    return f"CAST({src} AS {col.duckdb_type})"
+
+
+def projection(columns: Sequence[Column], row: str, doc: str) -> str:
+    return ",\n  ".join(f'{value_sql(c, row, doc)} AS "{c.name}"' for c in columns)
+
+
+def describe(table: Optional[str] = None):
+    """The declared columns as a DataFrame: table, column, dtype, description."""
+    import pandas as pd
+
+    rows = [
+        {"table": name, "column": c.name, "type": c.duckdb_type, "description": c.doc}
+        for name, cols in TABLES.items() if table in (None, name) for c in cols
+    ]
+    if not rows:
+        raise KeyError(f"no table {table!r}; tables are {', '.join(TABLES)}")
+    return pd.DataFrame(rows)

@@ -1,0 +1,195 @@
+"""``connect(source)`` → a :class:`SessionExplorer`: the four tables as DataFrames, and SQL."""
+
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import CorruptRowError
+from .columns import TABLES
+from .parse import Parser
+from .source import Filters, SqlSource, source_from
+
+TABLE_NAMES = tuple(TABLES)
+_ERRORS = ("warn", "raise", "ignore")
+
+
+def _types_mapper(t: pa.DataType):
+    # Arrow-backed strings avoid a Python object per cell; nullable ints and bools keep NULL as NA.
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return pd.StringDtype("pyarrow")
+    if pa.types.is_integer(t):
+        return pd.Int64Dtype()
+    if pa.types.is_boolean(t):
+        return pd.BooleanDtype()
+    return None
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=_types_mapper)
+
+
+class SessionExplorer:
+    """Read-only access to stored sessions as pandas DataFrames and DuckDB SQL.
+
+    Every call reads the source afresh (agents may be writing to it), with the filters
+    pushed down into the source's SQL. Filters, on every table method:
+    ``session_ids``, ``user_id``, ``agent_id``, ``team_id``, ``workflow_id``,
+    ``session_type``, ``since`` / ``until`` (datetime, date, ISO string or Unix
+    seconds; ``until`` exclusive) and ``status``.
+
+    Rows that cannot be decoded are skipped with one warning naming their session_id
+    and run_id (``errors="warn"``, the default), or raise :class:`CorruptRowError`
+    (``errors="raise"``). A progress bar appears on loads that take over a second
+    (``progress=False`` turns it off).
+    """
+
+    def __init__(self, source: Any, *, session_table: Optional[str] = None, runs_table: Optional[str] = None,
+                 db_schema: Optional[str] = None, engine: str = "auto", progress: bool = True,
+                 errors: str = "warn"):
+        if errors not in _ERRORS:
+            raise ValueError(f"errors must be one of {_ERRORS}; got {errors!r}")
+        self.source = source_from(source, session_table=session_table, runs_table=runs_table,
+                                  db_schema=db_schema, engine=engine)
+        if isinstance(self.source, SqlSource):
+            self.source.layout()  # fail now, with a clear message, on a wrong path or table
+        self.progress = progress
+        self.errors = errors
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"SessionExplorer({self.source!r})"
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _arrow(self, name: str, filters: Dict[str, Any], errors: Optional[str] = None,
+               progress: Optional[bool] = None) -> pa.Table:
+        if name not in TABLES:
+            raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
+        f = Filters.build(**filters)
+        errors = errors or self.errors
+        show = self.progress if progress is None else progress
+        from tqdm.auto import tqdm
+
+        with self._lock, tqdm(total=2, desc=f"agno_nb: {name}", delay=1.0, disable=not show, leave=False) as bar:
+            if isinstance(self.source, SqlSource):
+                bar.set_postfix_str("reading", refresh=False)
+                raw = self.source.fetch(f, run_data=name != "sessions")
+                bar.update(1)
+                bar.set_postfix_str("parsing", refresh=False)
+                table, problems = Parser(self.con).build(raw, f, name)
+                bar.update(1)
+            else:
+                table, problems = self.source.load(self.con, name, f), []
+                bar.update(2)
+        self._report(problems, errors)
+        return table
+
+    def _report(self, problems: List[Dict[str, Any]], errors: str) -> None:
+        if not problems or errors == "ignore":
+            return
+        where = self.source.describe() if hasattr(self.source, "describe") else str(self.source)
+        if errors == "raise":
+            p = problems[0]
+            raise CorruptRowError(p["error"], table=where, session_id=p["session_id"], run_id=p["run_id"])
+        listed = "; ".join(f"session_id={p['session_id']!r} run_id={p['run_id']!r}: {p['error']}" for p in problems[:20])
+        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        warnings.warn(f"skipped {len(problems)} bad row(s) in {where}: {listed}{more}. "
+                      "Pass errors='raise' to stop at the first one.", RuntimeWarning, stacklevel=4)
+
+    # -- the four tables -------------------------------------------------------------------
+
+    def sessions(self, **filters: Any) -> pd.DataFrame:
+        """One row per session (see ``agno_nb.describe('sessions')`` for the columns)."""
+        return to_pandas(self._arrow("sessions", filters))
+
+    def runs(self, **filters: Any) -> pd.DataFrame:
+        """One row per run, member runs and workflow step runs included."""
+        return to_pandas(self._arrow("runs", filters))
+
+    def messages(self, **filters: Any) -> pd.DataFrame:
+        """One row per message, in order within each run (``message_index``)."""
+        return to_pandas(self._arrow("messages", filters))
+
+    def tool_calls(self, **filters: Any) -> pd.DataFrame:
+        """One row per tool execution, with its arguments, result and error state."""
+        return to_pandas(self._arrow("tool_calls", filters))
+
+    def table(self, name: str, **filters: Any) -> pd.DataFrame:
+        """Any of the four tables by name."""
+        return to_pandas(self._arrow(name, filters))
+
+    # -- SQL -------------------------------------------------------------------------------
+
+    def relation(self, name: str, **filters: Any) -> duckdb.DuckDBPyRelation:
+        """The table as a DuckDB relation, for lazy work (``.filter``, ``.aggregate``, ``.df()``)."""
+        table = self._arrow(name, filters)
+        with self._lock:
+            self.con.register(name, table)
+            return self.con.table(name)
+
+    def sql(self, query: str, params: Optional[Union[Sequence[Any], Dict[str, Any]]] = None) -> pd.DataFrame:
+        """Run DuckDB SQL over the views ``sessions``, ``runs``, ``messages``, ``tool_calls``.
+
+        Values go in ``params`` (``?`` or ``$name`` placeholders), never into the query text.
+        Only the tables the query names are loaded.
+        """
+        with self._lock:
+            for name in referenced_tables(query):
+                self.con.register(name, self._arrow(name, {}))
+            return to_pandas(self.con.sql(query, params=params).to_arrow_table())
+
+    # -- export ----------------------------------------------------------------------------
+
+    def to_parquet(self, path: Union[str, Path], partition_by: Sequence[str] = ("agent_id", "date"),
+                   **filters: Any) -> Path:
+        """Write the four tables as hive-partitioned Parquet under ``path/<table>/``.
+
+        ``date`` is the UTC day of ``created_at``. Read it back with
+        ``agno_nb.connect(path)``, or with DuckDB, Polars, Spark or Trino.
+        """
+        from .parquet import write_parquet
+
+        return write_parquet(self, Path(path), partition_by, filters)
+
+
+def referenced_tables(query: str) -> List[str]:
+    words = set(re.findall(r"[A-Za-z_]+", query.lower()))
+    return [name for name in TABLE_NAMES if name in words]
+
+
+def connect(source: Any, session_table: Optional[str] = None, runs_table: Optional[str] = None,
+            db_schema: Optional[str] = None, **kwargs: Any) -> SessionExplorer:
+    """Open stored sessions for analysis: a SQLite path, a database URL
+    (``sqlite:///…``, ``postgresql+psycopg://…``), a ``SqliteDb``/``PostgresDb``, a folder
+    written by :meth:`SessionExplorer.to_parquet`, or a ``SessionExplorer`` (returned as is).
+    """
+    if isinstance(source, SessionExplorer):
+        return source
+    return SessionExplorer(source, session_table=session_table, runs_table=runs_table, db_schema=db_schema, **kwargs)
+
+
+def _shortcut(name: str):
+    def load(source: Any, **filters: Any) -> pd.DataFrame:
+        opts = {k: filters.pop(k) for k in ("session_table", "runs_table", "db_schema", "engine", "progress", "errors")
+                if k in filters}
+        return connect(source, **opts).table(name, **filters)
+
+    load.__name__ = f"{name}_df"
+    load.__doc__ = f"``connect(source).{name}(**filters)`` in one call."
+    return load
+
+
+sessions_df = _shortcut("sessions")
+runs_df = _shortcut("runs")
+messages_df = _shortcut("messages")
+tool_calls_df = _shortcut("tool_calls")

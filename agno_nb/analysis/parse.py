@@ -1,0 +1,195 @@
+"""From fetched rows to the four tables, in DuckDB.
+
+Run JSON is decoded by DuckDB's ``from_json`` with the structure the table's columns
+declare (:mod:`agno_nb.analysis.columns`): typed, one pass, no Python loop over rows.
+Agno 2.x sessions (runs as a JSON list in the session row, double-encoded on SQLite)
+and workflow runs (their step runs embedded) are turned into run rows first, so every
+table is built the same way from one relation of run rows.
+
+A row that cannot be decoded does not stop the load: it comes out flagged in a
+``_bad`` column, and the caller reports it by session_id and run_id.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .columns import (
+    _RUN_LIST_PATHS,
+    MESSAGE_COLUMNS,
+    RUN_COLUMNS,
+    SESSION_COLUMNS,
+    TOOL_CALL_COLUMNS,
+    projection,
+    struct_for,
+)
+from .source import Filters, RawRows
+
+# Agno 2.x on SQLite wrote JSON columns twice encoded: a JSON string whose text is JSON.
+_MACROS = """
+CREATE OR REPLACE TEMP MACRO agno_doc(x) AS
+  CASE WHEN TRY(json_type(x)) = 'VARCHAR' THEN json_extract_string(x, '$') ELSE x END;
+"""
+
+# Row fields of a run found inside JSON (legacy runs lists, workflow step runs).
+_ROW_STRUCT = ('{"run_id": "VARCHAR", "agent_id": "VARCHAR", "team_id": "VARCHAR", "workflow_id": "VARCHAR", '
+               '"user_id": "VARCHAR", "parent_run_id": "VARCHAR", "status": "VARCHAR", "created_at": "DOUBLE"}')
+
+
+def _rows_from_json(src: str, session_expr: str, user_expr: str, parent_expr: str, index_expr: str) -> str:
+    """SELECT list turning a run's JSON text ``x`` (parsed as ``k``) into a run row."""
+    return f"""
+      k.run_id AS run_id, {session_expr} AS session_id,
+      CASE WHEN k.workflow_id IS NOT NULL AND k.agent_id IS NULL AND k.team_id IS NULL THEN 'workflow'
+           WHEN k.team_id IS NOT NULL AND k.agent_id IS NULL THEN 'team' ELSE 'agent' END AS run_type,
+      k.agent_id, k.team_id, k.workflow_id, coalesce(k.user_id, {user_expr}) AS user_id,
+      coalesce(k.parent_run_id, {parent_expr}) AS parent_run_id, upper(k.status) AS status,
+      {index_expr} AS run_index, CAST(x AS VARCHAR) AS run_data, CAST(k.created_at AS BIGINT) AS created_at
+    FROM {src}"""
+
+
+class Parser:
+    """Builds the analysis tables from :class:`RawRows` in one DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        con.execute(_MACROS)
+
+    def _register(self, raw: RawRows, f: Filters) -> List[Dict[str, Any]]:
+        """Register ``_all_runs`` (every run as a row); returns problems found on the way."""
+        con = self.con
+        con.register("_raw_sessions", raw.sessions)
+        con.register("_raw_runs", raw.runs)
+        parts = ["SELECT * FROM _raw_runs"]
+        problems: List[Dict[str, Any]] = []
+        if raw.legacy and "runs" in raw.sessions.column_names:
+            con.execute("""
+              CREATE OR REPLACE TEMP TABLE _legacy AS
+              SELECT session_id, user_id, runs IS NOT NULL AS has_runs,
+                     TRY(from_json(agno_doc(runs), '["JSON"]')) AS l FROM _raw_sessions""")
+            for (sid,) in con.execute("SELECT session_id FROM _legacy WHERE has_runs AND l IS NULL").fetchall():
+                problems.append({"session_id": sid, "run_id": None, "error": "runs column is not a JSON list"})
+            body = _rows_from_json(
+                "(SELECT s.session_id AS sid, s.user_id AS uid, unnest(s.l) AS x, generate_subscripts(s.l, 1) - 1 AS i "
+                f"FROM _legacy s) e, (SELECT TRY(from_json(e.x, '{_ROW_STRUCT}')) AS k)",
+                "e.sid", "e.uid", "NULL", "e.i")
+            # an upgraded database may hold a run in both places: the runs table's copy wins
+            parts.append(f"SELECT * FROM (SELECT {body}) WHERE run_id IS NULL OR run_id NOT IN (SELECT run_id FROM _raw_runs)")
+        sql = " UNION ALL ".join(parts)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _base_runs AS {sql}")
+        has_workflows = con.execute("SELECT count(*) FROM _base_runs WHERE run_type = 'workflow'").fetchone()[0] > 0
+        if has_workflows:
+            # a workflow's step runs live inside its run_data; they become rows linked to it
+            child = _rows_from_json(
+                "(SELECT w.session_id AS sid, w.user_id AS uid, w.run_id AS wid, w.run_index AS widx, unnest(w.c) AS x "
+                "FROM (SELECT *, TRY(from_json(run_data, '{\"step_executor_runs\": [\"JSON\"]}')).step_executor_runs AS c "
+                "FROM _base_runs WHERE run_type = 'workflow') w) e, "
+                f"(SELECT TRY(from_json(e.x, '{_ROW_STRUCT}')) AS k)",
+                "e.sid", "e.uid", "e.wid", "e.widx")
+            sql = f"SELECT * FROM _base_runs UNION ALL SELECT {child}"
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _runs_all AS {sql}")
+        else:
+            con.execute("CREATE OR REPLACE TEMP VIEW _runs_all AS SELECT * FROM _base_runs")
+        where, params = _post_filter(f)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _all_runs AS SELECT * FROM _runs_all {where}", params)
+        return problems
+
+    def build(self, raw: RawRows, f: Filters, table: str) -> Tuple[pa.Table, List[Dict[str, Any]]]:
+        """One table as Arrow, plus the problems (bad rows) found."""
+        problems = self._register(raw, f)
+        build = {"sessions": self._sessions, "runs": self._runs, "messages": self._messages,
+                 "tool_calls": self._tool_calls}[table]
+        result = build()
+        if "_bad" in result.column_names:
+            bad_mask = pc.is_valid(result["_bad"])
+            if pc.any(bad_mask).as_py():
+                bad = result.filter(bad_mask).select(["session_id", "run_id", "_bad"]).to_pylist()
+                problems += [{"session_id": b["session_id"], "run_id": b["run_id"], "error": b["_bad"]} for b in bad]
+                result = result.filter(pc.invert(bad_mask))
+            result = result.drop_columns(["_bad"])
+        return result, problems
+
+    # -- the four tables -----------------------------------------------------------------
+
+    @staticmethod
+    def _bad(list_key: Optional[str]) -> str:
+        shape = (f"WHEN j.\"{list_key}\" IS NULL AND TRY(json_type(run_data, '$.{list_key}')) NOT IN ('ARRAY', 'NULL') "
+                 f"THEN '{list_key} is not a list' ") if list_key else ""
+        return ("CASE WHEN run_data IS NULL THEN 'run_data is NULL' "
+                "WHEN j IS NULL THEN 'run_data is not valid JSON' "
+                "WHEN left(ltrim(run_data), 1) <> '{' THEN 'run_data is not a JSON object' "
+                f"{shape}END")
+
+    def _runs(self) -> pa.Table:
+        struct = struct_for(RUN_COLUMNS, extra=_RUN_LIST_PATHS)
+        sql = f"""
+          WITH p AS (SELECT r.*, TRY(from_json(r.run_data, '{struct}')) AS j FROM _all_runs r)
+          SELECT {projection([_sql_on(c, 'p.j') for c in RUN_COLUMNS], 'p', 'p.j')}, {self._bad(None)} AS _bad FROM p"""
+        return self.con.sql(sql).to_arrow_table()
+
+    def _items(self, columns, list_key: str, index_name: Optional[str]) -> pa.Table:
+        item_struct = struct_for(columns)
+        struct = f'{{"{list_key}": [{item_struct}]}}'
+        items = f"CASE WHEN _bad IS NULL THEN j.\"{list_key}\" ELSE [NULL] END"
+        index = f", generate_subscripts({items}, 1) - 1 AS {index_name}" if index_name else ""
+        sql = f"""
+          WITH p AS (SELECT r.* EXCLUDE (run_data), r.run_data, TRY(from_json(r.run_data, '{struct}')) AS j FROM _all_runs r),
+          q AS (SELECT p.* EXCLUDE (run_data), {self._bad(list_key)} AS _bad FROM p),
+          u AS (SELECT q.* EXCLUDE (j), unnest({items}) AS item{index} FROM q)
+          SELECT {projection(columns, 'u', 'u.item')}, _bad FROM u"""
+        return self.con.sql(sql).to_arrow_table()
+
+    def _messages(self) -> pa.Table:
+        return self._items(MESSAGE_COLUMNS, "messages", "message_index")
+
+    def _tool_calls(self) -> pa.Table:
+        return self._items(TOOL_CALL_COLUMNS, "tools", None)
+
+    def _sessions(self) -> pa.Table:
+        struct = struct_for(SESSION_COLUMNS)
+        legacy = "runs" in [c[0] for c in self.con.execute("DESCRIBE _raw_sessions").fetchall()]
+        legacy_count = ("+ coalesce(TRY(json_array_length(agno_doc(s.runs))), 0)" if legacy else "")
+        sql = f"""
+          WITH c AS (SELECT session_id, count(*) FILTER (WHERE parent_run_id IS NULL) AS n FROM _raw_runs GROUP BY 1),
+          p AS (SELECT s.*, coalesce(c.n, 0) {legacy_count} AS n_runs,
+                       TRY(from_json(agno_doc(s.session_data), '{struct}')) AS d,
+                       TRY(json_extract_string(agno_doc(s.summary), '$.summary')) AS summary_text
+                FROM _raw_sessions s LEFT JOIN c USING (session_id))
+          SELECT {projection(SESSION_COLUMNS, 'p', 'p.d')} FROM p ORDER BY p.created_at, p.session_id"""
+        return self.con.sql(sql).to_arrow_table()
+
+
+def _sql_on(col, doc: str):
+    """Columns whose ``sql`` reads the parsed document refer to it as ``{doc}``."""
+    if col.sql and "{doc}" in col.sql:
+        from dataclasses import replace
+
+        return replace(col, sql=col.sql.format(doc=doc))
+    return col
+
+
+def _post_filter(f: Filters) -> Tuple[str, List[Any]]:
+    """The filters again, in DuckDB, for run rows that came out of JSON (bound parameters)."""
+    conds, params = [], []
+    if f.session_ids is not None:
+        conds.append("list_contains(?, session_id)")
+        params.append(list(f.session_ids))
+    for key in ("user_id", "agent_id", "team_id", "workflow_id", "status"):
+        value = getattr(f, key)
+        if value is not None:
+            conds.append(f"{key} = ?")
+            params.append(value)
+    if f.session_type is not None:
+        conds.append("session_id IN (SELECT session_id FROM _raw_sessions WHERE session_type = ?)")
+        params.append(f.session_type)
+    if f.since is not None:
+        conds.append("created_at >= ?")
+        params.append(f.since)
+    if f.until is not None:
+        conds.append("created_at < ?")
+        params.append(f.until)
+    return ("WHERE " + " AND ".join(conds) if conds else ""), params
