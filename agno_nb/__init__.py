@@ -1,7 +1,9 @@
 """agno_nb: session storage for AI agents, and the Jupyter toolkit to study those sessions.
 
 Storage: :class:`Agent`, :class:`Team`, :class:`Workflow` with ``db=SqliteDb(...)`` or
-``PostgresDb(...)``. Analysis: :func:`connect` and the DataFrame shortcuts.
+``PostgresDb(...)``. Analysis: :func:`connect` and the DataFrame shortcuts
+(``sessions_df``, ``runs_df``, ``messages_df``, ``tool_calls_df``). Widgets:
+:func:`replay`, :func:`compare`, :func:`browse`. In IPython: ``%load_ext agno_nb``.
 """
 
 from .agent import Agent, Step, Team, Workflow
@@ -10,8 +12,32 @@ from .records import AgentSession, Message, Metrics, RunOutput, Session, TeamSes
 
 __version__ = "0.1.0"
 
+# Analysis and widgets pull in DuckDB, pandas and ipywidgets: loaded on first use, so an
+# agent process that only writes sessions starts fast.
+_LAZY = {
+    "connect": "analysis", "SessionExplorer": "analysis", "sessions_df": "analysis", "runs_df": "analysis",
+    "messages_df": "analysis", "tool_calls_df": "analysis", "describe": "analysis",
+    "replay": "widgets", "compare": "widgets", "browse": "widgets",
+}
+
 __all__ = [
     "Agent", "Team", "Workflow", "Step",
     "Session", "AgentSession", "TeamSession", "WorkflowSession", "RunOutput", "Message", "Metrics", "ToolExecution",
     "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "SessionOwnershipError",
+    *_LAZY,
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'agno_nb' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext agno_nb``."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)

@@ -155,6 +155,8 @@ class Agent(_Component):
                 if m.role != "system" and not m.from_history:
                     copy = Message.from_dict(m.to_dict())
                     copy.from_history = True
+                    # counted in the run that produced it; a copy must not count twice
+                    copy.metrics = None
                     out.append(copy)
         return out
 

@@ -94,8 +94,7 @@ class Parser:
             con.execute(f"CREATE OR REPLACE TEMP VIEW _runs_all AS {sql}")
         else:
             con.execute("CREATE OR REPLACE TEMP VIEW _runs_all AS SELECT * FROM _base_runs")
-        where, params = _post_filter(f)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _all_runs AS SELECT * FROM _runs_all {where}", params)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _all_runs AS SELECT * FROM _runs_all {_post_filter(con, f)}")
         return problems
 
     def build(self, raw: RawRows, f: Filters, table: str) -> Tuple[pa.Table, List[Dict[str, Any]]]:
@@ -172,24 +171,26 @@ def _sql_on(col, doc: str):
     return col
 
 
-def _post_filter(f: Filters) -> Tuple[str, List[Any]]:
-    """The filters again, in DuckDB, for run rows that came out of JSON (bound parameters)."""
-    conds, params = [], []
+def _post_filter(con: duckdb.DuckDBPyConnection, f: Filters) -> str:
+    """The filters again, in DuckDB, for run rows that came out of JSON.
+
+    Views cannot take prepared parameters, so the values travel as data: a one-row
+    table ``_filter`` that the conditions read from. Nothing is pasted into SQL.
+    """
+    values = {k: v for k, v in vars(f).items() if v is not None}
+    if not values:
+        return ""
+    con.register("_filter", pa.Table.from_pylist([values]))
+    conds = []
     if f.session_ids is not None:
-        conds.append("list_contains(?, session_id)")
-        params.append(list(f.session_ids))
+        conds.append("session_id IN (SELECT unnest(session_ids) FROM _filter)")
     for key in ("user_id", "agent_id", "team_id", "workflow_id", "status"):
-        value = getattr(f, key)
-        if value is not None:
-            conds.append(f"{key} = ?")
-            params.append(value)
+        if getattr(f, key) is not None:
+            conds.append(f"{key} = (SELECT {key} FROM _filter)")
     if f.session_type is not None:
-        conds.append("session_id IN (SELECT session_id FROM _raw_sessions WHERE session_type = ?)")
-        params.append(f.session_type)
+        conds.append("session_id IN (SELECT session_id FROM _raw_sessions WHERE session_type = (SELECT session_type FROM _filter))")
     if f.since is not None:
-        conds.append("created_at >= ?")
-        params.append(f.since)
+        conds.append("created_at >= (SELECT since FROM _filter)")
     if f.until is not None:
-        conds.append("created_at < ?")
-        params.append(f.until)
-    return ("WHERE " + " AND ".join(conds) if conds else ""), params
+        conds.append("created_at < (SELECT until FROM _filter)")
+    return "WHERE " + " AND ".join(conds)

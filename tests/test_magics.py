@@ -1,0 +1,73 @@
+"""The magics, in a real IPython kernel (jupyter_client), on a real SQLite file."""
+
+import json
+import sys
+import textwrap
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+from agno_nb.magics import bind_variables
+
+from conftest import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    km, kc = start_new_kernel(kernel_name="python3", extra_arguments=[], startup_timeout=60)
+    yield kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def run(kc, code):
+    """Execute code; return (stdout text, result texts, error or None)."""
+    msg_id = kc.execute(code)
+    out, results, error = [], [], None
+    while True:
+        msg = kc.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            out.append(content["text"])
+        elif kind in ("execute_result", "display_data"):
+            results.append(content["data"].get("text/plain", ""))
+        elif kind == "error":
+            error = f"{content['ename']}: {content['evalue']}"
+        elif kind == "status" and content["execution_state"] == "idle":
+            return "".join(out), results, error
+
+
+def test_magics_in_a_kernel(kernel):
+    path = str(FIXTURES / "agno-3.1-sqlite.db")
+    _, _, err = run(kernel, f"import sys; sys.path.insert(0, {json.dumps(sys.path[0])})\n%load_ext agno_nb")
+    assert err is None
+    _, results, err = run(kernel, f"%agno_connect {path}")
+    assert err is None and "SessionExplorer" in results[0]
+    _, results, err = run(kernel, textwrap.dedent("""\
+        wanted = "alice"
+        hostile = "x' or '1'='1"
+        """))
+    assert err is None
+    _, results, err = run(kernel, "%%agno_sql -o per_agent\n"
+                                  "select agent_id, count(*) as n from runs where user_id = $wanted group by 1 order by 1")
+    assert err is None, err
+    out, _, err = run(kernel, "print(per_agent.to_dict('records'))")
+    assert out.strip() == "[{'agent_id': 'echo-agent', 'n': 3}, {'agent_id': 'weather-agent', 'n': 1}]"
+    # a variable is a bound value: a hostile one matches nothing and breaks nothing
+    _, _, err = run(kernel, "%%agno_sql -o none\nselect * from runs where user_id = $hostile")
+    assert err is None
+    out, _, _ = run(kernel, "print(len(none), len(agno_explorer.runs()))")
+    assert out.split() == ["0", "7"]
+    _, _, err = run(kernel, "%%agno_sql\nselect * from runs where user_id = $undefined_name")
+    assert err is not None and "undefined_name" in err
+    _, results, err = run(kernel, "%agno_sessions")
+    assert err is None and results
+
+
+def test_bind_variables_leaves_string_literals_alone():
+    sql, params = bind_variables("select '$notvar', $a from t where x = $b", {"a": 1, "b": "y"})
+    assert sql == "select '$notvar', $a from t where x = $b" and params == {"a": 1, "b": "y"}
+    with pytest.raises(NameError, match=r"\$c"):
+        bind_variables("select $c", {})
