@@ -18,7 +18,31 @@ def write_runs(spec, session_id: str, n: int, worker: int) -> int:
     from agno_nb import Agent
     from agno_nb.models import EchoModel
 
-    agent = Agent(id="writer", model=EchoModel(), db=open_db(spec), session_state={f"w{worker}": 0})
-    for i in range(n):
-        agent.run(f"worker {worker} run {i}", session_id=session_id)
+    with open_db(spec) as db:
+        agent = Agent(id="writer", model=EchoModel(), db=db, session_state={f"w{worker}": 0})
+        for i in range(n):
+            agent.run(f"worker {worker} run {i}", session_id=session_id)
     return n
+
+
+def write_forever(path: str, session_id: str, payload_kb: int) -> None:
+    """Append runs until killed, printing each run_id once its transaction committed."""
+    import sys
+
+    from agno_nb import Agent
+    from agno_nb.db.sqlite import SqliteDb
+    from agno_nb.models import EchoModel
+
+    agent = Agent(id="crasher", model=EchoModel(), db=SqliteDb(db_file=path))
+    text = "x" * (payload_kb * 1024)
+    i = 0
+    while True:
+        out = agent.run(f"{i} {text}", session_id=session_id)
+        print(out.run_id, flush=True)
+        i += 1
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_forever(sys.argv[1], sys.argv[2], int(sys.argv[3]))

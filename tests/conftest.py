@@ -68,14 +68,21 @@ def backend(request):
 @pytest.fixture
 def make_db(backend, tmp_path, request):
     """Build a db of the parametrized backend: ``make_db(session_table=...)``."""
+    made = []
+
     def make(**kwargs):
         if backend == "sqlite":
-            return SqliteDb(db_file=str(tmp_path / "agno.db"), **kwargs)
-        from agno_nb.db.postgres import PostgresDb
+            db = SqliteDb(db_file=str(tmp_path / "agno.db"), **kwargs)
+        else:
+            from agno_nb.db.postgres import PostgresDb
 
-        schema = request.getfixturevalue("pg_schema")
-        return PostgresDb(request.getfixturevalue("pg_url"), db_schema=schema, **kwargs)
-    return make
+            schema = request.getfixturevalue("pg_schema")
+            db = PostgresDb(request.getfixturevalue("pg_url"), db_schema=schema, **kwargs)
+        made.append(db)
+        return db
+    yield make
+    for db in made:
+        db.close()
 
 
 @pytest.fixture

@@ -17,7 +17,11 @@ def spec(backend, tmp_path, request):
 
 
 def _check(spec, session_ids, expected_per_session):
-    db = open_db(spec)
+    with open_db(spec) as db:
+        _check_db(db, session_ids, expected_per_session)
+
+
+def _check_db(db, session_ids, expected_per_session):
     layout = db.tables()
     for sid in session_ids:
         session = db.get_session(sid)
@@ -30,22 +34,24 @@ def _check(spec, session_ids, expected_per_session):
 
 
 def test_eight_processes_fifty_runs_one_session(spec):
-    open_db(spec).tables()  # not required (creation is locked) but keeps the timing about writes
+    with open_db(spec) as db:
+        db.tables()  # not required (creation is locked) but keeps the test about appends
     ctx = mp.get_context("spawn")
     with ctx.Pool(8) as pool:
         done = pool.starmap(write_runs, [(spec, "shared", 50, w) for w in range(8)])
     assert sum(done) == 400
     _check(spec, ["shared"], 400)
-    state = open_db(spec).get_session("shared").session_state
+    with open_db(spec) as db:
+        state = db.get_session("shared").session_state
     assert set(state) == {f"w{i}" for i in range(8)}  # every writer's state key merged, none overwritten
 
 
 def test_eight_threads_same_and_different_sessions(spec):
-    db = open_db(spec)
     with ThreadPoolExecutor(8) as pool:
         jobs = [pool.submit(write_runs, spec, "same", 20, w) for w in range(4)]
         jobs += [pool.submit(write_runs, spec, f"own-{w}", 20, w) for w in range(4, 8)]
         assert sum(j.result() for j in jobs) == 160
     _check(spec, ["same"], 80)
     _check(spec, [f"own-{w}" for w in range(4, 8)], 20)
-    assert len(db.get_sessions()) == 5
+    with open_db(spec) as db:
+        assert len(db.get_sessions()) == 5

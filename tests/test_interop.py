@@ -27,7 +27,9 @@ def _agno_db(backend, tmp_path, request):
     from agno_nb.db.postgres import PostgresDb
 
     url, schema = request.getfixturevalue("pg_url"), request.getfixturevalue("pg_schema")
-    return AgnoPostgresDb(db_url=url, db_schema=schema), PostgresDb(url, db_schema=schema)
+    theirs, ours = AgnoPostgresDb(db_url=url, db_schema=schema), PostgresDb(url, db_schema=schema)
+    request.addfinalizer(lambda: (theirs.db_engine.dispose(), ours.close()))
+    return theirs, ours
 
 
 def _shape(run):

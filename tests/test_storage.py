@@ -169,12 +169,12 @@ def test_corrupt_run_json_names_session_and_run(tmp_path):
 def test_wrong_shape_in_postgres_jsonb_names_the_row(pg_url, pg_schema):
     from agno_nb.db.postgres import PostgresDb
 
-    db = PostgresDb(pg_url, db_schema=pg_schema)
-    db.upsert_run("s1", make_run("r1"))
-    with db.engine.begin() as conn:
-        conn.execute(sa.text(f'update "{db.db_schema}".agno_sessions set session_data = \'[1, 2]\'::jsonb'))
-    with pytest.raises(CorruptRowError, match="session_data"):
-        db.get_session("s1")
+    with PostgresDb(pg_url, db_schema=pg_schema) as db:
+        db.upsert_run("s1", make_run("r1"))
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f'update "{db.db_schema}".agno_sessions set session_data = \'[1, 2]\'::jsonb'))
+        with pytest.raises(CorruptRowError, match="session_data"):
+            db.get_session("s1")
 
 
 def test_reads_agno_31_fixture(fixture_copy):

@@ -86,6 +86,17 @@ class _Component:
     def _component_data(self) -> Dict[str, Any]:
         return {"name": self.name, f"{self.session_type}_id": self.id}
 
+    def _store(self, header: Session, runs: List[RunOutput]) -> None:
+        """Write the runs; if the write fails, the error carries them (``err.runs``) so
+        they can be written again (``db.append_runs(err.session, err.runs)``), not lost."""
+        if self.db is None:
+            return
+        try:
+            self.db.append_runs(header, runs)
+        except Exception as exc:
+            exc.session, exc.runs = header, runs  # type: ignore[attr-defined]
+            raise
+
     # -- printing ------------------------------------------------------------------------
 
     def print_response(self, input: Any, session_id: Optional[str] = None, user_id: Optional[str] = None,
@@ -169,8 +180,7 @@ class Agent(_Component):
         header = self._header(session, state, user_id)
         if self.enable_session_summaries:
             header.summary = self._summarise(session.session_id, run)
-        if self.db is not None:
-            self.db.append_runs(header, [run])
+        self._store(header, [run])
         return run
 
     def _execute(self, input: Any, session_id: str, user_id: Optional[str], *, state: Dict[str, Any],
@@ -295,8 +305,7 @@ class Team(Agent):
         header = self._header(session, state, user_id)
         if self.enable_session_summaries:
             header.summary = self._summarise(session.session_id, run)
-        if self.db is not None:
-            self.db.append_runs(header, [run, *member_runs])
+        self._store(header, [run, *member_runs])
         return run
 
     def _execute_team(self, input: Any, session_id: str, user_id: Optional[str], state: Dict[str, Any],

@@ -88,9 +88,7 @@ class Workflow(_Component):
         metrics.duration = time.perf_counter() - started
         run.metrics = metrics
         run.session_state = dict(state)
-        if self.db is not None:
-            header = self._header(session, state, user_id)
-            self.db.append_runs(header, [run])
+        self._store(self._header(session, state, user_id), [run])
         return run
 
 

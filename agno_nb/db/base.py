@@ -113,6 +113,17 @@ class BaseDb:
             self._begin_write(conn)
             yield conn
             conn.commit()
+        except sa_exc.DBAPIError as exc:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            if exc.connection_invalidated:
+                # The server dropped us mid-transaction: nothing of it was committed, and the
+                # pool has discarded the connection, so the next write starts on a fresh one.
+                raise DatabaseUnreachableError(
+                    f"lost the connection to {self._describe()} during a write; the transaction was rolled "
+                    f"back, so nothing of it was stored. Retry the write. ({str(exc.orig).strip().splitlines()[0]})"
+                ) from exc
+            raise
         except BaseException:
             with contextlib.suppress(Exception):
                 conn.rollback()
@@ -507,6 +518,16 @@ class BaseDb:
         with self._read() as conn:
             row = conn.execute(select(s).where(s.c.session_id == session_id)).first()
         return None if row is None else self._session_from_row(row, [])
+
+    def close(self) -> None:
+        """Close the pooled connections (the db object can still be used; it reconnects)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> "BaseDb":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._describe()}, session_table={self.session_table_name!r})"

@@ -8,6 +8,7 @@ instead of a bare ``JSONDecodeError`` escaping from deep inside a fetch.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Optional
 
 from ..errors import CorruptRowError
@@ -32,6 +33,33 @@ def dumps(value: Any) -> str:
     # Agno writes ASCII-escaped JSON; non-JSON values (datetimes, enums) become text
     # rather than failing a run's write.
     return json.dumps(value, default=str)
+
+
+_SUSPECT = re.compile(r"\\u(?:0000|d[89a-f])", re.IGNORECASE)  # NUL or a surrogate, as JSON escapes
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # in a Python str any surrogate is a lone one
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(v) for v in value]
+    return value
+
+
+def dumps_pg(value: Any) -> str:
+    """JSON for a PostgreSQL JSONB column.
+
+    JSONB cannot hold the NUL character or a lone UTF-16 surrogate (the server refuses
+    the whole row). Rather than lose the run, each such character is written as U+FFFD.
+    SQLite keeps them as they are.
+    """
+    text = dumps(value)
+    if _SUSPECT.search(text) is None:
+        return text
+    return dumps(_storable(value))
 
 
 def decode(value: Any, *, table: str, column: str, session_id: Optional[str] = None,

@@ -32,7 +32,7 @@ class PostgresDb(BaseDb):
         self.db_url = url
         engine = create_engine(
             url,
-            json_serializer=codec.dumps,
+            json_serializer=codec.dumps_pg,
             json_deserializer=codec.lenient_loads,
             # A connection the server dropped is replaced on the next checkout.
             pool_pre_ping=True,
