@@ -248,3 +248,16 @@ def test_parquet_round_trip(written, tmp_path):
     assert set(back.messages(agent_id="weather").session_id) == {"w-1"}
     with pytest.raises(ValueError, match="plain SQL identifier"):
         ex.to_parquet(tmp_path / "x", partition_by=("agent_id); drop",))
+
+
+def test_progress_bar_on_slow_loads_and_off_when_asked(monkeypatch, capsys):
+    from agno_nb.analysis import explorer
+
+    path = FIXTURES / "agno-3.1-sqlite.db"
+    agno_nb.connect(path).messages()
+    assert "agno_nb: messages" not in capsys.readouterr().err  # a quick load shows no bar
+    monkeypatch.setattr(explorer, "PROGRESS_DELAY", 0.0)  # as if every load were slow
+    agno_nb.connect(path).messages()
+    assert "agno_nb: messages" in capsys.readouterr().err
+    agno_nb.connect(path, progress=False).messages()
+    assert "agno_nb" not in capsys.readouterr().err

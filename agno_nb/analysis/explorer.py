@@ -18,6 +18,8 @@ from .parse import Parser
 from .source import Filters, SqlSource, source_from
 
 TABLE_NAMES = tuple(TABLES)
+# A bar appears only on loads slower than this (seconds): quick loads stay quiet.
+PROGRESS_DELAY = 1.0
 _ERRORS = ("warn", "raise", "ignore")
 
 
@@ -80,7 +82,7 @@ class SessionExplorer:
         show = self.progress if progress is None else progress
         from tqdm.auto import tqdm
 
-        with self._lock, tqdm(total=2, desc=f"agno_nb: {name}", delay=1.0, disable=not show, leave=False) as bar:
+        with self._lock, tqdm(total=2, desc=f"agno_nb: {name}", delay=PROGRESS_DELAY, disable=not show, leave=False) as bar:
             if isinstance(self.source, SqlSource):
                 bar.set_postfix_str("reading", refresh=False)
                 raw = self.source.fetch(f, run_data=name != "sessions")
