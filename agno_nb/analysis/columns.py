@@ -91,6 +91,7 @@ RUN_COLUMNS: List[Column] = [
            path="metrics.time_to_first_token"),
     Column("n_messages", "BIGINT", "Messages stored with the run", sql="coalesce(len({doc}.messages), 0)"),
     Column("n_tool_calls", "BIGINT", "Tool executions in the run", sql="coalesce(len({doc}.tools), 0)"),
+    Column("step_results", JSONTEXT, "A workflow run's step results (JSON text)", path="step_results"),
 ]
 # n_messages / n_tool_calls count list items; parsing the items as JSON avoids decoding them.
 _RUN_LIST_PATHS = {"messages": '["JSON"]', "tools": '["JSON"]'}

@@ -1,0 +1,90 @@
+"""Aligning sessions turn by turn, finding where they diverge, and word-level diffs."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .html import esc, present
+
+Turn = Dict[str, Any]
+Row = List[Optional[Turn]]
+
+_WORDS = re.compile(r"\S+|\s+")
+
+
+def normalize(text: Any) -> str:
+    """Text compared for equality: whitespace runs collapsed, ends stripped."""
+    return " ".join(str(text).split()) if present(text) else ""
+
+
+def align(sessions: Sequence[Sequence[Turn]]) -> List[Row]:
+    """Rows of turns, one column per session, matched by their ``input`` text in order.
+
+    The first session is the reference; each further session is matched against the
+    rows so far with :class:`difflib.SequenceMatcher` on the normalized inputs. Turns
+    whose inputs differ at the same place share a row (paired in order); a turn only
+    one side has gets a row of its own with gaps elsewhere.
+    """
+    n = len(sessions)
+    if n == 0:
+        return []
+    rows: List[Row] = [[t] + [None] * (n - 1) for t in sessions[0]]
+    for s in range(1, n):
+        keys = [normalize(next(c for c in row if c is not None).get("input")) for row in rows]
+        theirs = [normalize(t.get("input")) for t in sessions[s]]
+        out: List[Row] = []
+        ops = difflib.SequenceMatcher(None, keys, theirs, autojunk=False).get_opcodes()
+        for tag, i1, i2, j1, j2 in ops:
+            if tag == "equal" or tag == "replace":
+                pairs = min(i2 - i1, j2 - j1)
+                for k in range(pairs):
+                    rows[i1 + k][s] = sessions[s][j1 + k]
+                    out.append(rows[i1 + k])
+                out += rows[i1 + pairs:i2]
+                out += [_alone(n, s, t) for t in sessions[s][j1 + pairs:j2]]
+            elif tag == "delete":
+                out += rows[i1:i2]
+            else:  # insert
+                out += [_alone(n, s, t) for t in sessions[s][j1:j2]]
+        rows = out
+    return rows
+
+
+def _alone(n: int, s: int, turn: Turn) -> Row:
+    row: Row = [None] * n
+    row[s] = turn
+    return row
+
+
+def row_differs(row: Row) -> bool:
+    """A turn missing on one side, or answers (``content``) that are not the same text."""
+    if any(c is None for c in row):
+        return True
+    answers = {normalize(c.get("content")) for c in row}
+    return len(answers) > 1
+
+
+def first_divergence(rows: Sequence[Row]) -> Optional[int]:
+    """Index (0-based) of the first row whose answers differ; None if none do."""
+    return next((i for i, row in enumerate(rows) if row_differs(row)), None)
+
+
+def word_diff(a: Any, b: Any) -> Tuple[str, str]:
+    """``a`` and ``b`` as escaped HTML, the words that differ highlighted (removed in ``a``, added in ``b``)."""
+    wa = _WORDS.findall(str(a)) if present(a) else []
+    wb = _WORDS.findall(str(b)) if present(b) else []
+    out_a: List[str] = []
+    out_b: List[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
+        left, right = esc("".join(wa[i1:i2])), esc("".join(wb[j1:j2]))
+        if tag == "equal":
+            out_a.append(left)
+            out_b.append(right)
+            continue
+        if left:
+            out_a.append(f'<mark style="background:#fecaca;color:#7f1d1d;text-decoration:line-through">{left}</mark>')
+        if right:
+            out_b.append(f'<mark style="background:#bbf7d0;color:#14532d">{right}</mark>')
+    return "".join(out_a), "".join(out_b)

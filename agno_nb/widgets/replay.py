@@ -1,0 +1,303 @@
+"""``replay(source, session_id)``: step through a session one message at a time."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import ipywidgets as widgets
+
+from . import html as h
+from .base import StaticView
+from .data import RunNode, SessionData, load_session
+
+NBSP = "\u00a0"
+
+
+def session_header_html(data: SessionData) -> str:
+    """Who, when and how much: one line about the session."""
+    s = data.session or {}
+    kind = s.get("session_type") or "?"
+    who = s.get(f"{kind}_id") if kind in ("agent", "team", "workflow") else None
+    bits = [f"{kind} {who or ''}".strip(), f"user {s.get('user_id') or '–'}", f"{len(data.roots)} turns",
+            f"{len(data.runs)} runs", f"tokens {h.fmt_int(s.get('total_tokens'))}"]
+    if h.present(s.get("created_at")):
+        bits.append(h.fmt_time(s.get("created_at")))
+    name = s.get("session_name")
+    title = f"Session {data.session_id}" + (f" — {name}" if h.present(name) else "")
+    return (f'<div style="{h.FONT}{h.TEXT}margin:2px 0"><b>{h.esc(title)}</b><br>'
+            f'{h.muted(h.esc(" · ".join(bits)))}</div>')
+
+
+class Replay(StaticView, widgets.VBox):
+    """Step through a session's runs one message at a time.
+
+    The steps are the messages each run produced (history copies are shown in the
+    model-context view instead), run after run; team member runs and workflow step
+    runs follow the run they are nested in. A run without messages (a workflow run)
+    is one step showing its step results.
+
+    Drive it from the controls or from Python: :meth:`next`, :meth:`prev`,
+    :meth:`goto`, :meth:`goto_run`; read :attr:`position`, :attr:`current_message`,
+    :attr:`current_run`. ``window`` is how many messages of the run, up to the current
+    one, are on screen; only those are rendered.
+    """
+
+    def __init__(self, source: Any, session_id: str, run_id: Optional[str] = None, *, window: int = 6,
+                 context_limit: int = 100, static_limit: int = 2000, **kwargs: Any):
+        from ..analysis import connect
+
+        super().__init__(**kwargs)
+        self.session_id = session_id
+        self.data: SessionData = load_session(connect(source), session_id)
+        self.window = max(1, int(window))
+        self.context_limit = context_limit
+        self.static_limit = static_limit
+        self._steps: List[Tuple[int, Optional[int], int]] = []  # (run position, message index, k-th own message)
+        self._run_start: List[int] = []
+        for rp, node in enumerate(self.data.runs):
+            self._run_start.append(len(self._steps))
+            own = node.own
+            self._steps += [(rp, mi, k) for k, mi in enumerate(own)] or [(rp, None, 0)]
+        if not self._steps:
+            self._steps.append((-1, None, 0))  # a session without runs: one empty step
+        self._msg_cache: Dict[Tuple[int, int, bool], str] = {}
+        self._header_cache: Dict[int, str] = {}
+        self._syncing = False
+
+        last = len(self._steps) - 1
+        self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=800, description="Play",
+                                 tooltip="Play / pause")
+        self.slider = widgets.IntSlider(value=0, min=0, max=last, step=1, readout=False, continuous_update=False,
+                                        description="", layout=widgets.Layout(width="320px"))
+        self._link = widgets.link((self.play, "value"), (self.slider, "value"))
+        self.prev_button = widgets.Button(description="◀ Prev", tooltip="Previous message",
+                                          layout=widgets.Layout(width="80px"))
+        self.next_button = widgets.Button(description="Next ▶", tooltip="Next message",
+                                          layout=widgets.Layout(width="80px"))
+        self.counter = widgets.HTML()
+        self.run_dropdown = widgets.Dropdown(options=self._run_options(), description="Run",
+                                             layout=widgets.Layout(width="520px"))
+        self.context_toggle = widgets.ToggleButton(value=False, description="Model context", icon="eye",
+                                                   tooltip="Show the messages the model saw at this step")
+        self.header = widgets.HTML()
+        self.body = widgets.HTML()
+        self.context = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.children = [
+            widgets.HTML(session_header_html(self.data)),
+            widgets.HBox([self.play, self.prev_button, self.slider, self.next_button, self.counter]),
+            widgets.HBox([self.run_dropdown, self.context_toggle]),
+            self.header, self.body, self.context,
+        ]
+        self.add_class("agno-replay")  # a hook for CSS and browser tests
+        self.prev_button.on_click(lambda _: self.prev())
+        self.next_button.on_click(lambda _: self.next())
+        self.slider.observe(lambda _: self._render(), names="value")
+        self.run_dropdown.observe(self._on_run_picked, names="value")
+        self.context_toggle.observe(lambda _: self._render(), names="value")
+        start = 0
+        if run_id is not None:
+            start = self._run_start[self._run_pos(run_id)]
+        if start:
+            self.goto(start)
+        else:
+            self._render()
+
+    # -- state, from Python ------------------------------------------------------------------
+
+    @property
+    def n_steps(self) -> int:
+        return len(self._steps)
+
+    @property
+    def position(self) -> int:
+        """The current step (0-based) over the whole session."""
+        return int(self.slider.value)
+
+    @property
+    def current_node(self) -> Optional[RunNode]:
+        rp = self._steps[self.position][0]
+        return self.data.runs[rp] if rp >= 0 else None
+
+    @property
+    def current_run(self) -> Optional[Dict[str, Any]]:
+        """The run row (from ``runs``) of the current step."""
+        node = self.current_node
+        return dict(node.run) if node else None
+
+    @property
+    def current_message(self) -> Optional[Dict[str, Any]]:
+        """The message row (from ``messages``) shown at this step; None on a run without messages."""
+        rp, mi, _ = self._steps[self.position]
+        return dict(self.data.runs[rp].messages[mi]) if mi is not None else None
+
+    @property
+    def context_messages(self) -> List[Dict[str, Any]]:
+        """What the model was sent before this step: system, history, earlier messages of the run."""
+        rp, mi, _ = self._steps[self.position]
+        return [dict(m) for m in self.data.runs[rp].messages[:mi]] if mi is not None else []
+
+    @property
+    def show_context(self) -> bool:
+        return bool(self.context_toggle.value)
+
+    @show_context.setter
+    def show_context(self, value: bool) -> None:
+        self.context_toggle.value = bool(value)
+
+    def goto(self, i: int) -> "Replay":
+        """Go to step ``i`` (negative counts from the end; clamped to the session)."""
+        if i < 0:
+            i += self.n_steps
+        self.slider.value = max(0, min(int(i), self.n_steps - 1))
+        return self
+
+    def next(self) -> "Replay":
+        return self.goto(self.position + 1)
+
+    def prev(self) -> "Replay":
+        return self.goto(max(0, self.position - 1))
+
+    def goto_run(self, run: Union[str, int]) -> "Replay":
+        """Go to the first message of a run, by run_id or by position in the run list."""
+        rp = run if isinstance(run, int) else self._run_pos(run)
+        return self.goto(self._run_start[rp])
+
+    def _run_pos(self, run_id: str) -> int:
+        for rp, node in enumerate(self.data.runs):
+            if node.run_id == run_id:
+                return rp
+        raise LookupError(f"no run {run_id!r} in session {self.session_id!r}")
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def _run_options(self) -> List[Tuple[str, int]]:
+        out = []
+        for rp, node in enumerate(self.data.runs):
+            text = str(node.run.get("input") or "").replace("\n", " ")
+            text = text[:60] + ("…" if len(text) > 60 else "")
+            indent = NBSP * 4 * node.depth + ("↳ " if node.depth else "")
+            out.append((f"{rp + 1}. {indent}{h.run_label(node.run)}: {text}", rp))
+        return out or [("(no runs)", -1)]
+
+    def _message(self, rp: int, mi: int, current: bool) -> str:
+        key = (rp, mi, current)
+        if key not in self._msg_cache:
+            self._msg_cache[key] = h.message_html(self.data.runs[rp].messages[mi], self.data.tool, current=current)
+        return self._msg_cache[key]
+
+    def _header(self, rp: int) -> str:
+        if rp not in self._header_cache:
+            node = self.data.runs[rp]
+            parts = [h.run_header_html(node.run, node.path, n_messages=len(node.own))]
+            if node.steps:
+                parts.append(h.steps_html(node.steps))
+            if node.children:
+                kind = node.run.get("run_type")
+                caption = {"team": "Member runs", "workflow": "Step runs"}.get(kind, "Nested runs")
+                parts.append(h.children_html([c.run for c in node.children], caption))
+            self._header_cache[rp] = h.box("".join(parts), indent=node.depth)
+        return self._header_cache[rp]
+
+    def _window(self, rp: int, k: int) -> str:
+        node = self.data.runs[rp]
+        own = node.own
+        first = max(0, k - self.window + 1)
+        parts = []
+        if first:
+            parts.append(h.note(f"{first} earlier message(s) of this run not shown"))
+        parts += [self._message(rp, own[j], j == k) for j in range(first, k + 1)]
+        return h.box("".join(parts), indent=node.depth)
+
+    def _context(self, rp: int, mi: Optional[int]) -> str:
+        msgs = self.data.runs[rp].messages[:mi] if mi is not None else []
+        n_sys = sum(m.get("role") == "system" for m in msgs)
+        n_hist = sum(m.get("from_history") is True for m in msgs)
+        summary = (f"Context the model saw at this step: {len(msgs)} message(s) — {n_sys} system, "
+                   f"{n_hist} from history, {len(msgs) - n_sys - n_hist} earlier in this run")
+        shown = list(range(len(msgs)))
+        skipped = 0
+        if len(shown) > self.context_limit:
+            # keep the system prompt, and the most recent messages
+            head = [i for i in shown if msgs[i].get("role") == "system"][:3]
+            tail = shown[-(self.context_limit - len(head)):]
+            skipped = len(shown) - len(head) - len(tail)
+            shown = head + tail
+        parts = [h.note(summary)]
+        for n, i in enumerate(shown):
+            if skipped and n > 0 and shown[n - 1] + 1 != i:
+                parts.append(h.note(f"… {skipped} message(s) not shown …"))
+            parts.append(self._message(rp, i, False))
+        return (f'<div style="border:2px solid #6366f1;border-radius:6px;padding:4px 8px;margin:6px 0">'
+                f'{"".join(parts)}</div>')
+
+    def _render(self) -> None:
+        rp, mi, k = self._steps[self.position]
+        if rp < 0:
+            self.header.value = h.note("This session has no runs.")
+            self.body.value = ""
+            self.counter.value = h.esc(self._counter_text())
+            return
+        self.header.value = self._header(rp)
+        if mi is None:
+            self.body.value = h.note("This run has no messages of its own; see its steps and nested runs above.")
+        else:
+            self.body.value = self._window(rp, k)
+        if self.context_toggle.value:
+            self.context.value = self._context(rp, mi)
+            self.context.layout.display = None
+        else:
+            self.context.layout.display = "none"
+        self.counter.value = f'<span style="{h.FONT}">{h.esc(self._counter_text())}</span>'
+        if self.run_dropdown.value != rp and not self._syncing:
+            self._syncing = True
+            try:
+                self.run_dropdown.value = rp
+            finally:
+                self._syncing = False
+
+    def _on_run_picked(self, change: Dict[str, Any]) -> None:
+        if not self._syncing and change["new"] is not None and change["new"] >= 0:
+            self._syncing = True
+            try:
+                self.goto_run(int(change["new"]))
+            finally:
+                self._syncing = False
+
+    def _counter_text(self) -> str:
+        rp, mi, k = self._steps[self.position]
+        n_own = len(self.data.runs[rp].own) if rp >= 0 else 0
+        return (f"run {rp + 1}/{len(self.data.runs)}, message {k + 1 if mi is not None else 0}/{n_own} "
+                f"(step {self.position + 1}/{self.n_steps})")
+
+    # -- outside a live kernel ------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        rp, mi, k = self._steps[self.position]
+        n_own = len(self.data.runs[rp].own) if rp >= 0 else 0
+        return (f"Replay(session_id={self.session_id!r}, run {rp + 1}/{len(self.data.runs)}, "
+                f"message {k + 1 if mi is not None else 0}/{n_own})")
+
+    def _repr_html_(self) -> str:
+        """The whole session, every run with its messages, nested runs indented."""
+        parts = [session_header_html(self.data)]
+        budget = self.static_limit
+        for rp, node in enumerate(self.data.runs):
+            block = [self._header(rp)]
+            own = node.own
+            if budget <= 0:
+                break
+            shown = own[:budget]
+            budget -= len(shown)
+            block.append(h.box("".join(self._message(rp, mi, False) for mi in shown), indent=node.depth))
+            if len(shown) < len(own):
+                block.append(h.note(f"{len(own) - len(shown)} more message(s) not shown"))
+            parts.append("".join(block))
+        if budget <= 0 and sum(len(n.own) for n in self.data.runs) > self.static_limit:
+            parts.append(h.note(f"Static view stops after {self.static_limit} messages; "
+                                "run the notebook to step through the rest."))
+        return f'<div style="{h.FONT}{h.TEXT}">{"".join(parts)}</div>'
+
+
+def replay(source: Any, session_id: str, run_id: Optional[str] = None, **kwargs: Any) -> Replay:
+    """A :class:`Replay` widget over one session of ``source`` (anything ``connect`` takes)."""
+    return Replay(source, session_id, run_id=run_id, **kwargs)
