@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
@@ -32,6 +33,37 @@ def _types_mapper(t: pa.DataType):
     if pa.types.is_boolean(t):
         return pd.BooleanDtype()
     return None
+
+
+class _Progress:
+    """A tqdm bar (notebook-aware) that exists only once a load has run for PROGRESS_DELAY.
+
+    Creating the bar up front, even with tqdm's own ``delay``, would put a widget into
+    every notebook output; here quick loads create nothing at all.
+    """
+
+    def __init__(self, desc: str, total: int, enabled: bool):
+        self.desc, self.total, self.enabled = desc, total, enabled
+        self.start = time.perf_counter()
+        self.done = 0
+        self.bar = None
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        if self.bar is None and self.enabled and time.perf_counter() - self.start >= PROGRESS_DELAY:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.total, initial=self.done, desc=self.desc, leave=False)
+        if self.bar is not None:
+            self.bar.n = self.done
+            self.bar.set_postfix_str(label)
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
@@ -80,19 +112,14 @@ class SessionExplorer:
         f = Filters.build(**filters)
         errors = errors or self.errors
         show = self.progress if progress is None else progress
-        from tqdm.auto import tqdm
-
-        with self._lock, tqdm(total=2, desc=f"agno_nb: {name}", delay=PROGRESS_DELAY, disable=not show, leave=False) as bar:
+        with self._lock, _Progress(f"agno_nb: {name}", 2, show) as bar:
             if isinstance(self.source, SqlSource):
-                bar.set_postfix_str("reading", refresh=False)
                 raw = self.source.fetch(f, run_data=name != "sessions")
-                bar.update(1)
-                bar.set_postfix_str("parsing", refresh=False)
+                bar.step("parsing")
                 table, problems = Parser(self.con).build(raw, f, name)
-                bar.update(1)
             else:
                 table, problems = self.source.load(self.con, name, f), []
-                bar.update(2)
+            bar.step("done")
         self._report(problems, errors)
         return table
 

@@ -1,0 +1,68 @@
+"""Every tutorial notebook runs top to bottom under nbval, offline.
+
+02 and 03 run in strict mode: their stored outputs are compared with fresh ones
+(after ``nbval_sanitize.cfg``), which holds because the demo database is
+deterministic. The others run with ``--nbval-lax`` (they show wall-clock timings).
+nbval runs in a subprocess, in a copy of ``notebooks/`` without ``demo.db``, so each
+run builds the demo database afresh and never sees the outer pytest's options.
+
+After a deliberate change to what the notebooks show (the demo data, DataFrame
+columns, widget HTML), store fresh outputs, without live widget state:
+
+    rm -f notebooks/demo.db && env -u AGNO_NB_PG_URL .venv/bin/jupyter nbconvert --to notebook \
+        --execute --inplace --ExecutePreprocessor.store_widget_state=False notebooks/0*.ipynb
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
+STRICT = {"02-sessions-to-dataframes.ipynb", "03-replay-runs.ipynb"}
+ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+
+
+def run_nbval(tmp_path: Path, notebook: str, env: dict) -> None:
+    work = tmp_path / "notebooks"
+    work.mkdir()
+    shutil.copy(NOTEBOOKS / notebook, work / notebook)
+    mode = ["--nbval", "--nbval-sanitize-with", str(SANITIZE)] if notebook in STRICT else ["--nbval-lax"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *mode, "--nbval-current-env",
+           "--nbval-cell-timeout", "300", notebook]
+    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"nbval failed on {notebook}:\n{proc.stdout[-15000:]}\n{proc.stderr[-3000:]}"
+
+
+def test_every_numbered_notebook_is_tested():
+    assert [n[:2] for n in ALL] == ["01", "02", "03", "04", "05", "06"]
+
+
+@pytest.mark.parametrize("notebook", ALL)
+def test_notebook(notebook, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("AGNO_NB_PG_URL", "AGNO_NB_PG_SCHEMA")}
+    run_nbval(tmp_path, notebook, env)
+
+
+def test_postgres_notebook_with_a_server(pg_url, pg_schema, tmp_path):
+    """05 against the machine's PostgreSQL, in a fresh schema dropped afterwards."""
+    env = {**os.environ, "AGNO_NB_PG_URL": pg_url, "AGNO_NB_PG_SCHEMA": pg_schema}
+    try:
+        run_nbval(tmp_path, "05-postgres.ipynb", env)
+        engine = sa.create_engine(pg_url)
+        with engine.connect() as conn:
+            n = conn.execute(sa.text(f'select count(*) from "{pg_schema}".notebook_sessions')).scalar()
+        engine.dispose()
+        assert n == 61  # the demo's 60 sessions and the one the notebook's agent wrote
+    finally:
+        engine = sa.create_engine(pg_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'drop schema if exists "{pg_schema}" cascade'))
+        engine.dispose()
