@@ -261,3 +261,21 @@ def test_progress_bar_on_slow_loads_and_off_when_asked(monkeypatch, capsys):
     assert "agno_nb: messages" in capsys.readouterr().err
     agno_nb.connect(path, progress=False).messages()
     assert "agno_nb" not in capsys.readouterr().err
+
+
+def test_columns_empty_in_the_first_thousand_rows_still_load(tmp_path):
+    """ADBC's SQLite driver infers a column's type from its first rows; text appearing after
+    1,024 NULLs (team_id, parent_run_id) must not break the load."""
+    from agno_nb import AgentSession, Metrics, RunOutput
+
+    db = SqliteDb(db_file=str(tmp_path / "late.db"))
+    runs = [RunOutput(run_id=f"r{i:05d}", agent_id="a", status="COMPLETED", content="x",
+                      metrics=Metrics(total_tokens=1)) for i in range(1100)]
+    db.upsert_session(AgentSession(session_id="a-0", agent_id="a", runs=runs))
+    team = Team(name="Crew", id="crew", db=db, members=[Agent(id="m", model=EchoModel())],
+                model=ScriptedModel([tool_call("delegate_task_to_member", {"member_id": "m", "task": "t"}), "ok"]))
+    team.run("go", session_id="z-team")
+    for engine in ("adbc", "sqlalchemy"):
+        runs_df = agno_nb.connect(db, engine=engine).runs()
+        assert len(runs_df) == 1102
+        assert runs_df.team_id.dropna().tolist() == ["crew"] and runs_df.parent_run_id.notna().sum() == 1

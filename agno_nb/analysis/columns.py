@@ -20,6 +20,8 @@ from typing import Dict, List, Optional, Sequence
 
 # Logical types beyond DuckDB's own: how a JSON value becomes a column.
 TEXT = "TEXT"        # any JSON value as text; strings unquoted (message content, results)
+# (``from_json`` gives exactly that for a VARCHAR field: a JSON string's text, any other
+# value's JSON text, without parsing the value again after the document.)
 JSONTEXT = "JSONTEXT"  # any JSON value kept as JSON text (tool arguments)
 TIME = "TIME"        # Unix seconds (or milliseconds) -> TIMESTAMPTZ (UTC)
 
@@ -38,7 +40,7 @@ class Column:
     @property
     def parse_type(self) -> str:
         """The type ``from_json`` parses this column's path as."""
-        return {TEXT: "JSON", JSONTEXT: "JSON", TIME: "DOUBLE"}.get(self.type, self.type)
+        return {TEXT: "VARCHAR", JSONTEXT: "JSON", TIME: "DOUBLE"}.get(self.type, self.type)
 
     @property
     def duckdb_type(self) -> str:
@@ -167,10 +169,6 @@ def value_sql(col: Column, row: str, doc: str) -> str:
         src = doc + "".join(f'."{p}"' for p in col.path.split("."))
     else:
         src = col.sql or "NULL"
-    if col.type == TEXT:
-        # a JSON string becomes its text; any other JSON value stays JSON text
-        return (f"CASE WHEN json_type({src}) = 'VARCHAR' THEN json_extract_string({src}, '$') "
-                f"ELSE CAST({src} AS VARCHAR) END")
     if col.type == TIME:
         # some writers store milliseconds: anything past year 5138 in seconds is taken as ms
         return (f"to_timestamp(CASE WHEN CAST({src} AS DOUBLE) > 1e11 THEN CAST({src} AS DOUBLE) / 1000 "

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import CorruptRowError
 from .columns import TABLES
-from .parse import Parser
-from .source import Filters, SqlSource, source_from
+from ..db.codec import storable
+from .parse import NOT_JSON, Parser
+from .source import Filters, RawRows, SqlSource, source_from
 
 TABLE_NAMES = tuple(TABLES)
 # A bar appears only on loads slower than this (seconds): quick loads stay quiet.
@@ -117,11 +120,43 @@ class SessionExplorer:
                 raw = self.source.fetch(f, run_data=name != "sessions")
                 bar.step("parsing")
                 table, problems = Parser(self.con).build(raw, f, name)
+                table, problems = self._repair(table, problems, f, name)
             else:
                 table, problems = self.source.load(self.con, name, f), []
             bar.step("done")
         self._report(problems, errors)
         return table
+
+    def _repair(self, table: pa.Table, problems: List[Dict[str, Any]], f: Filters,
+                name: str) -> Tuple[pa.Table, List[Dict[str, Any]]]:
+        """Load again the rows DuckDB refused that are valid JSON after all.
+
+        DuckDB's JSON reader rejects a lone UTF-16 surrogate escape (``"\\ud800"``), which
+        Python reads and Agno writes. Such rows are decoded in Python, their lone
+        surrogates become U+FFFD, and their sessions go through the same parse again
+        (whole sessions, so the order of runs and messages within them is kept).
+        """
+        suspects = {p["run_id"] for p in problems if p["run_id"] and p["error"] == NOT_JSON}
+        if not suspects or name == "sessions":
+            return table, problems
+        sessions = sorted({p["session_id"] for p in problems if p["run_id"] in suspects})
+        raw = self.source.fetch(Filters(**{**vars(f), "session_ids": sessions}))
+        runs, fixed = raw.runs, set()
+        texts = runs["run_data"].to_pylist()
+        for i, (run_id, text) in enumerate(zip(runs["run_id"].to_pylist(), texts)):
+            if run_id in suspects:
+                try:
+                    texts[i] = json.dumps(storable(json.loads(text), nul=False))
+                    fixed.add(run_id)
+                except (TypeError, ValueError):
+                    pass  # really broken: stays reported
+        if not fixed:
+            return table, problems
+        runs = runs.set_column(runs.schema.get_field_index("run_data"), "run_data", pa.array(texts, pa.string()))
+        extra, more = Parser(self.con).build(RawRows(sessions=raw.sessions, runs=runs, legacy=False), f, name)
+        others = table.filter(pc.invert(pc.is_in(table["session_id"], pa.array(sessions, pa.string()))))
+        rest = [p for p in problems if p["session_id"] not in sessions]
+        return pa.concat_tables([others, extra.cast(table.schema)]), rest + more
 
     def _report(self, problems: List[Dict[str, Any]], errors: str) -> None:
         if not problems or errors == "ignore":

@@ -12,6 +12,8 @@ A row that cannot be decoded does not stop the load: it comes out flagged in a
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
 import duckdb
@@ -27,7 +29,9 @@ from .columns import (
     projection,
     struct_for,
 )
-from .source import Filters, RawRows
+from .source import COUNT_SCHEMA, SESSION_SCHEMA, Filters, RawRows
+
+NOT_JSON = "run_data is not valid JSON"
 
 # Agno 2.x on SQLite wrote JSON columns twice encoded: a JSON string whose text is JSON.
 _MACROS = """
@@ -62,8 +66,13 @@ class Parser:
     def _register(self, raw: RawRows, f: Filters) -> List[Dict[str, Any]]:
         """Register ``_all_runs`` (every run as a row); returns problems found on the way."""
         con = self.con
-        con.register("_raw_sessions", raw.sessions)
-        con.register("_raw_runs", raw.runs)
+        # session rows a load does not need are not read (see RawRows.sessions_pending)
+        con.register("_raw_sessions", SESSION_SCHEMA.empty_table() if raw.sessions_pending else raw.sessions)
+        # streamed run rows are read once, by the one query that builds the table
+        stream = raw.take_runs_stream()
+        con.register("_raw_runs", stream if stream is not None else raw.runs)
+        self._counted = raw.run_counts is not None
+        con.register("_raw_counts", raw.run_counts if self._counted else COUNT_SCHEMA.empty_table())
         parts = ["SELECT * FROM _raw_runs"]
         problems: List[Dict[str, Any]] = []
         if raw.legacy and "runs" in raw.sessions.column_names:
@@ -81,7 +90,8 @@ class Parser:
             parts.append(f"SELECT * FROM (SELECT {body}) WHERE run_id IS NULL OR run_id NOT IN (SELECT run_id FROM _raw_runs)")
         sql = " UNION ALL ".join(parts)
         con.execute(f"CREATE OR REPLACE TEMP VIEW _base_runs AS {sql}")
-        has_workflows = con.execute("SELECT count(*) FROM _base_runs WHERE run_type = 'workflow'").fetchone()[0] > 0
+        has_workflows = raw.has_workflows if stream is not None else (
+            con.execute("SELECT count(*) FROM _base_runs WHERE run_type = 'workflow'").fetchone()[0] > 0)
         if has_workflows:
             # a workflow's step runs live inside its run_data; they become rows linked to it
             child = _rows_from_json(
@@ -99,10 +109,26 @@ class Parser:
 
     def build(self, raw: RawRows, f: Filters, table: str) -> Tuple[pa.Table, List[Dict[str, Any]]]:
         """One table as Arrow, plus the problems (bad rows) found."""
-        problems = self._register(raw, f)
         build = {"sessions": self._sessions, "runs": self._runs, "messages": self._messages,
                  "tool_calls": self._tool_calls}[table]
-        result = build()
+        streamed = raw.pending_stream
+        threads = self._threads(streamed)
+        # Arrow results with 64-bit string offsets: pandas' Arrow-backed strings hold those, so
+        # the DataFrame takes the strings as they are instead of a copy cast from 32-bit offsets
+        large = self.con.execute("SELECT current_setting('arrow_large_buffer_size')").fetchone()[0]
+        if not large:
+            self.con.execute("SET arrow_large_buffer_size = true")
+        try:
+            problems = self._register(raw, f)
+            result = build()
+        finally:
+            if not large:
+                self.con.execute("SET arrow_large_buffer_size = false")
+            if threads is not None:
+                self.con.execute(f"SET threads = {threads}")
+            raw.close()
+            self.con.unregister("_raw_runs")
+            self.con.unregister("_raw_counts")
         if "_bad" in result.column_names:
             bad_mask = pc.is_valid(result["_bad"])
             if pc.any(bad_mask).as_py():
@@ -112,22 +138,41 @@ class Parser:
             result = result.drop_columns(["_bad"])
         return result, problems
 
+    def _threads(self, streamed: bool) -> Optional[int]:
+        """Fewer DuckDB threads while run rows stream in; returns the setting to restore.
+
+        A streamed read runs in a thread of its own (see source._ReadAhead), so one core is
+        taken by it: a DuckDB thread per remaining core parses, each holding a vector of run
+        documents (and their parse) in memory, without waiting for the same read.
+        """
+        if not streamed:
+            return None
+        current = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
+        wanted = max(1, min(current, (os.cpu_count() or 2) - 1))
+        if wanted == current:
+            return None
+        self.con.execute(f"SET threads = {wanted}")
+        return current
+
     # -- the four tables -----------------------------------------------------------------
 
     @staticmethod
-    def _bad(list_key: Optional[str]) -> str:
+    def _bad(list_key: Optional[str], guard: str = "messages") -> str:
+        # ``guard`` is a list parsed in ``j``: where it is there, the document is an object,
+        # so the costlier text tests run only on the rare rows without it.
         shape = (f"WHEN j.\"{list_key}\" IS NULL AND TRY(json_type(run_data, '$.{list_key}')) NOT IN ('ARRAY', 'NULL') "
                  f"THEN '{list_key} is not a list' ") if list_key else ""
         return ("CASE WHEN run_data IS NULL THEN 'run_data is NULL' "
-                "WHEN j IS NULL THEN 'run_data is not valid JSON' "
-                "WHEN left(ltrim(run_data), 1) <> '{' THEN 'run_data is not a JSON object' "
+                f"WHEN j IS NULL THEN '{NOT_JSON}' "
+                f"WHEN j.\"{guard}\" IS NULL AND left(ltrim(run_data), 1) <> '{{' THEN 'run_data is not a JSON object' "
                 f"{shape}END")
 
     def _runs(self) -> pa.Table:
-        struct = struct_for(RUN_COLUMNS, extra=_RUN_LIST_PATHS)
+        columns = RUN_COLUMNS
+        struct = struct_for(columns, extra=_RUN_COUNT_PATHS)
         sql = f"""
           WITH p AS (SELECT r.*, TRY(from_json(r.run_data, '{struct}')) AS j FROM _all_runs r)
-          SELECT {projection([_sql_on(c, 'p.j') for c in RUN_COLUMNS], 'p', 'p.j')}, {self._bad(None)} AS _bad FROM p"""
+          SELECT {projection([_sql_on(c, 'p.j') for c in columns], 'p', 'p.j')}, {self._bad(None)} AS _bad FROM p"""
         return self.con.sql(sql).to_arrow_table()
 
     def _items(self, columns, list_key: str, index_name: Optional[str]) -> pa.Table:
@@ -137,7 +182,7 @@ class Parser:
         index = f", generate_subscripts({items}, 1) - 1 AS {index_name}" if index_name else ""
         sql = f"""
           WITH p AS (SELECT r.* EXCLUDE (run_data), r.run_data, TRY(from_json(r.run_data, '{struct}')) AS j FROM _all_runs r),
-          q AS (SELECT p.* EXCLUDE (run_data), {self._bad(list_key)} AS _bad FROM p),
+          q AS (SELECT p.* EXCLUDE (run_data), {self._bad(list_key, list_key)} AS _bad FROM p),
           u AS (SELECT q.* EXCLUDE (j), unnest({items}) AS item{index} FROM q)
           SELECT {projection(columns, 'u', 'u.item')}, _bad FROM u"""
         return self.con.sql(sql).to_arrow_table()
@@ -152,8 +197,10 @@ class Parser:
         struct = struct_for(SESSION_COLUMNS)
         legacy = "runs" in [c[0] for c in self.con.execute("DESCRIBE _raw_sessions").fetchall()]
         legacy_count = ("+ coalesce(TRY(json_array_length(agno_doc(s.runs))), 0)" if legacy else "")
+        counts = ("SELECT session_id, n FROM _raw_counts" if self._counted else
+                  "SELECT session_id, count(*) FILTER (WHERE parent_run_id IS NULL) AS n FROM _raw_runs GROUP BY 1")
         sql = f"""
-          WITH c AS (SELECT session_id, count(*) FILTER (WHERE parent_run_id IS NULL) AS n FROM _raw_runs GROUP BY 1),
+          WITH c AS ({counts}),
           p AS (SELECT s.*, coalesce(c.n, 0) {legacy_count} AS n_runs,
                        TRY(from_json(agno_doc(s.session_data), '{struct}')) AS d,
                        TRY(json_extract_string(agno_doc(s.summary), '$.summary')) AS summary_text
@@ -162,11 +209,14 @@ class Parser:
         return self.con.sql(sql).to_arrow_table()
 
 
+# n_messages / n_tool_calls count list items: parsed as NULL, an item (whatever it holds) is
+# counted without being turned into a value (["JSON"] would write each message out as text).
+_RUN_COUNT_PATHS = {key: '["NULL"]' for key in _RUN_LIST_PATHS}
+
+
 def _sql_on(col, doc: str):
     """Columns whose ``sql`` reads the parsed document refer to it as ``{doc}``."""
     if col.sql and "{doc}" in col.sql:
-        from dataclasses import replace
-
         return replace(col, sql=col.sql.format(doc=doc))
     return col
 

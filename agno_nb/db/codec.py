@@ -37,15 +37,17 @@ def dumps(value: Any) -> str:
 
 _SUSPECT = re.compile(r"\\u(?:0000|d[89a-f])", re.IGNORECASE)  # NUL or a surrogate, as JSON escapes
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # in a Python str any surrogate is a lone one
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _storable(value: Any) -> Any:
+def storable(value: Any, nul: bool = True) -> Any:
+    """``value`` with lone surrogates (and, with ``nul``, NUL) replaced by U+FFFD, in every string and key."""
     if isinstance(value, str):
-        return _UNSTORABLE.sub("\ufffd", value)
+        return (_UNSTORABLE if nul else _SURROGATE).sub("\ufffd", value)
     if isinstance(value, dict):
-        return {_storable(k): _storable(v) for k, v in value.items()}
+        return {storable(k, nul): storable(v, nul) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_storable(v) for v in value]
+        return [storable(v, nul) for v in value]
     return value
 
 
@@ -59,7 +61,7 @@ def dumps_pg(value: Any) -> str:
     text = dumps(value)
     if _SUSPECT.search(text) is None:
         return text
-    return dumps(_storable(value))
+    return dumps(storable(value))
 
 
 def decode(value: Any, *, table: str, column: str, session_id: Optional[str] = None,

@@ -1,0 +1,392 @@
+"""Load benchmark (issue 3): stored sessions into DataFrames, agno_nb against what users do today.
+
+    .venv/bin/python bench/load.py [--sessions 20000] [--runs-per-session 5] [--backends sqlite,postgres]
+    .venv/bin/python bench/load.py --scaling 2000,10000,50000,100000     # SQLite only, separate run
+
+Writes N synthetic sessions in the Agno 3.1 layout (bench/_synth.py: agno's own tables,
+rows as agno 3.1.10 writes them, ~430-480 MB for 20k sessions x 5 runs), then measures,
+each in a fresh process (bench/_measure.py), ``--reps`` times (median reported):
+
+- ``agno_nb.connect(src).messages()``, ``.runs()``, ``.sessions()``;
+- real agno 3.1: ``SqliteDb/PostgresDb(...).get_sessions(deserialize=True)`` flattened into a
+  messages DataFrame (same 19 columns);
+- ``pandas.read_sql`` of the runs table + ``json.loads`` per run, flattened the same way.
+
+Peak memory is the process's peak RSS (``ru_maxrss``) minus its RSS after imports, beside
+the DataFrame's own size (``memory_usage(deep=True)``). Measurements are interleaved
+(rep 1 of every operation, then rep 2, ...) so a burst of load on the machine spreads over
+all of them; the 1-minute load average is recorded with each.
+
+``--scaling`` measures ``messages()`` at each size (SQLite) and the filtered load
+``ex.messages(agent_id=..., since=..., until=...)`` (the busiest agent, one week) on the
+largest file, with SQLite's query plan.
+
+SQLite files are kept in bench/out/data/ and reused (``--regenerate`` to rewrite). PostgreSQL:
+$AGNO_NB_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test), a fresh
+schema ``bench_<random>`` dropped at the end; unreachable: skipped. Results (merged, per
+section): bench/out/load.json. Targets are printed with a verdict; the exit code is 0 either
+way, since this measures rather than tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+os.environ["AGNO_TELEMETRY"] = "false"
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT))
+
+import _synth  # noqa: E402
+
+PG_URL = os.environ.get("AGNO_NB_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+OUT = BENCH / "out" / "load.json"
+DATA = BENCH / "out" / "data"
+GENERATOR_VERSION = 1  # bump when _synth changes what it writes, to regenerate cached files
+
+OPS = {
+    "nb.messages": "agno_nb messages()",
+    "nb.runs": "agno_nb runs()",
+    "nb.sessions": "agno_nb sessions()",
+    "agno.flatten": "agno get_sessions + flatten",
+    "pandas.json": "pandas read_sql + json.loads",
+}
+TARGETS = {
+    # backend: (max seconds for messages(), min x vs agno, min x vs pandas+json)
+    "sqlite": (1.0, 20.0, 5.0),
+    "postgres": (2.7, 10.0, None),
+}
+MAX_PEAK_OVER_DF = 3.0
+MAX_FILTERED_S = 0.2
+MAX_STEP_OVER_LINEAR = 1.25
+FILTER_AGENT = "support-agent"  # the busiest agent (30% of sessions)
+
+
+# -- data ----------------------------------------------------------------------------------
+
+def sqlite_file(sessions: int, runs: int, seed: int, regenerate: bool) -> tuple[Path, dict]:
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"agno3-{sessions}x{runs}-seed{seed}.db"
+    meta_path = path.with_suffix(".json")
+    if not regenerate and path.is_file() and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("generator_version") == GENERATOR_VERSION:
+            return path, meta
+    print(f"  writing {path.relative_to(ROOT)} ({sessions} sessions x {runs} runs) ...", flush=True)
+    t0 = time.perf_counter()
+    counts = _synth.write_sqlite(str(path), _synth.Generator(sessions, runs, seed=seed))
+    meta = {"generator_version": GENERATOR_VERSION, **counts, "write_s": time.perf_counter() - t0,
+            "bytes": path.stat().st_size}
+    meta_path.write_text(json.dumps(meta))
+    return path, meta
+
+
+def warm(path: Path) -> None:
+    """Read the file once so every measurement starts from the OS page cache."""
+    with open(path, "rb") as fh:
+        while fh.read(1 << 24):
+            pass
+
+
+def pg_reachable() -> str | None:
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 5})
+        with engine.connect() as conn:
+            conn.exec_driver_sql("select 1")
+        engine.dispose()
+        return None
+    except Exception as exc:  # any driver / URL / network failure means "skip"
+        return str(exc).strip().splitlines()[0]
+
+
+def pg_drop(schema: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    engine.dispose()
+
+
+def pg_size(schema: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_URL)
+    with engine.connect() as conn:
+        size = conn.execute(sa.text(
+            "select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace where n.nspname = :s and c.relkind = 'r'"),
+            {"s": schema}).scalar()
+    engine.dispose()
+    return int(size)
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+def measure(op: str, source: str, schema: str | None = None, filters: dict | None = None) -> dict:
+    cmd = [sys.executable, str(BENCH / "_measure.py"), op, source]
+    if schema:
+        cmd += ["--schema", schema]
+    if filters:
+        cmd += ["--filters", json.dumps(filters)]
+    load = os.getloadavg()[0]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{op} failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["load_before"] = load
+    return result
+
+
+def summarize(samples: list[dict]) -> dict:
+    secs = [s["seconds"] for s in samples]
+    peaks = [s["peak_mb"] for s in samples]
+    df_mb = samples[0]["df_mb"]
+    return {"median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
+            "rows": samples[0]["rows"], "df_mb": df_mb, "peak_mb": statistics.median(peaks),
+            "peak_over_df": statistics.median(peaks) / df_mb if df_mb else None,
+            "load_avg": [s["load_before"] for s in samples], "samples": samples}
+
+
+def run_ops(ops: list[str], source: str, reps: int, schema: str | None = None) -> dict:
+    measure("nb.messages", source, schema)  # warm-up: caches, lazily loaded libraries on disk
+    samples: dict[str, list] = {op: [] for op in ops}
+    for rep in range(reps):
+        for op in ops:
+            r = measure(op, source, schema)
+            samples[op].append(r)
+            print(f"    rep {rep + 1}/{reps} {OPS.get(op, op):32s} {r['seconds']:8.3f} s  peak {r['peak_mb']:7.0f} MB"
+                  f"  (load {r['load_before']:.2f})", flush=True)
+    return {op: summarize(v) for op, v in samples.items()}
+
+
+# -- sections ------------------------------------------------------------------------------
+
+def compare(args) -> dict:
+    section = {"sessions": args.sessions, "runs_per_session": args.runs_per_session, "reps": args.reps,
+               "seed": args.seed, "backends": {}}
+    ops = list(OPS) if not args.skip_alternatives else ["nb.messages", "nb.runs", "nb.sessions"]
+    # what any agno_nb load costs in a fresh process whatever its size (DuckDB's instance,
+    # the ADBC driver, SQLAlchemy's inspection): the peak of a 10-session load
+    tiny, _ = sqlite_file(10, args.runs_per_session, args.seed, args.regenerate)
+    fixed = [measure("nb.sessions", str(tiny))["peak_mb"] for _ in range(args.reps)]
+    section["fixed_overhead_mb"] = statistics.median(fixed)
+    print(f"  fixed overhead (peak of a 10-session sessions() load): {section['fixed_overhead_mb']:.0f} MB", flush=True)
+    for backend in args.backends:
+        print(f"{backend}: {args.sessions} sessions x {args.runs_per_session} runs", flush=True)
+        if backend == "sqlite":
+            path, meta = sqlite_file(args.sessions, args.runs_per_session, args.seed, args.regenerate)
+            warm(path)
+            entry = {"data": {**meta, "path": str(path.relative_to(ROOT))}}
+            entry["results"] = run_ops(ops, str(path), args.reps)
+        else:
+            why = pg_reachable()
+            if why is not None:
+                print(f"  postgres: skipped, cannot connect ({why})")
+                section["backends"][backend] = {"skipped": why}
+                continue
+            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            try:
+                print(f"  writing schema {schema} (COPY) ...", flush=True)
+                t0 = time.perf_counter()
+                counts = _synth.write_postgres(PG_URL, schema, _synth.Generator(
+                    args.sessions, args.runs_per_session, seed=args.seed))
+                entry = {"data": {**counts, "write_s": time.perf_counter() - t0, "bytes": pg_size(schema),
+                                  "schema": schema}}
+                entry["results"] = run_ops(ops, PG_URL, args.reps, schema)
+            finally:
+                pg_drop(schema)
+        res = entry["results"]
+        nb = res["nb.messages"]["median_s"]
+        entry["ratios"] = {alt: res[alt]["median_s"] / nb for alt in ("agno.flatten", "pandas.json") if alt in res}
+        section["backends"][backend] = entry
+    return section
+
+
+def scaling(args) -> dict:
+    section = {"sizes": args.scaling, "runs_per_session": args.runs_per_session, "reps": args.reps,
+               "seed": args.seed, "points": []}
+    for n in args.scaling:
+        print(f"sqlite scaling: {n} sessions x {args.runs_per_session} runs", flush=True)
+        path, meta = sqlite_file(n, args.runs_per_session, args.seed, args.regenerate)
+        warm(path)
+        res = run_ops(["nb.messages"], str(path), args.reps)["nb.messages"]
+        section["points"].append({"sessions": n, "bytes": meta["bytes"], **res})
+    pts = section["points"]
+    if len(pts) >= 2:
+        xs = [p["rows"] for p in pts]
+        ys = [p["median_s"] for p in pts]
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        sxx = sum((x - mx) ** 2 for x in xs)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+        icpt = my - slope * mx
+        ss_res = sum((y - (icpt + slope * x)) ** 2 for x, y in zip(xs, ys))
+        ss_tot = sum((y - my) ** 2 for y in ys)
+        steps = [{"from": a["sessions"], "to": b["sessions"], "data_x": b["rows"] / a["rows"],
+                  "time_x": b["median_s"] / a["median_s"]} for a, b in zip(pts, pts[1:])]
+        section["fit"] = {"intercept_s": icpt, "us_per_message": slope * 1e6,
+                          "r2": 1 - ss_res / ss_tot if ss_tot else 1.0,
+                          "us_per_message_at": {str(p["sessions"]): p["median_s"] / p["rows"] * 1e6 for p in pts},
+                          "steps": steps,
+                          # linear: no step grows the time more than 25% faster than the data
+                          "linear": all(st["time_x"] <= MAX_STEP_OVER_LINEAR * st["data_x"] for st in steps)}
+    # filtered load on the largest file: one agent, one week (the third of the six)
+    n = max(args.scaling)
+    path, _ = sqlite_file(n, args.runs_per_session, args.seed, False)
+    since = dt.datetime.fromtimestamp(_synth.START + 14 * 86400, dt.timezone.utc)
+    filters = {"agent_id": FILTER_AGENT, "since": since.isoformat(),
+               "until": (since + dt.timedelta(days=7)).isoformat()}
+    print(f"sqlite filtered load on {n} sessions: {filters}", flush=True)
+    warm(path)
+    samples = []
+    for rep in range(args.reps):
+        r = measure("nb.messages.filtered", str(path), filters=filters)
+        samples.append(r)
+        print(f"    rep {rep + 1}/{args.reps} ex.messages(filtered)            {r['seconds']:8.3f} s  "
+              f"rows {r['rows']}  (load {r['load_before']:.2f})", flush=True)
+    section["filtered"] = {"sessions": n, "filters": filters, "plan": query_plan(path, filters),
+                           **summarize(samples)}
+    return section
+
+
+def query_plan(path: Path, filters: dict) -> list[str]:
+    """SQLite's plan for the runs query agno_nb sends for ``filters``."""
+    import sqlite3
+
+    import agno_nb
+    from agno_nb.analysis.source import Filters
+
+    ex = agno_nb.connect(str(path), progress=False)
+    sql, params = ex.source._compiled(ex.source.run_query(Filters.build(**filters)))
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    plan = [row[3] for row in con.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    con.close()
+    return plan
+
+
+# -- report --------------------------------------------------------------------------------
+
+def verdict(ok) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "MISS")
+
+
+def print_compare(section: dict) -> None:
+    for backend, entry in section["backends"].items():
+        if "skipped" in entry:
+            print(f"\n{backend}: skipped ({entry['skipped']})")
+            continue
+        d = entry["data"]
+        res = entry["results"]
+        n_msgs = res["nb.messages"]["rows"]
+        print(f"\n{backend}: {section['sessions']} sessions x {section['runs_per_session']} runs = {d['runs']} runs, "
+              f"{n_msgs} messages, {d['bytes'] / 1e6:.0f} MB on disk; median of {section['reps']}")
+        print(f"{'operation':34s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'rows':>8s} {'df MB':>7s} "
+              f"{'peak MB':>8s} {'peak/df':>7s}")
+        for op, label in OPS.items():
+            if op not in res:
+                continue
+            r = res[op]
+            print(f"{label:34s} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['max_s']:7.3f} {r['rows']:8d} "
+                  f"{r['df_mb']:7.1f} {r['peak_mb']:8.0f} {r['peak_over_df']:7.2f}")
+        fixed = section.get("fixed_overhead_mb")
+        max_s, x_agno, x_pandas = TARGETS[backend]
+        nb = res["nb.messages"]["median_s"]
+        print(f"  messages() {nb:.3f} s (target <= {max_s} s): {verdict(nb <= max_s)}")
+        for alt, want in (("agno.flatten", x_agno), ("pandas.json", x_pandas)):
+            if alt in entry["ratios"]:
+                x = entry["ratios"][alt]
+                print(f"  {OPS[alt]} / agno_nb messages() = {x:.1f}x"
+                      + (f" (target >= {want:.0f}x): {verdict(x >= want)}" if want else ""))
+        for op in ("nb.messages", "nb.runs", "nb.sessions"):
+            r = res[op]
+            extra = (f"; less the fixed {fixed:.0f} MB: {(r['peak_mb'] - fixed) / r['df_mb']:.2f}x"
+                     if fixed is not None else "")
+            print(f"  {OPS[op]} peak {r['peak_mb']:.0f} MB = {r['peak_over_df']:.2f}x its DataFrame "
+                  f"(target <= {MAX_PEAK_OVER_DF:.0f}x): {verdict(r['peak_over_df'] <= MAX_PEAK_OVER_DF)}{extra}")
+
+
+def print_scaling(section: dict) -> None:
+    print(f"\nsqlite scaling, messages(), median of {section['reps']}")
+    print(f"{'sessions':>9s} {'file MB':>8s} {'messages':>9s} {'median s':>9s} {'us/msg':>7s} {'peak MB':>8s} "
+          f"{'df MB':>7s} {'peak/df':>7s}")
+    for p in section["points"]:
+        print(f"{p['sessions']:9d} {p['bytes'] / 1e6:8.0f} {p['rows']:9d} {p['median_s']:9.3f} "
+              f"{p['median_s'] / p['rows'] * 1e6:7.2f} {p['peak_mb']:8.0f} {p['df_mb']:7.0f} {p['peak_over_df']:7.2f}")
+    fit = section.get("fit")
+    if fit:
+        print(f"  least-squares line: {fit['intercept_s']:.3f} s + {fit['us_per_message']:.2f} us/message, "
+              f"R^2 = {fit['r2']:.4f}")
+        for st in fit["steps"]:
+            print(f"  {st['from']} -> {st['to']} sessions: data x{st['data_x']:.2f}, time x{st['time_x']:.2f}")
+        print(f"  linear (no step's time grows more than {MAX_STEP_OVER_LINEAR:.2f}x its data's growth): "
+              f"{verdict(fit['linear'])}")
+    f = section["filtered"]
+    print(f"  filtered load ({f['sessions']} sessions; agent_id={f['filters']['agent_id']!r}, "
+          f"{f['filters']['since'][:10]}..{f['filters']['until'][:10]}): {f['median_s']:.3f} s, {f['rows']} messages "
+          f"(target <= {MAX_FILTERED_S} s): {verdict(f['median_s'] <= MAX_FILTERED_S)}")
+    print("  SQLite plan: " + " | ".join(f["plan"]))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=20000)
+    ap.add_argument("--runs-per-session", type=int, default=5)
+    ap.add_argument("--backends", default="sqlite,postgres")
+    ap.add_argument("--scaling", default=None, help="session counts, e.g. 2000,10000,50000,100000 (SQLite only)")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--regenerate", action="store_true", help="rewrite cached SQLite files")
+    ap.add_argument("--skip-alternatives", action="store_true", help="measure agno_nb only")
+    args = ap.parse_args()
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = set(args.backends) - {"sqlite", "postgres"}
+    if unknown:
+        ap.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    if args.scaling:
+        args.scaling = sorted(int(x) for x in args.scaling.split(","))
+    if args.sessions < 1 or args.runs_per_session < 1 or args.reps < 1:
+        ap.error("--sessions, --runs-per-session and --reps must be at least 1")
+
+    from importlib.metadata import version
+
+    import agno_nb
+
+    started = time.perf_counter()
+    results = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    env = {"agno_nb_version": agno_nb.__version__, "agno_version": version("agno"), "duckdb": version("duckdb"),
+           "pyarrow": version("pyarrow"), "pandas": version("pandas"), "python": platform.python_version(),
+           "platform": platform.platform(), "cpus": os.cpu_count(),
+           "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_avg_at_start": os.getloadavg()}
+    key = "scaling" if args.scaling else "compare"
+    section = scaling(args) if args.scaling else compare(args)
+    section["env"] = env
+    section["wall_s"] = time.perf_counter() - started
+    section["load_avg_at_end"] = os.getloadavg()
+    results[key] = section
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=1))
+    print_scaling(section) if args.scaling else print_compare(section)
+    la = env["load_avg_at_start"]
+    print(f"\nload average (1/5/15 min) at start {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}, at end "
+          f"{section['load_avg_at_end'][0]:.2f}/{section['load_avg_at_end'][1]:.2f}/{section['load_avg_at_end'][2]:.2f} "
+          f"on {os.cpu_count()} cores")
+    print(f"wrote {OUT.relative_to(ROOT)}; total wall time {section['wall_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
