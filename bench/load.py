@@ -50,8 +50,8 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 import _synth  # noqa: E402
+from _pg import PG_URL, drop_schemas, pg_reachable  # noqa: E402
 
-PG_URL = os.environ.get("AGNO_NB_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 OUT = BENCH / "out" / "load.json"
 DATA = BENCH / "out" / "data"
 GENERATOR_VERSION = 1  # bump when _synth changes what it writes, to regenerate cached files
@@ -100,26 +100,8 @@ def warm(path: Path) -> None:
             pass
 
 
-def pg_reachable() -> str | None:
-    import sqlalchemy as sa
-
-    try:
-        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 5})
-        with engine.connect() as conn:
-            conn.exec_driver_sql("select 1")
-        engine.dispose()
-        return None
-    except Exception as exc:  # any driver / URL / network failure means "skip"
-        return str(exc).strip().splitlines()[0]
 
 
-def pg_drop(schema: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    engine.dispose()
 
 
 def pg_size(schema: str) -> int:
@@ -209,7 +191,7 @@ def compare(args) -> dict:
                                   "schema": schema}}
                 entry["results"] = run_ops(ops, PG_URL, args.reps, schema)
             finally:
-                pg_drop(schema)
+                drop_schemas([schema])
         res = entry["results"]
         nb = res["nb.messages"]["median_s"]
         entry["ratios"] = {alt: res[alt]["median_s"] / nb for alt in ("agno.flatten", "pandas.json") if alt in res}

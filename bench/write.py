@@ -40,7 +40,9 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from agno_nb.testing import FakeOpenAIServer  # noqa: E402
 
-PG_URL = os.environ.get("AGNO_NB_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pg import PG_URL, drop_schemas, pg_reachable  # noqa: E402
+
 SESSION = "bench"
 MAX_NB_OVER_AGNO = 1.0   # agno_nb at the last run / agno at the last run
 MAX_LAST_OVER_10 = 1.5   # agno_nb at the last run / agno_nb at run 10
@@ -113,23 +115,8 @@ def at(times, k, width=5):
     return statistics.median(times[lo - 1:lo - 1 + width])
 
 
-def pg_reachable() -> str | None:
-    try:
-        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 5})
-        with engine.connect() as conn:
-            conn.exec_driver_sql("select 1")
-        engine.dispose()
-        return None
-    except Exception as exc:  # any driver / URL / network failure means "skip"
-        return str(exc).strip().splitlines()[0]
 
 
-def drop_schemas(schemas):
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        for s in schemas:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{s}" CASCADE')
-    engine.dispose()
 
 
 def main() -> int:
