@@ -205,8 +205,10 @@ def test_reads_and_appends_agno_29_fixture_in_its_own_layout(fixture_copy):
     insp = sa.inspect(db.engine)
     assert not insp.has_table("agno_runs")  # nothing migrated
     with db.engine.connect() as conn:
-        raw = conn.exec_driver_sql("select runs from agno_sessions where session_id='lit-0'").scalar()
-    assert isinstance(json.loads(raw), list)
+        raw, data = conn.exec_driver_sql("select runs, session_data from agno_sessions where session_id='lit-0'").one()
+    # written back double-encoded, as Agno 2.x wrote it
+    assert isinstance(json.loads(raw), str) and isinstance(json.loads(json.loads(raw)), list)
+    assert isinstance(json.loads(data), str) and json.loads(json.loads(data))["session_metrics"]["total_tokens"] == 213
 
 
 def test_upgraded_database_table_copy_wins(fixture_copy):

@@ -14,6 +14,7 @@ Appending a run is one row insert; the session row update is O(1) too.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import threading
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
@@ -323,9 +324,8 @@ class BaseDb:
         s = layout.sessions
         ts = now()
         values = _session_values(header)
-        values.setdefault("created_at", ts)
         values["created_at"] = values["created_at"] or ts
-        values["updated_at"] = values.get("updated_at") or ts
+        values["updated_at"] = values["updated_at"] or ts
         if layout.legacy:
             values["runs"] = []
         conn.execute(self._insert(s).values(**values).on_conflict_do_nothing(index_elements=["session_id"]))
@@ -367,7 +367,8 @@ class BaseDb:
         else:
             runs.append(run)
         s = layout.sessions
-        conn.execute(s.update().where(s.c.session_id == session_id).values(runs=[r.to_dict() for r in runs]))
+        conn.execute(s.update().where(s.c.session_id == session_id).values(
+            runs=encoded_like(row._mapping["runs"], [r.to_dict() for r in runs])))
         return delta
 
     def append_runs(self, header: Session, runs: Sequence[RunOutput]) -> None:
@@ -417,7 +418,7 @@ class BaseDb:
         merged["session_state"] = state
         metrics = Metrics.from_dict(data.get("session_metrics") or {}) + delta
         merged["session_metrics"] = metrics.to_dict()
-        values: Dict[str, Any] = {"session_data": merged, "updated_at": now()}
+        values: Dict[str, Any] = {"session_data": encoded_like(m["session_data"], merged), "updated_at": now()}
         for col in ("agent_data", "team_data", "workflow_data", "metadata", "summary"):
             if getattr(header, col) is not None:
                 values[col] = getattr(header, col)
@@ -436,7 +437,8 @@ class BaseDb:
             s = layout.sessions
             values = _session_values(session)
             values["updated_at"] = session.updated_at or now()
-            values.pop("created_at", None) if session.created_at is None else None
+            if session.created_at is None:
+                del values["created_at"]  # keep the stored one
             if layout.runs is not None:
                 for run in session.runs:
                     self._put_run(conn, layout, row, run)
@@ -488,7 +490,8 @@ class BaseDb:
             data = codec.expect(codec.decode(row[0], table=s.name, column="session_data", session_id=session_id),
                                 dict, table=s.name, column="session_data", session_id=session_id) or {}
             data["session_name"] = session_name
-            conn.execute(s.update().where(s.c.session_id == session_id).values(session_data=data, updated_at=now()))
+            conn.execute(s.update().where(s.c.session_id == session_id).values(
+                session_data=encoded_like(row[0], data), updated_at=now()))
         return self.get_session(session_id, user_id=user_id)
 
     def recent_runs(self, session_id: str, limit: int) -> List[RunOutput]:
@@ -533,6 +536,15 @@ class BaseDb:
         return f"{type(self).__name__}({self._describe()}, session_table={self.session_table_name!r})"
 
 
+def encoded_like(stored: Any, value: Any) -> Any:
+    """``value`` encoded the way the stored value was.
+
+    Agno 2.x on SQLite encoded JSON columns twice; a row written that way is updated
+    that way, so Agno 2.x reads it back as before.
+    """
+    return codec.dumps(value) if isinstance(stored, str) and not isinstance(stored, codec.BadJson) else value
+
+
 def merge_runs(legacy: List[RunOutput], table: List[RunOutput]) -> List[RunOutput]:
     """Legacy blob runs merged with runs-table rows; the table's copy wins on run_id."""
     by_id = {r.run_id: r for r in table}
@@ -540,24 +552,12 @@ def merge_runs(legacy: List[RunOutput], table: List[RunOutput]) -> List[RunOutpu
     return merged + [r for r in table if r.run_id in by_id]
 
 
+_SESSION_FIELDS = ("session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", *_JSON_COLUMNS,
+                   "created_at", "updated_at")
+
+
 def _session_values(session: Session) -> Dict[str, Any]:
-    values = {
-        "session_id": session.session_id,
-        "session_type": session.session_type,
-        "agent_id": session.agent_id,
-        "team_id": session.team_id,
-        "workflow_id": session.workflow_id,
-        "user_id": session.user_id,
-        "session_data": session.session_data,
-        "agent_data": session.agent_data,
-        "team_data": session.team_data,
-        "workflow_data": session.workflow_data,
-        "metadata": session.metadata,
-        "summary": session.summary,
-        "created_at": session.created_at,
-        "updated_at": session.updated_at,
-    }
-    return values
+    return {name: getattr(session, name) for name in _SESSION_FIELDS}
 
 
 def _run_values(run: RunOutput) -> Dict[str, Any]:
@@ -583,6 +583,5 @@ def _chunks(items: List[Any], size: int) -> Iterator[List[Any]]:
 
 
 def now_iso() -> str:
-    import datetime as _dt
-
-    return _dt.datetime.now().isoformat()
+    """Agno stamps schema versions with a local ISO datetime."""
+    return datetime.datetime.now().isoformat()
