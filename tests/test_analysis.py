@@ -279,3 +279,12 @@ def test_columns_empty_in_the_first_thousand_rows_still_load(tmp_path):
         runs_df = agno_nb.connect(db, engine=engine).runs()
         assert len(runs_df) == 1102
         assert runs_df.team_id.dropna().tolist() == ["crew"] and runs_df.parent_run_id.notna().sum() == 1
+
+
+def test_paths_with_uri_characters(tmp_path):
+    odd = tmp_path / "my data #1 ?100%"
+    odd.mkdir()
+    path = odd / "agent db.sqlite"
+    path.write_bytes((FIXTURES / "agno-3.1-sqlite.db").read_bytes())
+    for engine in ("adbc", "sqlalchemy"):
+        assert len(agno_nb.connect(path, engine=engine).messages()) == 16

@@ -230,3 +230,12 @@ def test_upgraded_database_table_copy_wins(fixture_copy):
     session = SqliteDb(db_file=path).get_session("lit-0")
     assert len(session.runs) == 3
     assert session.runs[0].content == "from the runs table"
+
+
+def test_sqlite_path_with_uri_characters(tmp_path):
+    odd = tmp_path / "my data #1 ?100%"
+    odd.mkdir()
+    db = SqliteDb(db_file=str(odd / "agent db.sqlite"))
+    db.upsert_run("s1", make_run("r1"))
+    assert (odd / "agent db.sqlite").is_file()
+    assert SqliteDb(db_file=str(odd / "agent db.sqlite")).get_session("s1").runs[0].run_id == "r1"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
+import urllib.parse
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -176,6 +178,10 @@ class SqlSource:
     def path(self) -> Optional[str]:
         return self.url.database if self.backend == "sqlite" else None
 
+    def _ro_uri(self) -> str:
+        """A read-only SQLite URI for the file (a path may hold '?', '#' or '%')."""
+        return f"file:{urllib.parse.quote(self.path)}?mode=ro"
+
     def describe(self) -> str:
         if self.backend == "sqlite":
             return f"SQLite file {self.path!r}"
@@ -190,7 +196,8 @@ class SqlSource:
     def _sa_engine(self) -> sa.Engine:
         if self.backend == "sqlite":
             # read-only, and never creating the file
-            return sa.create_engine(f"sqlite:///file:{self.path}?mode=ro&uri=true")
+            return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(self._ro_uri(), uri=True,
+                                                                                  check_same_thread=False))
         url = self.url.set(drivername="postgresql+psycopg") if self.url.drivername in ("postgresql", "postgres") else self.url
         return sa.create_engine(url, connect_args={"connect_timeout": 10})
 
@@ -405,7 +412,7 @@ class SqlSource:
 
             if not Path(self.path).is_file():
                 raise DatabaseUnreachableError(f"cannot read {self.describe()}: no such file")
-            return adbc.connect(uri=f"file:{self.path}?mode=ro")
+            return adbc.connect(uri=self._ro_uri())
         import adbc_driver_postgresql.dbapi as adbc
 
         return adbc.connect(_libpq_uri(self.url))

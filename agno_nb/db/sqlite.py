@@ -8,7 +8,7 @@ from typing import Optional, Union
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from . import codec
 from .base import BaseDb
@@ -64,7 +64,7 @@ def _engine(db_file: Optional[str]):
         if not parent.is_dir():
             raise FileNotFoundError(f"cannot create SQLite file {db_file!r}: directory {str(parent)!r} does not exist")
     engine = create_engine(
-        f"sqlite:///{db_file}" if db_file else "sqlite://",
+        URL.create("sqlite", database=db_file or None),  # built, not parsed: a path may hold '?' or '#' 
         json_serializer=codec.dumps,
         json_deserializer=codec.lenient_loads,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
