@@ -111,6 +111,9 @@ def test_tables_from_agno_nb_runtime(written):
     team_run = runs[runs.run_type == "team"].iloc[0]
     member = runs[runs.agent_id == "member"].iloc[0]
     assert member.parent_run_id == team_run.run_id
+    delegation = ex.tool_calls(team_id="crew")
+    assert list(delegation.tool_name) == ["delegate_task_to_member"]
+    assert delegation.iloc[0].child_run_id == member.run_id  # the call joins to the run it started
     wf_run = runs[runs.run_type == "workflow"].iloc[0]
     step = runs[runs.agent_id == "step-agent"].iloc[0]
     assert step.parent_run_id == wf_run.run_id and step.session_id == "f-1" and step.content == "Echo: draft"

@@ -128,6 +128,7 @@ TOOL_CALL_COLUMNS: List[Column] = [
     Column("tool_call_error", "BOOLEAN", "True if the tool failed", path="tool_call_error"),
     Column("duration", "DOUBLE", "Seconds the tool ran", path="metrics.duration"),
     Column("created_at", TIME, "When the call was made (UTC)", path="created_at"),
+    Column("child_run_id", "VARCHAR", "For a team's delegation: the member run it started", path="child_run_id"),
     Column("agent_id", "VARCHAR", "Agent of the run", row="agent_id"),
     Column("team_id", "VARCHAR", "Team of the run", row="team_id"),
     Column("user_id", "VARCHAR", "User of the run", row="user_id"),
