@@ -33,7 +33,6 @@ from pathlib import Path
 # telemetry call to the network inside a run would be measured as agno's latency.
 os.environ["AGNO_TELEMETRY"] = "false"
 
-import sqlalchemy as sa  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing

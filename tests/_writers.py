@@ -27,7 +27,6 @@ def write_runs(spec, session_id: str, n: int, worker: int) -> int:
 
 def write_forever(path: str, session_id: str, payload_kb: int) -> None:
     """Append runs until killed, printing each run_id once its transaction committed."""
-    import sys
 
     from agno_nb import Agent
     from agno_nb.db.sqlite import SqliteDb

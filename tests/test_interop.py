@@ -2,7 +2,6 @@
 
 import os
 
-import pytest
 
 from agno_nb import Agent, Team
 from agno_nb.db.sqlite import SqliteDb

@@ -1,7 +1,5 @@
 """Crashes, connection loss, readers beside writers, malformed and hostile data."""
 
-import json
-import os
 import random
 import signal
 import sqlite3
@@ -15,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 import agno_nb
-from agno_nb import Agent, AgentSession, DatabaseUnreachableError, Message, Metrics, RunOutput
+from agno_nb import Agent, DatabaseUnreachableError, Message, Metrics, RunOutput
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.models import EchoModel
 

@@ -15,9 +15,9 @@ import sqlite3
 import urllib.parse
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
 import pyarrow.compute as pc

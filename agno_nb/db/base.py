@@ -17,7 +17,7 @@ import contextlib
 import datetime
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from sqlalchemy import Connection, Engine, MetaData, Table, and_, func, inspect, select
 from sqlalchemy import exc as sa_exc
