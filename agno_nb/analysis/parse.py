@@ -91,7 +91,7 @@ class Parser:
         sql = " UNION ALL ".join(parts)
         con.execute(f"CREATE OR REPLACE TEMP VIEW _base_runs AS {sql}")
         has_workflows = raw.has_workflows if stream is not None else (
-            con.execute("SELECT count(*) FROM _base_runs WHERE run_type = 'workflow'").fetchone()[0] > 0)
+            con.sql("SELECT count(*) FROM _base_runs WHERE run_type = 'workflow'").fetchall()[0][0] > 0)
         if has_workflows:
             # a workflow's step runs live inside its run_data; they become rows linked to it
             child = _rows_from_json(
@@ -101,10 +101,9 @@ class Parser:
                 f"(SELECT TRY(from_json(e.x, '{_ROW_STRUCT}')) AS k)",
                 "e.sid", "e.uid", "e.wid", "e.widx")
             sql = f"SELECT * FROM _base_runs UNION ALL SELECT {child}"
-            con.execute(f"CREATE OR REPLACE TEMP VIEW _runs_all AS {sql}")
         else:
-            con.execute("CREATE OR REPLACE TEMP VIEW _runs_all AS SELECT * FROM _base_runs")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _all_runs AS SELECT * FROM _runs_all {_post_filter(con, f)}")
+            sql = "SELECT * FROM _base_runs"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _all_runs AS SELECT * FROM ({sql}) {_post_filter(con, f)}")
         return problems
 
     def build(self, raw: RawRows, f: Filters, table: str) -> Tuple[pa.Table, List[Dict[str, Any]]]:
@@ -115,7 +114,7 @@ class Parser:
         threads = self._threads(streamed)
         # Arrow results with 64-bit string offsets: pandas' Arrow-backed strings hold those, so
         # the DataFrame takes the strings as they are instead of a copy cast from 32-bit offsets
-        large = self.con.execute("SELECT current_setting('arrow_large_buffer_size')").fetchone()[0]
+        large = self.con.sql("SELECT current_setting('arrow_large_buffer_size')").fetchall()[0][0]
         if not large:
             self.con.execute("SET arrow_large_buffer_size = true")
         try:
@@ -147,7 +146,7 @@ class Parser:
         """
         if not streamed:
             return None
-        current = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
+        current = int(self.con.sql("SELECT current_setting('threads')").fetchall()[0][0])
         wanted = max(1, min(current, (os.cpu_count() or 2) - 1))
         if wanted == current:
             return None

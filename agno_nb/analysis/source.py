@@ -266,33 +266,20 @@ class SqlSource:
     def session_query(self, f: Filters) -> sa.Select:
         s, r = self._tables()
         query = sa.select(*[self._text(c) for c in s.columns])
-        conds = []
-        if f.session_ids is not None:
-            conds.append(s.c.session_id.in_(f.session_ids))
-        for key in ("user_id", "agent_id", "team_id", "workflow_id", "session_type"):
-            if getattr(f, key) is not None:
-                conds.append(s.c[key] == getattr(f, key))
-        if f.since is not None:
-            conds.append(s.c.created_at >= f.since)
-        if f.until is not None:
-            conds.append(s.c.created_at < f.until)
+        conds = _column_conds(s, f, ("user_id", "agent_id", "team_id", "workflow_id", "session_type"))
+        conds += _time_conds(s, f)
         if f.status is not None and r is not None:
             conds.append(s.c.session_id.in_(sa.select(r.c.session_id).where(r.c.status == f.status)))
         return query.where(*conds)
 
     def _run_conds(self, f: Filters, *, in_index_order: bool = False, raw: bool = False) -> List[sa.ColumnElement]:
         s, r = self._tables()
-        conds = []
-        if f.session_ids is not None:
-            conds.append(r.c.session_id.in_(f.session_ids))
-        for key in ("user_id", "agent_id", "team_id", "workflow_id", "status"):
-            if getattr(f, key) is not None:
-                conds.append(r.c[key] == getattr(f, key))
+        conds = _column_conds(r, f, ("user_id", "agent_id", "team_id", "workflow_id", "status"))
         if f.session_type is not None:
             conds.append(r.c.session_id.in_(sa.select(s.c.session_id).where(s.c.session_type == f.session_type)))
-        times = [c for c in ((r.c.created_at >= f.since) if f.since is not None else None,
-                             (r.c.created_at < f.until) if f.until is not None else None) if c is not None]
+        times = _time_conds(r, f)
         if times:
+            # one condition, so one index range scan when row ids are intersected below
             conds.append(sa.and_(*times))
         if raw:
             return conds
@@ -512,6 +499,18 @@ _SQLITE_BATCH_ROWS = 512
 _FEW_RUNS = 5000  # up to this many matching runs, SQLite looks them up by row id and sorts them
 _TYPE_ROW = "agno_nb:type-row"  # values of the typing first row (see SqlSource._adbc_sql)
 _TYPE_ROW_INT = -(2 ** 62) + 1
+
+
+def _column_conds(table: sa.Table, f: Filters, keys: Sequence[str]) -> List[sa.ColumnElement]:
+    """The filters on ``table``'s own columns: session_ids and the equality filters ``keys``."""
+    conds = [table.c.session_id.in_(f.session_ids)] if f.session_ids is not None else []
+    return conds + [table.c[k] == getattr(f, k) for k in keys if getattr(f, k) is not None]
+
+
+def _time_conds(table: sa.Table, f: Filters) -> List[sa.ColumnElement]:
+    """``since`` (inclusive) and ``until`` (exclusive) on ``created_at``."""
+    return ([table.c.created_at >= f.since] if f.since is not None else []) + (
+        [table.c.created_at < f.until] if f.until is not None else [])
 
 
 def _type_literal(t: pa.DataType) -> str:
