@@ -61,7 +61,9 @@ def dumps_pg(value: Any) -> str:
     text = dumps(value)
     if _SUSPECT.search(text) is None:
         return text
-    return dumps(storable(value))
+    # Decode the JSON first: two lone surrogates that form a pair in the JSON text are one
+    # character to every reader, and only surrogates still alone after that are replaced.
+    return dumps(storable(json.loads(text)))
 
 
 def decode(value: Any, *, table: str, column: str, session_id: Optional[str] = None,
