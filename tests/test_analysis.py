@@ -249,6 +249,10 @@ def test_parquet_round_trip(written, tmp_path):
         b = b.sort_values(key).reset_index(drop=True)[list(a.columns)]
         pd.testing.assert_frame_equal(a, b, check_dtype=False)
     assert set(back.messages(agent_id="weather").session_id) == {"w-1"}
+    # filters on columns a table lacks go through the runs and sessions tables, as on the source
+    for name, filters in [("messages", {"team_id": "crew"}), ("tool_calls", {"status": "COMPLETED"}),
+                          ("messages", {"session_type": "team"}), ("sessions", {"status": "COMPLETED"})]:
+        assert len(back.table(name, **filters)) == len(ex.table(name, **filters)) > 0, (name, filters)
     with pytest.raises(ValueError, match="plain SQL identifier"):
         ex.to_parquet(tmp_path / "x", partition_by=("agent_id); drop",))
 

@@ -54,22 +54,30 @@ class ParquetSource:
     def __repr__(self) -> str:
         return self.describe()
 
-    def load(self, con: duckdb.DuckDBPyConnection, name: str, f: Filters) -> pa.Table:
+    def _scan(self, name: str) -> str:
         target = self.path / name
         glob = _literal(target / "**" / "*.parquet") if target.is_dir() else _literal(target.with_suffix(".parquet"))
+        return f"read_parquet({glob}, hive_partitioning = true, union_by_name = true)"
+
+    def load(self, con: duckdb.DuckDBPyConnection, name: str, f: Filters) -> pa.Table:
         declared = [c.name for c in TABLES[name]]
         conds, params = [], []
         if f.session_ids is not None:
             conds.append("list_contains(?, session_id)")
             params.append(list(f.session_ids))
-        for key in ("user_id", "agent_id"):
-            if getattr(f, key) is not None:
+        for key in ("user_id", "agent_id", "team_id", "workflow_id", "status", "session_type"):
+            value = getattr(f, key)
+            if value is None:
+                continue
+            params.append(value)
+            if key in declared:
                 conds.append(f"{key} = ?")
-                params.append(getattr(f, key))
-        for key in ("team_id", "workflow_id", "status", "session_type"):
-            if getattr(f, key) is not None and key in declared:
-                conds.append(f"{key} = ?")
-                params.append(getattr(f, key))
+            elif key == "session_type":  # a column of sessions only
+                conds.append(f"session_id IN (SELECT session_id FROM {self._scan('sessions')} WHERE session_type = ?)")
+            elif "run_id" in declared:  # messages, tool_calls: filter by their run
+                conds.append(f"run_id IN (SELECT run_id FROM {self._scan('runs')} WHERE {key} = ?)")
+            else:  # sessions: those with a run that matches
+                conds.append(f"session_id IN (SELECT session_id FROM {self._scan('runs')} WHERE {key} = ?)")
         if f.since is not None:
             conds.append("created_at >= to_timestamp(?)")
             params.append(f.since)
@@ -78,6 +86,4 @@ class ParquetSource:
             params.append(f.until)
         where = ("WHERE " + " AND ".join(conds)) if conds else ""
         cols = ", ".join(f'"{c}"' for c in declared)
-        return con.sql(
-            f"SELECT {cols} FROM read_parquet({glob}, hive_partitioning = true, union_by_name = true) {where}",
-            params=params).to_arrow_table()
+        return con.sql(f"SELECT {cols} FROM {self._scan(name)} {where}", params=params).to_arrow_table()
