@@ -19,7 +19,9 @@ import sqlalchemy as sa
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.testing import FakeOpenAIServer
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+# Databases written by the real agno 3.1.10 and 2.9.0 (kept in the repository, so a plain
+# clone tests itself).
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_URL = os.environ.get("AGNO_NB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 RUN_TAG = f"t{uuid.uuid4().hex[:8]}"
 _counter = itertools.count()
@@ -92,7 +94,7 @@ def db(make_db):
 
 @pytest.fixture
 def fixture_copy(tmp_path):
-    """A writable copy of one of ../shared/fixtures (the originals are read-only)."""
+    """A writable copy of one of tests/fixtures (the originals stay untouched)."""
     def copy(name: str) -> str:
         dst = tmp_path / name
         dst.write_bytes((FIXTURES / name).read_bytes())
