@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,6 +30,23 @@ def null_tokens(text: str) -> str:
     return _TOKEN.sub(lambda m: m.group(1) or "null", text)
 
 
+def _may_hold_tokens(col: pa.ChunkedArray) -> bool:
+    """Whether the column's bytes hold "NaN" or "Infinity" anywhere (a quick, vectorized
+    scan of the string data; a hit is confirmed value by value)."""
+    for chunk in col.chunks:
+        data = chunk.buffers()[2]
+        if data is None or data.size == 0:
+            continue
+        a = np.frombuffer(data, dtype=np.uint8)
+        for word in (b"NaN", b"Infinity"):
+            at = np.flatnonzero(a[: a.size - len(word) + 1] == word[0])
+            for j in range(1, len(word)):
+                at = at[a[at + j] == word[j]]
+            if at.size:
+                return True
+    return False
+
+
 def finite_table(table: pa.Table, columns: Sequence[Column]) -> pa.Table:
     """``table`` with NaN and ±Infinity as nulls (a no-op, and quick, when there are none)."""
     json_text = {c.name for c in columns if c.type == JSONTEXT}
@@ -38,7 +56,8 @@ def finite_table(table: pa.Table, columns: Sequence[Column]) -> pa.Table:
             bad = pc.invert(pc.is_finite(col))
             if pc.any(bad).as_py():
                 table = table.set_column(i, field, pc.if_else(bad, pa.scalar(None, field.type), col))
-        elif field.name in json_text and (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+        elif (field.name in json_text and (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
+              and _may_hold_tokens(col)):
             hit = pc.match_substring_regex(col, "NaN|Infinity")
             if pc.any(hit).as_py():
                 fixed = [null_tokens(v) if h else v for v, h in zip(col.to_pylist(), hit.to_pylist())]

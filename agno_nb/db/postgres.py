@@ -18,7 +18,11 @@ class PostgresDb(BaseDb):
 
     >>> db = PostgresDb("postgresql+psycopg://user:pw@localhost:5432/mydb")  # doctest: +SKIP
 
-    A ``postgresql://`` URL is taken to mean the psycopg 3 driver.
+    A ``postgresql://`` URL is taken to mean the psycopg 3 driver (the ``postgres`` extra:
+    ``pip install "agno_nb[postgres]"``; without it, :class:`MissingDependencyError`).
+    JSONB cannot hold NaN, ±Infinity, NUL or a lone surrogate: NaN and ±Infinity are
+    stored as ``null`` (as on SQLite), the characters as U+FFFD, so no run is refused.
+    Pooled connections are closed when the object is garbage-collected or at exit.
     """
 
     dialect = "postgresql"

@@ -34,7 +34,8 @@ class SqliteDb(BaseDb):
     so a run reported stored survives a power loss. ``"NORMAL"`` syncs only at checkpoints:
     faster commits, still never a corrupt file, but the last runs before a power loss (not
     a process crash) can be lost. Foreign keys are enforced, so deleting a session row with
-    plain SQL through ``db.engine`` deletes its runs too (ON DELETE CASCADE).
+    plain SQL through ``db.engine`` deletes its runs too (ON DELETE CASCADE). NaN and
+    ±Infinity are stored as JSON ``null``, as on PostgreSQL.
     """
 
     dialect = "sqlite"
