@@ -199,6 +199,7 @@ def test_opening_a_new_file_waits_while_another_process_holds_its_write_lock(tmp
         db.close()
     finally:
         assert holder.wait(timeout=60) == 0
+        holder.stdout.close()
 
 
 def _open_and_write(path, barrier, worker, out):
