@@ -9,6 +9,10 @@ class AgnoNbError(Exception):
     """Base class of agno_nb's own errors."""
 
 
+class MissingDependencyError(AgnoNbError, ImportError):
+    """An optional package a feature needs is not installed; the message says which extra."""
+
+
 class CorruptRowError(AgnoNbError, ValueError):
     """A stored row whose JSON cannot be decoded or has the wrong shape."""
 

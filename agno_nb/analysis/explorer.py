@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from ..errors import CorruptRowError
 from .columns import TABLES
+from .finite import finite_table
 from ..db.codec import storable
 from .parse import NOT_JSON, Parser
 from .source import Filters, RawRows, SqlSource, source_from
@@ -123,6 +124,7 @@ class SessionExplorer:
                 table, problems = self._repair(table, problems, f, name)
             else:
                 table, problems = self.source.load(self.con, name, f), []
+            table = finite_table(table, TABLES[name])
             bar.step("done")
         self._report(problems, errors)
         return table

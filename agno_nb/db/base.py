@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
@@ -69,6 +70,9 @@ class BaseDb:
         self.runs_table_name: str = check_identifier(runs_table, "runs_table")  # type: ignore[assignment]
         self.db_schema = check_identifier(db_schema, "db_schema")
         self.engine = engine
+        # Pooled connections are closed when this object goes, or at interpreter exit, not
+        # left to the driver's garbage collection (psycopg warns of an unclosed connection).
+        weakref.finalize(self, engine.dispose)
         self._layout: Optional[Layout] = None
         self._layout_lock = threading.Lock()
 
@@ -341,7 +345,9 @@ class BaseDb:
         session_id = row._mapping["session_id"]
         run.session_id = session_id
         run.created_at = run.created_at or now()
-        new_metrics = run.metrics or Metrics()
+        # the metrics as they will read back (NaN and Infinity are stored as null), so that
+        # one NaN does not turn the session's sums into null
+        new_metrics = Metrics.from_dict(codec.finite(run.metrics.to_dict())) if run.metrics else Metrics()
         if layout.runs is not None:
             t = layout.runs
             old = conn.execute(select(t.c.session_id, t.c.run_data).where(t.c.run_id == run.run_id)).first()

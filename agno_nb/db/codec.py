@@ -8,6 +8,7 @@ instead of a bare ``JSONDecodeError`` escaping from deep inside a fetch.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Optional
 
@@ -20,19 +21,61 @@ class BadJson(str):
     error: str = ""
 
 
+# NaN and ±Infinity: JSON has no such numbers. agno_nb stores them as null (see ``dumps``),
+# and reads the non-standard NaN / Infinity / -Infinity tokens that other writers (Agno on
+# SQLite, Python's json module) leave in a file as null too, so both read back the same.
+_DECODER = json.JSONDecoder(parse_constant=lambda _token: None)
+
+
+def loads(text: Any) -> Any:
+    """``json.loads``, with the NaN / Infinity / -Infinity tokens read as None."""
+    if isinstance(text, (bytes, bytearray)):  # psycopg hands JSONB over as bytes
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    if not isinstance(text, str):
+        raise TypeError(f"the JSON object must be str or bytes, not {type(text).__name__}")
+    return _DECODER.decode(text)
+
+
 def lenient_loads(text: Any) -> Any:
     try:
-        return json.loads(text)
+        return loads(text)
     except (ValueError, TypeError) as exc:
         bad = BadJson(text if isinstance(text, str) else repr(text))
         bad.error = str(exc)
         return bad
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every NaN and ±Infinity float (at any depth) replaced by None.
+
+    Keys that are such floats become the text Python's json module would give them.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {(json.dumps(k) if isinstance(k, float) and not math.isfinite(k) else k): finite(v)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
 def dumps(value: Any) -> str:
-    # Agno writes ASCII-escaped JSON; non-JSON values (datetimes, enums) become text
-    # rather than failing a run's write.
-    return json.dumps(value, default=str)
+    """Standard JSON text for a JSON column, on every backend.
+
+    NaN and ±Infinity are written as ``null``: PostgreSQL's JSONB refuses them (and with
+    them the whole run), other JSON readers refuse the non-standard tokens, and every
+    float Agno keeps (cost, duration, time_to_first_token, ...) is optional, so Agno reads
+    null back as "not measured". Non-JSON values (datetimes, enums) become text rather
+    than failing a run's write.
+    """
+    try:
+        # Agno writes ASCII-escaped JSON. The common case, all numbers finite, costs one pass.
+        return json.dumps(value, default=str, allow_nan=False)
+    except ValueError as exc:
+        if "Out of range float" not in str(exc):
+            raise
+    return json.dumps(finite(value), default=str, allow_nan=False)
 
 
 _SUSPECT = re.compile(r"\\u(?:0000|d[89a-f])", re.IGNORECASE)  # NUL or a surrogate, as JSON escapes
@@ -63,7 +106,7 @@ def dumps_pg(value: Any) -> str:
         return text
     # Decode the JSON first: two lone surrogates that form a pair in the JSON text are one
     # character to every reader, and only surrogates still alone after that are replaced.
-    return dumps(storable(json.loads(text)))
+    return dumps(storable(loads(text)))
 
 
 def decode(value: Any, *, table: str, column: str, session_id: Optional[str] = None,

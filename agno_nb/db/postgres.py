@@ -8,6 +8,7 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.engine import make_url
 
+from ..errors import MissingDependencyError
 from . import codec
 from .base import BaseDb
 
@@ -17,7 +18,11 @@ class PostgresDb(BaseDb):
 
     >>> db = PostgresDb("postgresql+psycopg://user:pw@localhost:5432/mydb")  # doctest: +SKIP
 
-    A ``postgresql://`` URL is taken to mean the psycopg 3 driver.
+    A ``postgresql://`` URL is taken to mean the psycopg 3 driver (the ``postgres`` extra:
+    ``pip install "agno_nb[postgres]"``; without it, :class:`MissingDependencyError`).
+    JSONB cannot hold NaN, ±Infinity, NUL or a lone surrogate: NaN and ±Infinity are
+    stored as ``null`` (as on SQLite), the characters as U+FFFD, so no run is refused.
+    Pooled connections are closed when the object is garbage-collected or at exit.
     """
 
     dialect = "postgresql"
@@ -30,14 +35,20 @@ class PostgresDb(BaseDb):
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
         self.db_url = url
-        engine = create_engine(
-            url,
-            json_serializer=codec.dumps_pg,
-            json_deserializer=codec.lenient_loads,
-            # A connection the server dropped is replaced on the next checkout.
-            pool_pre_ping=True,
-            connect_args={"connect_timeout": 10},
-        )
+        try:
+            engine = create_engine(
+                url,
+                json_serializer=codec.dumps_pg,
+                json_deserializer=codec.lenient_loads,
+                # A connection the server dropped is replaced on the next checkout.
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": 10},
+            )
+        except ImportError as exc:  # the driver module (psycopg) is not installed
+            raise MissingDependencyError(
+                f"PostgresDb for {self._describe()} needs the PostgreSQL driver "
+                f"{exc.name or url.get_driver_name()!r}, which cannot be imported ({exc}). "
+                'Install it with: pip install "agno_nb[postgres]"') from None
         super().__init__(engine, session_table=session_table, runs_table=runs_table, db_schema=db_schema)
 
     def _insert(self, table):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Optional, Union
 
@@ -14,6 +16,8 @@ from . import codec
 from .base import BaseDb
 
 BUSY_TIMEOUT_MS = 60_000
+# PRAGMA synchronous levels one may choose; OFF is not offered (an OS crash can corrupt the file).
+SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
 
 
 class SqliteDb(BaseDb):
@@ -25,12 +29,20 @@ class SqliteDb(BaseDb):
     ``db_file`` or ``db_url`` (``sqlite:///path``) names the file; with neither, the
     file is ``agno.db`` in the working directory. The file runs in WAL mode with a busy
     timeout, so notebooks can read while agents in other processes write.
+
+    ``synchronous="FULL"`` (the default, as in Agno) syncs the WAL to disk at every commit,
+    so a run reported stored survives a power loss. ``"NORMAL"`` syncs only at checkpoints:
+    faster commits, still never a corrupt file, but the last runs before a power loss (not
+    a process crash) can be lost. Foreign keys are enforced, so deleting a session row with
+    plain SQL through ``db.engine`` deletes its runs too (ON DELETE CASCADE). NaN and
+    ±Infinity are stored as JSON ``null``, as on PostgreSQL.
     """
 
     dialect = "sqlite"
 
     def __init__(self, db_file: Optional[Union[str, os.PathLike]] = None, db_url: Optional[str] = None,
-                 session_table: Optional[str] = None, runs_table: Optional[str] = None):
+                 session_table: Optional[str] = None, runs_table: Optional[str] = None,
+                 *, synchronous: str = "FULL"):
         if db_file is not None and db_url is not None:
             raise ValueError("give db_file or db_url, not both")
         if db_url is not None:
@@ -40,7 +52,8 @@ class SqliteDb(BaseDb):
             self.db_file = url.database
         else:
             self.db_file = str(Path(db_file if db_file is not None else "agno.db"))
-        super().__init__(_engine(self.db_file), session_table=session_table, runs_table=runs_table, db_schema=None)
+        super().__init__(_engine(self.db_file, synchronous), session_table=session_table, runs_table=runs_table,
+                         db_schema=None)
 
     def _insert(self, table):
         return sqlite_dialect.insert(table)
@@ -58,7 +71,10 @@ class SqliteDb(BaseDb):
         return "check that the directory exists and is writable"
 
 
-def _engine(db_file: Optional[str]):
+def _engine(db_file: Optional[str], synchronous: str = "FULL"):
+    level = str(synchronous).upper()
+    if level not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}; got {synchronous!r}")
     if db_file and db_file != ":memory:":
         parent = Path(db_file).expanduser().resolve().parent
         if not parent.is_dir():
@@ -76,8 +92,9 @@ def _engine(db_file: Optional[str]):
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")  # SQLite's default is OFF, per connection
+        _enable_wal(cur)
+        cur.execute(f"PRAGMA synchronous = {level}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -85,3 +102,24 @@ def _engine(db_file: Optional[str]):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("agno_nb_write") else "BEGIN")
 
     return engine
+
+
+def _enable_wal(cur: sqlite3.Cursor) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting like any other statement for a busy file.
+
+    Switching a new file to WAL upgrades a read lock to a write lock, and SQLite answers
+    "database is locked" at once, without its busy handler, when another connection holds
+    the write lock (several processes opening a new file at the same moment). So the
+    switch is tried again until the busy timeout has passed.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
