@@ -34,3 +34,7 @@ class DatabaseUnreachableError(AgnoNbError, ConnectionError):
 
 class SessionOwnershipError(AgnoNbError, PermissionError):
     """A user_id tried to write a session that belongs to another user."""
+
+
+class SessionNotFoundError(AgnoNbError, LookupError):
+    """A write that needs an existing session (``upsert_run``) named one that is not stored."""
