@@ -689,7 +689,8 @@ class BaseDb:
                 own = session.updated_at if preserve_updated_at else None
                 values["updated_at"] = own or (values["created_at"] if preserve_updated_at is None else ts)
                 insert = self._insert(s).values(**values, **({"runs": None} if layout.legacy else {}))
-                inserted = conn.execute(insert.on_conflict_do_nothing(index_elements=["session_id"])).rowcount
+                inserted = conn.execute(insert.on_conflict_do_nothing(index_elements=["session_id"])
+                                        .returning(s.c.session_id)).first() is not None
                 row = conn.execute(select(s).where(s.c.session_id == session.session_id).with_for_update()).one()
                 if not inserted:
                     owner = row._mapping["user_id"]
