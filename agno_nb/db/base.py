@@ -283,7 +283,8 @@ class BaseDb:
         klass = SESSION_CLASSES.get(session_type or plain(data.get("session_type")) or "agent", Session)
         session = klass.from_dict(data)
         sid = data.get("session_id")
-        session.runs = None if runs is None else [self._run_obj(d, session_id=sid) for d in runs]  # type: ignore[assignment]
+        # Agno's records always hold a list (empty when runs were not attached).
+        session.runs = [self._run_obj(d, session_id=sid) for d in runs or []]
         return session
 
     def _run_dicts(self, conn: Connection, layout: Layout, session_ids: Sequence[str],
@@ -405,7 +406,7 @@ class BaseDb:
         of the name; the timestamps bound ``created_at`` (Unix seconds, inclusive).
         ``page`` counts from 1 in steps of ``limit`` (and needs ``limit``). Sorted by
         ``sort_by`` (default ``created_at``), ``sort_order`` ``"desc"`` (default) or
-        ``"asc"``. ``include_runs=False`` leaves ``runs`` None. ``deserialize=False``
+        ``"asc"``. ``include_runs=False`` leaves the runs out (``runs`` None in dicts, [] in records). ``deserialize=False``
         returns ``(list of session dicts, total count before paging)``.
         """
         check_pagination(limit, page)
