@@ -451,3 +451,17 @@ def test_upsert_session_also_stores_its_runs(make_db):
     db.upsert_session(session)
     assert [r.run_id for r in db.get_session("s1").runs] == ["s1-r1", "s1-r2", "s1-r3", "s1-r4"]
     assert [r.run_id for r in db.get_session("s1", runs_limit=1).runs] == ["s1-r3"]
+
+
+def test_run_methods_on_an_agno_29_database(fixture_copy):
+    """Agno 2.x keeps runs in a JSON column: get_run(s), runs_limit and delete_run read and edit it in place."""
+    db = SqliteDb(db_file=fixture_copy("agno-2.9-sqlite.db"))
+    runs = db.get_runs(session_id="lit-0")
+    assert len(runs) == 3 and all(r.session_id == "lit-0" for r in runs)
+    rows, total = db.get_runs(session_id="lit-0", limit=2, page=2, deserialize=False)
+    assert total == 3 and [r["run_id"] for r in rows] == [runs[2].run_id] and rows[0]["run_index"] == 2
+    assert db.get_run(runs[1].run_id).content == runs[1].content
+    assert [r.run_id for r in db.get_session("lit-0", SessionType.AGENT, runs_limit=2).runs] == [r.run_id for r in runs[1:]]
+    assert db.delete_run(runs[0].run_id) is True and db.get_run(runs[0].run_id) is None
+    assert [r.run_id for r in db.get_session("lit-0").runs] == [r.run_id for r in runs[1:]]
+    assert not sa.inspect(db.db_engine).has_table("agno_runs")  # still not migrated
