@@ -37,4 +37,4 @@ class SessionOwnershipError(AgnoNbError, PermissionError):
 
 
 class SessionNotFoundError(AgnoNbError, LookupError):
-    """A write that needs an existing session (``upsert_run``) named one that is not stored."""
+    """A session method was asked for a session that is not stored (or is another user's)."""

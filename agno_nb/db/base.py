@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import enum
 import threading
 import uuid
 from collections.abc import Mapping
@@ -28,6 +29,16 @@ from ..errors import CorruptRowError, DatabaseUnreachableError, SessionNotFoundE
 from ..records import SESSION_CLASSES, Metrics, RunOutput, Session, now, session_from_dict
 from . import codec
 from .enums import HISTORY_SKIP_STATUSES, RunStatus, SessionType, plain
+from .query import (
+    check_pagination,
+    context_runs,
+    merge_run_dicts,
+    ordering,
+    paged,
+    run_type_of,
+    session_type_value,
+    sort_desc,
+)
 from .unsupported import unsupported_feature
 from .schema import (
     DEFAULT_SESSION_TABLE,
@@ -430,8 +441,8 @@ class BaseDb:
             conds.append(s.c.created_at <= int(end_timestamp))
         if session_name is not None:
             conds.append(s.c.session_data["session_name"].as_string().icontains(session_name, autoescape=True))
-        query = select(s).where(*conds).order_by(*_ordering(s, sort_by or "created_at", sort_order, _SORTABLE))
-        query = _paged(query, limit, page)
+        query = select(s).where(*conds).order_by(*ordering(s, sort_by or "created_at", sort_order, _SORTABLE))
+        query = paged(query, limit, page)
         with self._read() as conn:
             total = conn.execute(select(func.count()).select_from(s).where(*conds)).scalar_one()
             rows = conn.execute(query).all()
@@ -492,10 +503,10 @@ class BaseDb:
             else:
                 t = layout.runs
                 conds = [t.c[k] == v for k, v in wanted.items()]
-                order = (_ordering(t, sort_by, sort_order, _RUN_SORTABLE) if sort_by is not None
+                order = (ordering(t, sort_by, sort_order, _RUN_SORTABLE) if sort_by is not None
                          else [t.c.run_index.asc(), t.c.created_at.asc(), t.c.run_id.asc()])
                 total = conn.execute(select(func.count()).select_from(t).where(*conds)).scalar_one()
-                rows = [self._run_row(r) for r in conn.execute(_paged(select(t).where(*conds).order_by(*order), limit, page))]
+                rows = [self._run_row(r) for r in conn.execute(paged(select(t).where(*conds).order_by(*order), limit, page))]
         if not deserialize:
             return rows, int(total)
         return [self._run_obj(r["run_data"], session_id=r["session_id"]) for r in rows]
@@ -508,7 +519,7 @@ class BaseDb:
         rows = [by_id.pop(r["run_id"], r) for r in self._legacy_run_rows(conn, layout)] + list(by_id.values())
         rows = [r for r in rows if all(r.get(k) == v for k, v in wanted.items())]
         if sort_by is not None:
-            desc = _sort_desc(sort_order)
+            desc = sort_desc(sort_order)
             present = sorted((r for r in rows if r.get(sort_by) is not None), key=lambda r: r[sort_by], reverse=desc)
             rows = present + [r for r in rows if r.get(sort_by) is None]
         if limit is not None:
@@ -636,7 +647,7 @@ class BaseDb:
         sid = m["session_id"]
         data = codec.expect(codec.decode(m["session_data"], table=s.name, column="session_data", session_id=sid),
                             dict, table=s.name, column="session_data", session_id=sid) or {}
-        incoming = header.session_data or {}
+        incoming = jsonable(header.session_data or {})
         merged = {**data, **{k: v for k, v in incoming.items() if k not in ("session_state", "session_metrics")}}
         state = {**(data.get("session_state") or {}), **(incoming.get("session_state") or {})}
         merged["session_state"] = state
@@ -645,7 +656,7 @@ class BaseDb:
         values: Dict[str, Any] = {"session_data": encoded_like(m["session_data"], merged), "updated_at": now()}
         for col in ("agent_data", "team_data", "workflow_data", "metadata", "summary"):
             if getattr(header, col) is not None:
-                values[col] = getattr(header, col)
+                values[col] = jsonable(getattr(header, col))
         conn.execute(s.update().where(s.c.session_id == sid).values(**values))
 
     def upsert_session(self, session: Union[Session, Mapping[str, Any]],
@@ -703,7 +714,8 @@ class BaseDb:
                     update["updated_at"] = own or ts
                     conn.execute(s.update().where(s.c.session_id == session.session_id).values(**update))
                 for run in session.runs or []:
-                    row = conn.execute(select(s).where(s.c.session_id == session.session_id)).one()
+                    if layout.runs is None:  # the legacy runs list lives in the row: read it fresh
+                        row = conn.execute(select(s).where(s.c.session_id == session.session_id)).one()
                     self._put_run(conn, layout, row, run)
                 stored.append(conn.execute(select(s).where(s.c.session_id == session.session_id)).one())
         out: List[Union[Session, Dict[str, Any]]] = []
@@ -856,88 +868,28 @@ def encoded_like(stored: Any, value: Any) -> Any:
     return codec.dumps(value) if isinstance(stored, str) and not isinstance(stored, codec.BadJson) else value
 
 
-def merge_runs(legacy: List[RunOutput], table: List[RunOutput]) -> List[RunOutput]:
-    """Legacy blob runs merged with runs-table rows; the table's copy wins on run_id."""
-    by_id = {r.run_id: r for r in table}
-    merged = [by_id.pop(r.run_id, r) for r in legacy]
-    return merged + [r for r in table if r.run_id in by_id]
-
-
-def merge_run_dicts(legacy: List[Dict[str, Any]], table: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """:func:`merge_runs` for run dicts."""
-    by_id = {r.get("run_id"): r for r in table}
-    merged = [by_id.pop(r.get("run_id"), r) for r in legacy]
-    return merged + [r for r in table if r.get("run_id") in by_id]
-
-
-def context_runs(runs: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Runs that count for a conversation's context, as Agno's ``runs_limit`` counts them."""
-    return [r for r in runs if r.get("parent_run_id") is None and plain(r.get("status")) not in HISTORY_SKIP_STATUSES]
-
-
-def run_type_of(data: Mapping) -> str:
-    """``agent``, ``team`` or ``workflow`` for a run dict (the runs table's ``run_type``)."""
-    agent, team, workflow = data.get("agent_id"), data.get("team_id"), data.get("workflow_id")
-    if workflow is not None and agent is None and team is None:
-        return "workflow"
-    if team is not None and agent is None:
-        return "team"
-    return "agent"
-
-
-def session_type_value(session_type: Any) -> Optional[str]:
-    """A ``SessionType`` (ours or Agno's) or string as ``agent``/``team``/``workflow``; None stays None."""
-    value = plain(session_type)
-    if value is None:
-        return None
-    try:
-        return SessionType(value.lower()).value
-    except ValueError:
-        raise ValueError(f"session_type must be one of agent, team, workflow (or a SessionType); got {session_type!r}") from None
-
-
-def check_pagination(limit: Optional[int], page: Optional[int]) -> None:
-    """Agno's rule: ``page`` needs ``limit`` and counts from 1."""
-    if page is not None and limit is None:
-        raise ValueError("page was given without limit: pass both to paginate, or neither to fetch all rows")
-    if page is not None and int(page) < 1:
-        raise ValueError(f"page counts from 1; got {page!r}")
-    if limit is not None and int(limit) < 0:
-        raise ValueError(f"limit must be 0 or more; got {limit!r}")
-
-
-def _sort_desc(sort_order: Optional[str]) -> bool:
-    order = (sort_order or "desc").lower()
-    if order not in ("asc", "desc"):
-        raise ValueError(f"sort_order must be 'asc' or 'desc'; got {sort_order!r}")
-    return order == "desc"
-
-
-def _ordering(table: Table, sort_by: str, sort_order: Optional[str], allowed: Sequence[str]) -> List[Any]:
-    """ORDER BY terms: ``sort_by`` (checked against ``allowed``), then the primary key for a stable order."""
-    if sort_by not in allowed:
-        raise ValueError(f"sort_by must be one of {', '.join(allowed)}; got {sort_by!r}")
-    desc = _sort_desc(sort_order)
-    # As Agno: a row never updated sorts by its creation time.
-    col = func.coalesce(table.c.updated_at, table.c.created_at) if sort_by == "updated_at" else table.c[sort_by]
-    key = list(table.primary_key.columns)[0]
-    return [col.desc() if desc else col.asc(), key.asc()]
-
-
-def _paged(query: Any, limit: Optional[int], page: Optional[int]) -> Any:
-    if limit is None:
-        return query
-    query = query.limit(int(limit))
-    return query.offset((int(page) - 1) * int(limit)) if page is not None else query
-
-
 _SESSION_FIELDS = ("session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", *_JSON_COLUMNS,
                    "created_at", "updated_at")
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data: records (a summary, metrics) by their ``to_dict``, enums by value."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "to_dict") and callable(value.to_dict):
+        return value.to_dict()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
 
 
 def _session_values(session: Session) -> Dict[str, Any]:
     values = {name: getattr(session, name) for name in _SESSION_FIELDS}
     values["session_type"] = session_type_value(values["session_type"]) or "agent"
+    for col in _JSON_COLUMNS:
+        values[col] = jsonable(values[col])
     return values
 
 
