@@ -437,6 +437,14 @@ def test_strings_and_agnos_enums_are_accepted_too(make_db):
         assert [r.run_id for r in db.get_runs(status=status)] == ["s1-r2"]
     with pytest.raises(ValueError, match="session_type"):
         db.get_sessions("agents")
+    # enum members written into records are stored as their plain values
+    from agno_nb.records import RunOutput, TeamSession
+
+    db.upsert_session(TeamSession(session_id="t2", session_type=SessionType.TEAM, team_id="crew"))
+    db.upsert_run(RunOutput(run_id="t2-r1", team_id="crew", status=RunStatus.paused), "t2")
+    row = db.get_run("t2-r1", deserialize=False)
+    assert row["status"] == "PAUSED" and type(row["status"]) is str and row["run_data"]["status"] == "PAUSED"
+    assert db.get_session("t2", deserialize=False)["session_type"] == "team"
     # the old agno_nb argument orders now fail loudly instead of binding to the wrong parameter
     with pytest.raises(TypeError, match="Agno's order"):
         db.upsert_run("s1", dict(RUNS[0][2]))
