@@ -7,7 +7,14 @@ Storage: :class:`Agent`, :class:`Team`, :class:`Workflow` with ``db=SqliteDb(...
 """
 
 from .agent import Agent, Step, Team, Workflow
-from .errors import AgnoNbError, CorruptRowError, DatabaseUnreachableError, SessionOwnershipError
+from .db.enums import RunStatus, SessionType
+from .errors import (
+    AgnoNbError,
+    CorruptRowError,
+    DatabaseUnreachableError,
+    SessionNotFoundError,
+    SessionOwnershipError,
+)
 from .records import AgentSession, Message, Metrics, RunOutput, Session, TeamSession, ToolExecution, WorkflowSession
 
 __version__ = "0.1.0"
@@ -23,7 +30,8 @@ _LAZY = {
 __all__ = [
     "Agent", "Team", "Workflow", "Step",
     "Session", "AgentSession", "TeamSession", "WorkflowSession", "RunOutput", "Message", "Metrics", "ToolExecution",
-    "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "SessionOwnershipError",
+    "SessionType", "RunStatus",
+    "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "SessionNotFoundError", "SessionOwnershipError",
     *_LAZY,
 ]
 

@@ -11,7 +11,7 @@ Everything goes through the real runtime (:class:`~agno_nb.Agent`, :class:`~agno
 tools a question needs and answers from their results. The runtime stamps wall-clock
 times and random ids, so the sessions are first written to a scratch database, then
 re-timed from the seed (relative to :data:`DEMO_START`) and given ids derived from the
-seed, and written to ``PATH`` with ``db.upsert_session``. The same seed therefore gives
+seed, and written to ``PATH`` with ``db.upsert_sessions``. The same seed therefore gives
 the same sessions, runs, messages and tool calls: ids, times, tokens and durations.
 """
 
@@ -461,8 +461,9 @@ def build(path: Union[str, os.PathLike] = "demo.db", sessions: int = DEFAULT_SES
                     component.run(question, session_id=plan.session_id, user_id=plan.user_id)
         target_file = os.path.join(tmp, "demo.db")
         target = SqliteDb(db_file=target_file, session_table=session_table)
-        for plan in plans:
-            target.upsert_session(_finish(scratch.get_session(plan.session_id), plan, seed))
+        # preserve_updated_at: the re-timed sessions keep their own updated_at (Agno's rule would stamp now)
+        target.upsert_sessions([_finish(scratch.get_session(plan.session_id), plan, seed) for plan in plans],
+                               preserve_updated_at=True)
         # Closing every connection checkpoints the WAL into the file, so the file alone is complete.
         scratch.engine.dispose()
         target.engine.dispose()

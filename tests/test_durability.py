@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 import agno_nb
 from agno_nb.db.sqlite import SqliteDb
-from agno_nb.records import Message, Metrics, RunOutput, ToolExecution
+from agno_nb.records import Message, Metrics, RunOutput, ToolExecution, session_from_dict
 
 NAN, INF = float("nan"), float("inf")
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,11 @@ def _nan_run(run_id, cost=NAN):
     )
 
 
+def _append(db, session_id, run):
+    """Store ``run`` as an agent does: the session is created if missing and its metrics summed."""
+    db.append_runs(session_from_dict({"session_id": session_id, "session_type": "agent"}), [run])
+
+
 def _raw_run_data(db, run_id):
     layout = db.tables()
     t = layout.runs
@@ -65,9 +70,9 @@ def _raw_run_data(db, run_id):
 
 def test_nan_and_infinity_are_stored_as_null_on_both_backends(make_db):
     db = make_db()
-    db.upsert_run("s", _nan_run("r1"))  # PostgreSQL refused this whole run (DataError) before
-    db.upsert_run("s", _nan_run("r1"))  # and writing it again
-    db.upsert_run("s", _nan_run("r2", cost=0.25))
+    _append(db, "s", _nan_run("r1"))  # PostgreSQL refused this whole run (DataError) before
+    _append(db, "s", _nan_run("r1"))  # and writing it again
+    _append(db, "s", _nan_run("r2", cost=0.25))
 
     # what is stored is standard JSON, on both backends
     stored = _strict_json(_raw_run_data(db, "r1"))
@@ -138,7 +143,7 @@ def test_nan_rows_written_by_real_agno_on_sqlite_read_as_null(tmp_path):
     assert len(ex.messages()) == 2
     # and a new run appended by agno_nb to that session keeps the sum right
     ours = SqliteDb(db_file=path)
-    ours.upsert_run("s", _nan_run("r2", cost=0.5))
+    _append(ours, "s", _nan_run("r2", cost=0.5))
     assert ours.get_session("s").session_data["session_metrics"]["cost"] == 0.5
     ours.close()
 
@@ -167,9 +172,9 @@ def test_sqlite_synchronous_is_full_by_default_and_normal_on_request(tmp_path):
 
 def test_sqlite_plain_sql_delete_of_a_session_cascades_to_its_runs(tmp_path):
     db = SqliteDb(db_file=str(tmp_path / "fk.db"))
-    db.upsert_run("gone", RunOutput(run_id="g1", agent_id="a", content="x"))
-    db.upsert_run("gone", RunOutput(run_id="g2", agent_id="a", content="y"))
-    db.upsert_run("kept", RunOutput(run_id="k1", agent_id="a", content="z"))
+    _append(db, "gone", RunOutput(run_id="g1", agent_id="a", content="x"))
+    _append(db, "gone", RunOutput(run_id="g2", agent_id="a", content="y"))
+    _append(db, "kept", RunOutput(run_id="k1", agent_id="a", content="z"))
     with db.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM agno_sessions WHERE session_id = 'gone'")
     with db.engine.connect() as conn:
@@ -193,7 +198,7 @@ def test_opening_a_new_file_waits_while_another_process_holds_its_write_lock(tmp
     try:
         assert holder.stdout.readline().strip() == "holding"
         db = SqliteDb(db_file=path)
-        db.upsert_run("s", RunOutput(run_id="r1", agent_id="a", content="hi"))  # failed: "database is locked"
+        _append(db, "s", RunOutput(run_id="r1", agent_id="a", content="hi"))  # failed: "database is locked"
         assert [r.run_id for r in db.get_session("s").runs] == ["r1"]
         assert _pragma(db, "journal_mode") == "wal"
         db.close()
@@ -206,7 +211,7 @@ def _open_and_write(path, barrier, worker, out):
     try:
         barrier.wait(timeout=60)
         db = SqliteDb(db_file=path)
-        db.upsert_run("s", RunOutput(run_id=f"w{worker}", agent_id="a", content="hi"))
+        _append(db, "s", RunOutput(run_id=f"w{worker}", agent_id="a", content="hi"))
         db.close()
         out.put((worker, None))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
@@ -263,9 +268,9 @@ def test_missing_psycopg_says_which_extra_to_install():
 def test_postgres_leaves_no_connection_open_at_exit(pg_url, pg_schema):
     done = _python(f"""
         from agno_nb.db.postgres import PostgresDb
-        from agno_nb.records import RunOutput
+        from agno_nb.records import RunOutput, session_from_dict
         db = PostgresDb({pg_url!r}, db_schema={pg_schema!r})
-        db.upsert_run("s", RunOutput(run_id="r1", agent_id="a", content="hi"))
+        db.append_runs(session_from_dict(dict(session_id="s", session_type="agent")), [RunOutput(run_id="r1", agent_id="a", content="hi")])
         assert db.get_session("s").runs[0].content == "hi"
         print("written")
         """, "-W", "error::ResourceWarning", "-X", "dev")

@@ -16,6 +16,7 @@ import agno_nb
 from agno_nb import Agent, DatabaseUnreachableError, Message, Metrics, RunOutput
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.models import EchoModel
+from _store import store_run
 
 HERE = Path(__file__).parent
 KILLS = 5
@@ -135,12 +136,12 @@ def test_malformed_and_odd_rows_load_and_are_reported(tmp_path):
     path = str(tmp_path / "odd.db")
     db = SqliteDb(db_file=path)
     for name, text in ODD_TEXTS.items():
-        db.upsert_run("odd", _run(name, content=text))
-    db.upsert_run("odd", _run("good"))
-    db.upsert_run("odd", _run("ms-time", created_at=1795546619123))
-    db.upsert_run("bad", _run("invalid-json"))
-    db.upsert_run("bad", _run("wrong-shape"))
-    db.upsert_run("bad", _run("no-role"))
+        store_run(db, "odd", _run(name, content=text))
+    store_run(db, "odd", _run("good"))
+    store_run(db, "odd", _run("ms-time", created_at=1795546619123))
+    store_run(db, "bad", _run("invalid-json"))
+    store_run(db, "bad", _run("wrong-shape"))
+    store_run(db, "bad", _run("no-role"))
     db.engine.dispose()
     con = sqlite3.connect(path)
     con.execute("update agno_runs set run_data = '{\"run_id\": \"invalid-json\", ' where run_id = 'invalid-json'")
@@ -175,7 +176,7 @@ def test_postgres_stores_what_jsonb_cannot_hold_without_losing_the_run(pg_url, p
     db = PostgresDb(pg_url, db_schema=pg_schema)
     request.addfinalizer(db.close)
     for name, text in ODD_TEXTS.items():
-        db.upsert_run("odd", _run(name, content=text))
+        store_run(db, "odd", _run(name, content=text))
     runs = {r.run_id: r.content for r in db.get_session("odd").runs}
     assert runs["nul"] == "before\ufffdafter" and runs["surrogate"] == "lone \ufffd surrogate"
     assert runs["emoji"] == ODD_TEXTS["emoji"] and runs["rtl"] == ODD_TEXTS["rtl"] and len(runs["big"]) == 10 * 1024 * 1024
@@ -187,7 +188,7 @@ def test_null_run_data_is_reported(tmp_path):
     """A table written by some other tool, without Agno's NOT NULL on run_data."""
     path = str(tmp_path / "nulls.db")
     db = SqliteDb(db_file=path)
-    db.upsert_run("s", _run("good"))
+    store_run(db, "s", _run("good"))
     db.engine.dispose()
     con = sqlite3.connect(path)
     con.executescript("""

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from agno_nb import AgentSession, CorruptRowError, Metrics, RunOutput, SessionOwnershipError, TeamSession
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.records import Message
+from _store import store_run
 
 
 def make_run(run_id, agent_id="a1", tokens=10, content="hi", **kw):
@@ -19,7 +20,7 @@ def make_run(run_id, agent_id="a1", tokens=10, content="hi", **kw):
 
 
 def test_tables_created_in_agno3_layout(db):
-    db.upsert_run("s1", make_run("r1"))
+    store_run(db, "s1", make_run("r1"))
     insp = sa.inspect(db.engine)
     assert insp.has_table("agno_sessions", schema=db.db_schema)
     assert insp.has_table("agno_runs", schema=db.db_schema)
@@ -37,8 +38,8 @@ def test_tables_created_in_agno3_layout(db):
 def test_custom_session_table_names_runs_table_after_it(make_db):
     support = make_db(session_table="support_sessions")
     sales = make_db(session_table="sales_sessions", runs_table="sales_log")
-    support.upsert_run("s1", make_run("r1"))
-    sales.upsert_run("s1", make_run("r2"))
+    store_run(support, "s1", make_run("r1"))
+    store_run(sales, "s1", make_run("r2"))
     assert support.runs_table_name == "support_sessions_runs"
     insp = sa.inspect(support.engine)
     for name in ("support_sessions", "support_sessions_runs", "sales_sessions", "sales_log"):
@@ -48,18 +49,27 @@ def test_custom_session_table_names_runs_table_after_it(make_db):
     assert [r.run_id for r in sales.get_session("s1").runs] == ["r2"]
 
 
-def test_upsert_run_assigns_run_index_and_sums_metrics(db):
+def test_upsert_run_assigns_run_index_and_keeps_it_on_replace(db):
     for i in range(3):
-        db.upsert_run("s1", make_run(f"r{i}", tokens=10 + i))
+        store_run(db, "s1", make_run(f"r{i}", tokens=10 + i))
     session = db.get_session("s1")
     assert [r.run_id for r in session.runs] == ["r0", "r1", "r2"]
-    assert session.session_metrics.total_tokens == 33
+    # as in Agno, upsert_run writes the run's row only: the session's metrics are the caller's
+    assert session.session_metrics.total_tokens == 0
     layout = db.tables()
     with db.engine.connect() as conn:
         idx = conn.execute(sa.select(layout.runs.c.run_index).order_by(layout.runs.c.run_index)).scalars().all()
     assert idx == [0, 1, 2]
-    # replacing a run changes metrics by the difference, not the total
-    db.upsert_run("s1", make_run("r1", tokens=1, content="edited"))
+    db.upsert_run(make_run("r1", tokens=1, content="edited"), "s1", run_index=7)
+    session = db.get_session("s1")
+    assert [r.run_id for r in session.runs] == ["r0", "r1", "r2"] and session.runs[1].content == "edited"
+
+
+def test_append_runs_sums_metrics_and_replacing_a_run_adds_the_difference(db):
+    header = AgentSession(session_id="s1", agent_id="a1")
+    db.append_runs(header, [make_run(f"r{i}", tokens=10 + i) for i in range(3)])
+    assert db.get_session("s1").session_metrics.total_tokens == 33
+    db.append_runs(header, [make_run("r1", tokens=1, content="edited")])
     session = db.get_session("s1")
     assert session.session_metrics.total_tokens == 10 + 1 + 12
     assert session.runs[1].content == "edited"
@@ -68,7 +78,7 @@ def test_upsert_run_assigns_run_index_and_sums_metrics(db):
 def test_run_round_trips_unknown_keys(db):
     run = RunOutput.from_dict({"run_id": "r1", "agent_id": "a", "content": "x", "future_key": {"nested": [1, 2]},
                                "messages": [{"role": "user", "content": "q", "brand_new": True}]})
-    db.upsert_run("s1", run)
+    store_run(db, "s1", run)
     back = db.get_session("s1").runs[0]
     assert back.extra["future_key"] == {"nested": [1, 2]}
     assert back.messages[0].extra["brand_new"] is True
@@ -97,9 +107,9 @@ def test_upsert_session_get_sessions_filters_sort_and_paging(db):
 
 def test_delete_and_rename(db):
     for i in range(3):
-        db.upsert_run(f"s{i}", make_run(f"r{i}"), user_id="alice")
-    assert db.rename_session("s0", "Trip planning").session_name == "Trip planning"
-    assert db.rename_session("missing", "x") is None
+        store_run(db, f"s{i}", make_run(f"r{i}"), user_id="alice")
+    assert db.rename_session("s0", None, "Trip planning").session_name == "Trip planning"
+    assert db.rename_session("missing", None, "x") is None
     assert db.delete_session("s0", user_id="mallory") is False
     assert db.delete_session("s0") is True
     assert db.get_session("s0") is None
@@ -111,10 +121,10 @@ def test_delete_and_rename(db):
 
 
 def test_user_cannot_read_or_overwrite_another_users_session(db):
-    db.upsert_run("s1", make_run("r1"), user_id="alice")
+    store_run(db, "s1", make_run("r1"), user_id="alice")
     assert db.get_session("s1", user_id="bob") is None
     with pytest.raises(SessionOwnershipError, match="s1"):
-        db.upsert_run("s1", make_run("r2"), user_id="bob")
+        store_run(db, "s1", make_run("r2"), user_id="bob")
     with pytest.raises(SessionOwnershipError):
         db.upsert_session(AgentSession(session_id="s1", user_id="bob", agent_id="evil"))
     session = db.get_session("s1")
@@ -153,8 +163,8 @@ def test_sqlite_missing_directory_is_a_clear_error(tmp_path):
 
 def test_corrupt_run_json_names_session_and_run(tmp_path):
     db = SqliteDb(db_file=str(tmp_path / "c.db"))
-    db.upsert_run("s1", make_run("good"))
-    db.upsert_run("s1", make_run("bad"))
+    store_run(db, "s1", make_run("good"))
+    store_run(db, "s1", make_run("bad"))
     with db.engine.begin() as conn:
         conn.exec_driver_sql("update agno_runs set run_data = '{not json' where run_id = 'bad'")
     with pytest.raises(CorruptRowError) as err:
@@ -170,7 +180,7 @@ def test_wrong_shape_in_postgres_jsonb_names_the_row(pg_url, pg_schema):
     from agno_nb.db.postgres import PostgresDb
 
     with PostgresDb(pg_url, db_schema=pg_schema) as db:
-        db.upsert_run("s1", make_run("r1"))
+        store_run(db, "s1", make_run("r1"))
         with db.engine.begin() as conn:
             conn.execute(sa.text(f'update "{db.db_schema}".agno_sessions set session_data = \'[1, 2]\'::jsonb'))
         with pytest.raises(CorruptRowError, match="session_data"):
@@ -198,7 +208,7 @@ def test_reads_and_appends_agno_29_fixture_in_its_own_layout(fixture_copy):
     session = db.get_session("lit-0")
     assert len(session.runs) == 3 and session.runs[0].messages[0].content.startswith("Summarise")
     assert db.get_session("picnic-1").runs[0].tools[0].result == "Sunny in Paris, 21C"
-    db.upsert_run("lit-0", make_run("new-run", agent_id="echo-agent"))
+    db.append_runs(AgentSession(session_id="lit-0", agent_id="echo-agent"), [make_run("new-run", agent_id="echo-agent")])
     session = db.get_session("lit-0")
     assert [r.run_id for r in session.runs][-1] == "new-run" and len(session.runs) == 4
     assert session.session_metrics.total_tokens == 213
@@ -236,6 +246,6 @@ def test_sqlite_path_with_uri_characters(tmp_path):
     odd = tmp_path / "my data #1 ?100%"
     odd.mkdir()
     db = SqliteDb(db_file=str(odd / "agent db.sqlite"))
-    db.upsert_run("s1", make_run("r1"))
+    store_run(db, "s1", make_run("r1"))
     assert (odd / "agent db.sqlite").is_file()
     assert SqliteDb(db_file=str(odd / "agent db.sqlite")).get_session("s1").runs[0].run_id == "r1"

@@ -57,7 +57,7 @@ class _Component:
         """Set the session's ``session_name``."""
         if self.db is None:
             raise ValueError(f"{type(self).__name__} {self.id!r} has no db to rename a session in")
-        return self.db.rename_session(session_id, session_name)
+        return self.db.rename_session(session_id, None, session_name)
 
     set_session_name = rename_session
 

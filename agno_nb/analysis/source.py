@@ -643,7 +643,7 @@ def source_from(obj: Any, *, session_table=None, runs_table=None, db_schema=None
     from ..db.base import BaseDb
 
     if isinstance(obj, BaseDb):
-        return SqlSource(obj.engine.url if obj.dialect == "sqlite" else obj.db_url,
+        return SqlSource(obj.db_engine.url,
                          session_table=session_table or obj.session_table_name,
                          runs_table=runs_table or (obj.runs_table_name if session_table is None else None),
                          db_schema=db_schema or obj.db_schema, engine=engine)

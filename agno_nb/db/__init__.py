@@ -1,9 +1,10 @@
 """Session storage in Agno's own tables: :class:`SqliteDb` and :class:`PostgresDb`."""
 
 from .base import BaseDb
+from .enums import RunStatus, SessionType
 from .sqlite import SqliteDb
 
-__all__ = ["BaseDb", "SqliteDb", "PostgresDb"]
+__all__ = ["BaseDb", "SqliteDb", "PostgresDb", "SessionType", "RunStatus"]
 
 
 def __getattr__(name):

@@ -15,17 +15,32 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import enum
 import threading
 import weakref
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-from sqlalchemy import Connection, Engine, MetaData, Table, and_, func, inspect, select
+from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, or_, select
 from sqlalchemy import exc as sa_exc
 
-from ..errors import CorruptRowError, DatabaseUnreachableError, SessionOwnershipError
-from ..records import Metrics, RunOutput, Session, now, session_from_dict
+from ..errors import CorruptRowError, DatabaseUnreachableError, SessionNotFoundError, SessionOwnershipError
+from ..records import SESSION_CLASSES, Metrics, RunOutput, Session, now, session_from_dict
 from . import codec
+from .enums import HISTORY_SKIP_STATUSES, RunStatus, SessionType, plain
+from .query import (
+    check_pagination,
+    context_runs,
+    merge_run_dicts,
+    ordering,
+    paged,
+    run_type_of,
+    session_type_value,
+    sort_desc,
+)
+from .unsupported import unsupported_feature
 from .schema import (
     DEFAULT_SESSION_TABLE,
     SCHEMA_VERSION,
@@ -37,7 +52,10 @@ from .schema import (
 )
 
 _JSON_COLUMNS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
-_SORTABLE = ("created_at", "updated_at", "session_id", "session_type", "user_id")
+# Columns a listing can be sorted by (Agno takes any column; JSON ones make no sense).
+_SORTABLE = ("created_at", "updated_at", "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id")
+_RUN_SORTABLE = ("run_index", "created_at", "updated_at", "run_id", "session_id", "run_type", "agent_id", "team_id",
+                 "workflow_id", "user_id", "parent_run_id", "status")
 
 
 @dataclass
@@ -61,7 +79,8 @@ class BaseDb:
     dialect: str = ""
 
     def __init__(self, engine: Engine, *, session_table: Optional[str], runs_table: Optional[str],
-                 db_schema: Optional[str]):
+                 db_schema: Optional[str], id: Optional[str] = None, seed: str = "",
+                 other_tables: Optional[Dict[str, Optional[str]]] = None, own_engine: bool = True):
         if session_table is None:
             session_table = DEFAULT_SESSION_TABLE
         self.session_table_name: str = check_identifier(session_table, "session_table")  # type: ignore[assignment]
@@ -70,11 +89,36 @@ class BaseDb:
         self.runs_table_name: str = check_identifier(runs_table, "runs_table")  # type: ignore[assignment]
         self.db_schema = check_identifier(db_schema, "db_schema")
         self.engine = engine
-        # Pooled connections are closed when this object goes, or at interpreter exit, not
-        # left to the driver's garbage collection (psycopg warns of an unclosed connection).
-        weakref.finalize(self, engine.dispose)
+        self.own_engine = own_engine
+        if own_engine:
+            # Pooled connections are closed when this object goes, or at interpreter exit, not
+            # left to the driver's garbage collection (psycopg warns of an unclosed connection).
+            # A caller's own engine (db_engine=) is the caller's to dispose.
+            weakref.finalize(self, engine.dispose)
+        # Agno derives a stable id from where the data lives; so do we.
+        self.id: str = id if id is not None else str(uuid.uuid5(uuid.NAMESPACE_DNS, seed)) if seed else str(uuid.uuid4())
+        # Table names for Agno features agno_nb does not store (memories, metrics, ...):
+        # accepted so Agno code constructs, kept for repr/inspection only.
+        self.other_tables: Dict[str, str] = {k: v for k, v in (other_tables or {}).items() if v is not None}
         self._layout: Optional[Layout] = None
         self._layout_lock = threading.Lock()
+
+    @property
+    def db_engine(self) -> Engine:
+        """The SQLAlchemy engine (Agno's attribute name; ``engine`` is the same object)."""
+        return self.engine
+
+    def __getattr__(self, name: str) -> Any:
+        feature = unsupported_feature(name)
+        if feature is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+        def refuse(*_args: Any, **_kwargs: Any) -> Any:
+            raise NotImplementedError(
+                f"{type(self).__name__}.{name}: Agno's {feature} are not available in agno_nb, which stores "
+                "sessions and runs only (see docs/compat.md). Use agno's own db class for this feature.")
+        refuse.__name__ = name
+        return refuse
 
     # -- what each backend provides -----------------------------------------------------
 
@@ -193,47 +237,99 @@ class BaseDb:
 
     # -- decoding rows -------------------------------------------------------------------
 
-    def _decode_run(self, raw: Any, *, session_id: Optional[str], run_id: Optional[str], table: str,
-                    column: str = "run_data") -> RunOutput:
+    def _run_dict(self, raw: Any, *, session_id: Optional[str], run_id: Optional[str], table: str,
+                  column: str = "run_data") -> Dict[str, Any]:
+        """A stored run's JSON as a dict, or :class:`CorruptRowError` naming the row."""
         data = codec.expect(codec.decode(raw, table=table, column=column, session_id=session_id, run_id=run_id),
                             dict, table=table, column=column, session_id=session_id, run_id=run_id)
         if data is None:
             raise CorruptRowError("run_data is NULL", table=table, column=column, session_id=session_id, run_id=run_id)
+        return data
+
+    def _run_obj(self, data: Dict[str, Any], *, session_id: Optional[str], table: Optional[str] = None,
+                 column: str = "run_data") -> RunOutput:
+        run_id = data.get("run_id")
         try:
             return RunOutput.from_dict(data)
         except TypeError as exc:
-            raise CorruptRowError(str(exc), table=table, column=column, session_id=session_id, run_id=run_id) from None
+            raise CorruptRowError(str(exc), table=table or self.runs_table_name, column=column,
+                                  session_id=session_id, run_id=run_id) from None
 
-    def _legacy_runs(self, raw: Any, session_id: str) -> List[RunOutput]:
+    def _decode_run(self, raw: Any, *, session_id: Optional[str], run_id: Optional[str], table: str,
+                    column: str = "run_data") -> RunOutput:
+        data = self._run_dict(raw, session_id=session_id, run_id=run_id, table=table, column=column)
+        return self._run_obj(data, session_id=session_id, table=table, column=column)
+
+    def _legacy_run_dicts(self, raw: Any, session_id: str) -> List[Dict[str, Any]]:
+        """The runs in an Agno 2.x ``runs`` column, each checked to be a JSON object."""
         table = self.session_table_name
         runs = codec.expect(codec.decode(raw, table=table, column="runs", session_id=session_id),
                             list, table=table, column="runs", session_id=session_id) or []
-        out = []
-        for item in runs:
-            run_id = item.get("run_id") if isinstance(item, dict) else None
-            out.append(self._decode_run(item, session_id=session_id, run_id=run_id, table=table, column="runs"))
-        return out
+        return [self._run_dict(item, session_id=session_id, run_id=item.get("run_id") if isinstance(item, dict) else None,
+                               table=table, column="runs") for item in runs]
 
-    def _session_from_row(self, row: Any, table_runs: List[RunOutput]) -> Session:
+    def _legacy_runs(self, raw: Any, session_id: str) -> List[RunOutput]:
+        return [self._run_obj(d, session_id=session_id, table=self.session_table_name, column="runs")
+                for d in self._legacy_run_dicts(raw, session_id)]
+
+    def _session_dict(self, row: Any, table_runs: Optional[List[Dict[str, Any]]]) -> Dict[str, Any]:
+        """A session row as Agno's ``deserialize=False`` dict: JSON decoded, ``runs`` a list of run dicts.
+
+        ``table_runs`` None means runs are not attached (``runs`` is None). Runs still in
+        a legacy ``runs`` column are merged in; the runs table's copy wins on ``run_id``.
+        """
         m = row._mapping
         sid = m["session_id"]
-        data: Dict[str, Any] = {k: m[k] for k in m.keys() if k not in _JSON_COLUMNS and k != "runs"}
-        for col in _JSON_COLUMNS:
-            data[col] = codec.expect(
-                codec.decode(m[col], table=self.session_table_name, column=col, session_id=sid),
-                dict, table=self.session_table_name, column=col, session_id=sid)
+        out: Dict[str, Any] = {}
+        for key in m.keys():
+            if key in _JSON_COLUMNS:
+                out[key] = codec.expect(
+                    codec.decode(m[key], table=self.session_table_name, column=key, session_id=sid),
+                    dict, table=self.session_table_name, column=key, session_id=sid)
+            elif key != "runs":
+                out[key] = m[key]
         runs = table_runs
-        if "runs" in m.keys() and m["runs"] is not None:
-            runs = merge_runs(self._legacy_runs(m["runs"], sid), table_runs)
-        session = session_from_dict(data)
-        session.runs = runs
+        if runs is not None and "runs" in m.keys() and m["runs"] is not None:
+            runs = merge_run_dicts(self._legacy_run_dicts(m["runs"], sid), runs)
+        out["runs"] = runs
+        return out
+
+    def _session_obj(self, raw: Dict[str, Any], session_type: Optional[str] = None) -> Session:
+        """A session dict as a record: the class of ``session_type`` if given (as Agno), else of the row."""
+        data = dict(raw)
+        runs = data.pop("runs", None)
+        klass = SESSION_CLASSES.get(session_type or plain(data.get("session_type")) or "agent", Session)
+        session = klass.from_dict(data)
+        sid = data.get("session_id")
+        # Agno's records always hold a list (empty when runs were not attached).
+        session.runs = [self._run_obj(d, session_id=sid) for d in runs or []]
         return session
 
-    def _runs_for(self, conn: Connection, layout: Layout, session_ids: Sequence[str]) -> Dict[str, List[RunOutput]]:
-        out: Dict[str, List[RunOutput]] = {sid: [] for sid in session_ids}
+    def _run_dicts(self, conn: Connection, layout: Layout, session_ids: Sequence[str],
+                   limit: Optional[int] = None) -> Dict[str, List[Dict[str, Any]]]:
+        """Run dicts from the runs table per session, oldest first.
+
+        With ``limit`` (one session): only the last ``limit`` context-relevant runs, as
+        Agno's ``runs_limit``: top-level runs (no ``parent_run_id``) whose status is not
+        PAUSED, CANCELLED, ERROR or REGENERATED.
+        """
+        out: Dict[str, List[Dict[str, Any]]] = {sid: [] for sid in session_ids}
         if layout.runs is None or not session_ids:
             return out
         t = layout.runs
+        if limit is not None:
+            if limit <= 0:
+                return out
+            sid = session_ids[0]
+            rows = conn.execute(
+                select(t.c.run_id, t.c.run_data)
+                .where(t.c.session_id == sid, t.c.parent_run_id.is_(None),
+                       or_(t.c.status.is_(None), t.c.status.notin_(HISTORY_SKIP_STATUSES)))
+                .order_by(t.c.run_index.desc(), t.c.created_at.desc(), t.c.run_id.desc())
+                .limit(int(limit))
+            ).all()
+            out[sid] = [self._run_dict(raw, session_id=sid, run_id=rid, table=t.name) for rid, raw in reversed(rows)]
+            return out
         for chunk in _chunks(list(session_ids), 500):
             rows = conn.execute(
                 select(t.c.session_id, t.c.run_id, t.c.run_data)
@@ -241,16 +337,52 @@ class BaseDb:
                 .order_by(t.c.session_id, t.c.run_index, t.c.created_at, t.c.run_id)
             )
             for sid, run_id, raw in rows:
-                out[sid].append(self._decode_run(raw, session_id=sid, run_id=run_id, table=t.name))
+                out[sid].append(self._run_dict(raw, session_id=sid, run_id=run_id, table=t.name))
+        return out
+
+    def _runs_for(self, conn: Connection, layout: Layout, session_ids: Sequence[str]) -> Dict[str, List[RunOutput]]:
+        return {sid: [self._run_obj(d, session_id=sid) for d in runs]
+                for sid, runs in self._run_dicts(conn, layout, session_ids).items()}
+
+    def _run_row(self, row: Any) -> Dict[str, Any]:
+        """A runs-table row as Agno's ``deserialize=False`` dict (``run_data`` decoded)."""
+        out = dict(row._mapping)
+        out["run_data"] = self._run_dict(out["run_data"], session_id=out.get("session_id"), run_id=out.get("run_id"),
+                                         table=self.runs_table_name)
+        return out
+
+    def _legacy_run_rows(self, conn: Connection, layout: Layout) -> List[Dict[str, Any]]:
+        """Runs held in Agno 2.x ``runs`` columns, shaped like runs-table rows."""
+        s = layout.sessions
+        out: List[Dict[str, Any]] = []
+        rows = conn.execute(select(s.c.session_id, s.c.user_id, s.c.runs, s.c.updated_at)
+                            .where(s.c.runs.is_not(None)).order_by(s.c.session_id))
+        for sid, owner, raw, updated in rows:
+            for index, data in enumerate(self._legacy_run_dicts(raw, sid)):
+                out.append({
+                    "run_id": data.get("run_id"), "session_id": sid, "run_type": run_type_of(data),
+                    "agent_id": data.get("agent_id"), "team_id": data.get("team_id"),
+                    "workflow_id": data.get("workflow_id"), "user_id": data.get("user_id") or owner,
+                    "parent_run_id": data.get("parent_run_id"), "status": data.get("status"), "run_index": index,
+                    "run_data": data, "created_at": data.get("created_at"), "updated_at": updated,
+                })
         return out
 
     # -- reading -------------------------------------------------------------------------
 
-    def get_session(self, session_id: str, user_id: Optional[str] = None) -> Optional[Session]:
-        """The session with its runs (oldest first), or None.
+    def get_session(self, session_id: str, session_type: Optional[Union[SessionType, str]] = None,
+                    user_id: Optional[str] = None, deserialize: Optional[bool] = True,
+                    runs_limit: Optional[int] = None) -> Optional[Union[Session, Dict[str, Any]]]:
+        """The session with its runs (oldest first), or None. Agno's signature and rules.
 
-        With ``user_id``, a session that belongs to another user is not returned.
+        ``session_type`` does not filter (as in Agno): it picks the record class
+        (AgentSession, TeamSession, WorkflowSession); None takes the stored type. With
+        ``user_id``, a session of another user is not returned. ``runs_limit`` attaches
+        only the last N context-relevant runs: top-level runs (member runs of a team
+        are left out) not PAUSED, CANCELLED, ERROR or REGENERATED. ``deserialize=False``
+        returns the row as a dict, JSON decoded, with ``runs`` a list of run dicts.
         """
+        kind = session_type_value(session_type)
         layout = self.tables(create=False)
         if layout is None:
             return None
@@ -262,64 +394,145 @@ class BaseDb:
             row = conn.execute(query).first()
             if row is None:
                 return None
-            runs = self._runs_for(conn, layout, [session_id])[session_id]
-        return self._session_from_row(row, runs)
+            blob = layout.legacy and row._mapping["runs"] is not None
+            # A legacy blob holds the whole history in one value: "last N" is taken after merging.
+            table_runs = self._run_dicts(conn, layout, [session_id], limit=None if blob else runs_limit)[session_id]
+        raw = self._session_dict(row, table_runs)
+        if runs_limit is not None and blob:
+            raw["runs"] = context_runs(raw["runs"])[-runs_limit:] if runs_limit > 0 else []
+        return self._session_obj(raw, kind) if deserialize else raw
 
     def get_sessions(
         self,
-        session_type: Optional[str] = None,
+        session_type: Optional[Union[SessionType, str]] = None,
         user_id: Optional[str] = None,
         component_id: Optional[str] = None,
+        session_name: Optional[str] = None,
         start_timestamp: Optional[int] = None,
         end_timestamp: Optional[int] = None,
         limit: Optional[int] = None,
         page: Optional[int] = None,
         sort_by: Optional[str] = None,
         sort_order: Optional[str] = None,
-    ) -> List[Session]:
-        """Sessions matching every filter given, with their runs.
+        deserialize: Optional[bool] = True,
+        include_runs: bool = True,
+    ) -> Union[List[Session], Tuple[List[Dict[str, Any]], int]]:
+        """Sessions matching every filter given. Agno's signature and rules.
 
-        ``component_id`` matches the agent, team or workflow id; the timestamps bound
-        ``created_at`` (Unix seconds, inclusive). ``page`` counts from 1 in steps of
-        ``limit``. Sorted by ``sort_by`` (default ``created_at``), ``sort_order``
-        ``"desc"`` (default) or ``"asc"``.
+        ``component_id`` matches the agent, team or workflow id (only the one of
+        ``session_type`` when given); ``session_name`` is a case-insensitive substring
+        of the name; the timestamps bound ``created_at`` (Unix seconds, inclusive).
+        ``page`` counts from 1 in steps of ``limit`` (and needs ``limit``). Sorted by
+        ``sort_by`` (default ``created_at``), ``sort_order`` ``"desc"`` (default) or
+        ``"asc"``. ``include_runs=False`` leaves the runs out (``runs`` None in dicts, [] in records). ``deserialize=False``
+        returns ``(list of session dicts, total count before paging)``.
         """
+        check_pagination(limit, page)
+        kind = session_type_value(session_type)
         layout = self.tables(create=False)
         if layout is None:
-            return []
+            return [] if deserialize else ([], 0)
         s = layout.sessions
-        query = select(s)
         conds = []
-        if session_type is not None:
-            conds.append(s.c.session_type == str(getattr(session_type, "value", session_type)))
+        if kind is not None:
+            conds.append(s.c.session_type == kind)
         if user_id is not None:
             conds.append(s.c.user_id == user_id)
         if component_id is not None:
-            conds.append((s.c.agent_id == component_id) | (s.c.team_id == component_id) | (s.c.workflow_id == component_id))
+            columns = {"agent": [s.c.agent_id], "team": [s.c.team_id], "workflow": [s.c.workflow_id]}.get(
+                kind or "", [s.c.agent_id, s.c.team_id, s.c.workflow_id])
+            conds.append(or_(*(c == component_id for c in columns)))
         if start_timestamp is not None:
             conds.append(s.c.created_at >= int(start_timestamp))
         if end_timestamp is not None:
             conds.append(s.c.created_at <= int(end_timestamp))
-        if conds:
-            query = query.where(and_(*conds))
-        sort_by = sort_by or "created_at"
-        if sort_by not in _SORTABLE:
-            raise ValueError(f"sort_by must be one of {', '.join(_SORTABLE)}; got {sort_by!r}")
-        order = (sort_order or "desc").lower()
-        if order not in ("asc", "desc"):
-            raise ValueError(f"sort_order must be 'asc' or 'desc'; got {sort_order!r}")
-        col = s.c[sort_by]
-        query = query.order_by(col.asc() if order == "asc" else col.desc(), s.c.session_id)
-        if limit is not None:
-            query = query.limit(int(limit))
-            if page is not None:
-                if int(page) < 1:
-                    raise ValueError(f"page counts from 1; got {page!r}")
-                query = query.offset((int(page) - 1) * int(limit))
+        if session_name is not None:
+            conds.append(s.c.session_data["session_name"].as_string().icontains(session_name, autoescape=True))
+        query = select(s).where(*conds).order_by(*ordering(s, sort_by or "created_at", sort_order, _SORTABLE))
+        query = paged(query, limit, page)
         with self._read() as conn:
+            total = conn.execute(select(func.count()).select_from(s).where(*conds)).scalar_one()
             rows = conn.execute(query).all()
-            runs = self._runs_for(conn, layout, [r.session_id for r in rows])
-        return [self._session_from_row(r, runs[r.session_id]) for r in rows]
+            runs = self._run_dicts(conn, layout, [r.session_id for r in rows]) if include_runs else {}
+        raws = [self._session_dict(r, runs[r.session_id] if include_runs else None) for r in rows]
+        if not deserialize:
+            return raws, int(total)
+        return [self._session_obj(raw, kind) for raw in raws]
+
+    def get_run(self, run_id: str, deserialize: Optional[bool] = True) -> Optional[Union[RunOutput, Dict[str, Any]]]:
+        """One run by ``run_id``, or None; ``deserialize=False`` gives the runs-table row as a dict."""
+        layout = self.tables(create=False)
+        if layout is None:
+            return None
+        raw: Optional[Dict[str, Any]] = None
+        with self._read() as conn:
+            if layout.runs is not None:
+                row = conn.execute(select(layout.runs).where(layout.runs.c.run_id == run_id)).first()
+                raw = None if row is None else self._run_row(row)
+            if raw is None and layout.legacy:
+                raw = next((r for r in self._legacy_run_rows(conn, layout) if r["run_id"] == run_id), None)
+        if raw is None or not deserialize:
+            return raw
+        return self._run_obj(raw["run_data"], session_id=raw["session_id"])
+
+    def get_runs(
+        self,
+        session_id: Optional[str] = None,
+        user_id: Optional[str] = None,
+        agent_id: Optional[str] = None,
+        team_id: Optional[str] = None,
+        workflow_id: Optional[str] = None,
+        status: Optional[Union[RunStatus, str]] = None,
+        limit: Optional[int] = None,
+        page: Optional[int] = None,
+        sort_by: Optional[str] = None,
+        sort_order: Optional[str] = None,
+        deserialize: Optional[bool] = True,
+    ) -> Union[List[RunOutput], Tuple[List[Dict[str, Any]], int]]:
+        """Runs matching every filter given. Agno's signature and rules.
+
+        Without ``sort_by``, in insertion order (``run_index``, then ``created_at``);
+        with it, ``sort_order`` ``"desc"`` (default) or ``"asc"``. ``deserialize=False``
+        returns ``(list of runs-table rows as dicts, total count before paging)``.
+        """
+        check_pagination(limit, page)
+        wanted = {"session_id": session_id, "user_id": user_id, "agent_id": agent_id, "team_id": team_id,
+                  "workflow_id": workflow_id, "status": plain(status)}
+        wanted = {k: v for k, v in wanted.items() if v is not None}
+        if sort_by is not None and sort_by not in _RUN_SORTABLE:
+            raise ValueError(f"sort_by must be one of {', '.join(_RUN_SORTABLE)}; got {sort_by!r}")
+        layout = self.tables(create=False)
+        if layout is None:
+            return [] if deserialize else ([], 0)
+        with self._read() as conn:
+            if layout.legacy:
+                rows, total = self._legacy_get_runs(conn, layout, wanted, limit, page, sort_by, sort_order)
+            else:
+                t = layout.runs
+                conds = [t.c[k] == v for k, v in wanted.items()]
+                order = (ordering(t, sort_by, sort_order, _RUN_SORTABLE) if sort_by is not None
+                         else [t.c.run_index.asc(), t.c.created_at.asc(), t.c.run_id.asc()])
+                total = conn.execute(select(func.count()).select_from(t).where(*conds)).scalar_one()
+                rows = [self._run_row(r) for r in conn.execute(paged(select(t).where(*conds).order_by(*order), limit, page))]
+        if not deserialize:
+            return rows, int(total)
+        return [self._run_obj(r["run_data"], session_id=r["session_id"]) for r in rows]
+
+    def _legacy_get_runs(self, conn: Connection, layout: Layout, wanted: Dict[str, Any], limit: Optional[int],
+                         page: Optional[int], sort_by: Optional[str], sort_order: Optional[str]):
+        """get_runs over an Agno 2.x table: the JSON lists merged with any runs-table rows, in Python."""
+        table_rows = [self._run_row(r) for r in conn.execute(select(layout.runs))] if layout.runs is not None else []
+        by_id = {r["run_id"]: r for r in table_rows}
+        rows = [by_id.pop(r["run_id"], r) for r in self._legacy_run_rows(conn, layout)] + list(by_id.values())
+        rows = [r for r in rows if all(r.get(k) == v for k, v in wanted.items())]
+        if sort_by is not None:
+            desc = sort_desc(sort_order)
+            present = sorted((r for r in rows if r.get(sort_by) is not None), key=lambda r: r[sort_by], reverse=desc)
+            rows = present + [r for r in rows if r.get(sort_by) is None]
+        if limit is not None:
+            start = (int(page) - 1) * int(limit) if page is not None else 0
+            return rows[start:start + int(limit)], len(rows)
+        return rows, len(rows)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -340,8 +553,13 @@ class BaseDb:
                 f"session {header.session_id!r} belongs to another user; user_id={header.user_id!r} cannot write it")
         return row
 
-    def _put_run(self, conn: Connection, layout: Layout, row: Any, run: RunOutput) -> Metrics:
-        """Insert or update one run; returns how much it changes the session's metrics."""
+    def _put_run(self, conn: Connection, layout: Layout, row: Any, run: RunOutput, *,
+                 user_id: Optional[str] = None, run_index: Optional[int] = None) -> Metrics:
+        """Insert or update one run; returns how much it changes the session's metrics.
+
+        A new run takes ``run_index`` (else the run's own ``run_index``, else the next
+        one); an existing run keeps its index, as in Agno.
+        """
         session_id = row._mapping["session_id"]
         run.session_id = session_id
         run.created_at = run.created_at or now()
@@ -351,15 +569,18 @@ class BaseDb:
         if layout.runs is not None:
             t = layout.runs
             old = conn.execute(select(t.c.session_id, t.c.run_data).where(t.c.run_id == run.run_id)).first()
-            values = _run_values(run)
+            values = _run_values(run, user_id)
+            index = run_index if run_index is not None else run.extra.get("run_index")
             if old is None:
                 next_index = (select(func.coalesce(func.max(t.c.run_index) + 1, 0))
                               .where(t.c.session_id == session_id).scalar_subquery())
-                conn.execute(t.insert().values(**values, run_index=next_index))
+                conn.execute(t.insert().values(**values, run_index=int(index) if index is not None else next_index))
                 return new_metrics
             if old.session_id != session_id:
                 raise ValueError(f"run_id {run.run_id!r} already belongs to session {old.session_id!r}, not {session_id!r}")
             old_run = self._decode_run(old.run_data, session_id=session_id, run_id=run.run_id, table=t.name)
+            if index is not None:
+                values["run_index"] = func.coalesce(t.c.run_index, int(index))
             conn.execute(t.update().where(t.c.run_id == run.run_id).values(**values))
             return new_metrics - (old_run.metrics or Metrics())
         # Agno 2.x layout: the runs live in the session row's JSON list.
@@ -378,7 +599,7 @@ class BaseDb:
         return delta
 
     def append_runs(self, header: Session, runs: Sequence[RunOutput]) -> None:
-        """Store runs of ``header``'s session, creating the session if needed.
+        """Store runs of ``header``'s session, creating the session if needed (agno_nb's own write).
 
         One transaction: the session row is locked, each run inserted with the next
         ``run_index`` (or replaced, by ``run_id``), and the session's metrics and state
@@ -398,19 +619,36 @@ class BaseDb:
                         layout.sessions.c.session_id == header.session_id)).one()
             self._merge_session(conn, layout, row, header, delta)
 
-    def upsert_run(self, session_id: str, run: RunOutput, user_id: Optional[str] = None) -> RunOutput:
-        """Insert or replace one run (by ``run_id``) in a session; returns it.
+    def upsert_run(self, run: Union[RunOutput, Mapping[str, Any]], session_id: str, user_id: Optional[str] = None,
+                   run_index: Optional[int] = None) -> None:
+        """Insert or replace one run (by ``run_id``) of an existing session. Agno's signature and rules.
 
-        A missing session is created from the run's ids. Session metrics follow the
-        change: a new run adds its metrics, a replaced one the difference.
+        The session must exist (:class:`SessionNotFoundError` otherwise: Agno's runs
+        table refuses it by foreign key). Only the run's row is written, as in Agno;
+        ``Agent``/``Team``/``Workflow`` use :meth:`append_runs`, which also keeps the
+        session's metrics. ``user_id`` goes to the runs table's ``user_id`` column
+        (default: the run's own); a session owned by another user is refused
+        (:class:`SessionOwnershipError`). A new run gets ``run_index`` (default: next).
         """
-        run = RunOutput.from_dict(run) if isinstance(run, dict) else run
-        header = session_from_dict({
-            "session_id": session_id, "session_type": run.run_type, "agent_id": run.agent_id,
-            "team_id": run.team_id, "workflow_id": run.workflow_id, "user_id": user_id or run.user_id,
-        })
-        self.append_runs(header, [run])
-        return run
+        if isinstance(run, str) and not isinstance(session_id, str):
+            raise TypeError("upsert_run takes (run, session_id, user_id=None, run_index=None), Agno's order; "
+                            f"got the session id {run!r} first")
+        run = RunOutput.from_dict(dict(run)) if isinstance(run, Mapping) else run
+        if not run.run_id:
+            raise ValueError(f"cannot store a run without a run_id (session_id={session_id!r})")
+        layout = self.tables()
+        s = layout.sessions
+        with self._write() as conn:
+            row = conn.execute(select(s).where(s.c.session_id == session_id).with_for_update()).first()
+            if row is None:
+                raise SessionNotFoundError(
+                    f"cannot store run {run.run_id!r}: session {session_id!r} does not exist in {self._describe()} "
+                    f"(table {s.name!r}). Create it first with upsert_session; Agno refuses it too, by foreign key.")
+            owner = row._mapping["user_id"]
+            if user_id is not None and owner is not None and owner != user_id:
+                raise SessionOwnershipError(
+                    f"session {session_id!r} belongs to another user; user_id={user_id!r} cannot write run {run.run_id!r}")
+            self._put_run(conn, layout, row, run, user_id=user_id, run_index=run_index)
 
     def _merge_session(self, conn: Connection, layout: Layout, row: Any, header: Session, delta: Metrics) -> None:
         s = layout.sessions
@@ -418,7 +656,7 @@ class BaseDb:
         sid = m["session_id"]
         data = codec.expect(codec.decode(m["session_data"], table=s.name, column="session_data", session_id=sid),
                             dict, table=s.name, column="session_data", session_id=sid) or {}
-        incoming = header.session_data or {}
+        incoming = jsonable(header.session_data or {})
         merged = {**data, **{k: v for k, v in incoming.items() if k not in ("session_state", "session_metrics")}}
         state = {**(data.get("session_state") or {}), **(incoming.get("session_state") or {})}
         merged["session_state"] = state
@@ -427,40 +665,86 @@ class BaseDb:
         values: Dict[str, Any] = {"session_data": encoded_like(m["session_data"], merged), "updated_at": now()}
         for col in ("agent_data", "team_data", "workflow_data", "metadata", "summary"):
             if getattr(header, col) is not None:
-                values[col] = getattr(header, col)
+                values[col] = jsonable(getattr(header, col))
         conn.execute(s.update().where(s.c.session_id == sid).values(**values))
 
-    def upsert_session(self, session: Session) -> Session:
-        """Write a whole session: its row as given, and each of its runs by ``run_id``.
+    def upsert_session(self, session: Union[Session, Mapping[str, Any]],
+                       deserialize: Optional[bool] = True) -> Optional[Union[Session, Dict[str, Any]]]:
+        """Write a session's row as given, and each of its runs by ``run_id``. Agno's signature.
 
-        A session owned by another ``user_id`` is refused (:class:`SessionOwnershipError`).
+        As in Agno: ``created_at`` and ``session_type`` of a stored session are kept,
+        ``updated_at`` becomes now (a new session: its ``created_at``), and a session
+        owned by another ``user_id`` (or by a user, when ``user_id`` is None) is refused,
+        here with :class:`SessionOwnershipError`. Unlike Agno, ``session.runs`` are stored
+        too (Agno 3.1 stores runs through ``upsert_run`` only). Returns the stored
+        session with the given runs (a dict with ``deserialize=False``).
         """
-        if isinstance(session, dict):
-            session = session_from_dict(session)
+        return self._upsert_sessions([session], deserialize, preserve_updated_at=None)[0]
+
+    def upsert_sessions(self, sessions: Sequence[Union[Session, Mapping[str, Any]]], deserialize: Optional[bool] = True,
+                        preserve_updated_at: bool = False) -> List[Union[Session, Dict[str, Any]]]:
+        """:meth:`upsert_session` for many sessions, in one transaction. Agno's signature.
+
+        ``preserve_updated_at=True`` keeps each session's own ``updated_at`` (to copy
+        sessions between databases); otherwise it becomes now.
+        """
+        return self._upsert_sessions(list(sessions), deserialize, preserve_updated_at=bool(preserve_updated_at))
+
+    def _upsert_sessions(self, sessions: List[Union[Session, Mapping[str, Any]]], deserialize: Optional[bool],
+                         preserve_updated_at: Optional[bool]) -> List[Union[Session, Dict[str, Any]]]:
+        records = [session_from_dict(dict(x)) if isinstance(x, Mapping) else x for x in sessions]
+        for record in records:
+            if not record.session_id:
+                raise ValueError("cannot store a session without a session_id")
+        if not records:
+            return []
         layout = self.tables()
+        s = layout.sessions
+        stored = []
         with self._write() as conn:
-            row = self._lock_session(conn, layout, session)
-            s = layout.sessions
-            values = _session_values(session)
-            values["updated_at"] = session.updated_at or now()
-            if session.created_at is None:
-                del values["created_at"]  # keep the stored one
-            if layout.runs is not None:
-                for run in session.runs:
+            for session in records:
+                ts = now()
+                values = _session_values(session)
+                values["created_at"] = session.created_at or ts
+                # upsert_session (preserve None): a new row's updated_at is its created_at, as in Agno.
+                own = session.updated_at if preserve_updated_at else None
+                values["updated_at"] = own or (values["created_at"] if preserve_updated_at is None else ts)
+                insert = self._insert(s).values(**values, **({"runs": None} if layout.legacy else {}))
+                inserted = conn.execute(insert.on_conflict_do_nothing(index_elements=["session_id"])
+                                        .returning(s.c.session_id)).first() is not None
+                row = conn.execute(select(s).where(s.c.session_id == session.session_id).with_for_update()).one()
+                if not inserted:
+                    owner = row._mapping["user_id"]
+                    if owner is not None and owner != session.user_id:
+                        raise SessionOwnershipError(
+                            f"session {session.session_id!r} belongs to another user; "
+                            f"user_id={session.user_id!r} cannot write it")
+                    update = {k: v for k, v in values.items() if k not in ("session_id", "session_type", "created_at")}
+                    update["updated_at"] = own or ts
+                    conn.execute(s.update().where(s.c.session_id == session.session_id).values(**update))
+                for run in session.runs or []:
+                    if layout.runs is None:  # the legacy runs list lives in the row: read it fresh
+                        row = conn.execute(select(s).where(s.c.session_id == session.session_id)).one()
                     self._put_run(conn, layout, row, run)
+                stored.append(conn.execute(select(s).where(s.c.session_id == session.session_id)).one())
+        out: List[Union[Session, Dict[str, Any]]] = []
+        for row, session in zip(stored, records):
+            raw = self._session_dict(row, None)
+            raw["runs"] = [r.to_dict() for r in session.runs or []]
+            if deserialize:
+                obj = self._session_obj({**raw, "runs": None})
+                obj.runs = list(session.runs or [])
+                out.append(obj)
             else:
-                for run in session.runs:
-                    run.session_id = session.session_id
-                values["runs"] = [r.to_dict() for r in session.runs]
-            conn.execute(s.update().where(s.c.session_id == session.session_id).values(**values))
-        return session
+                out.append(raw)
+        return out
 
     def delete_session(self, session_id: str, user_id: Optional[str] = None) -> bool:
-        """Delete a session and its runs; with ``user_id``, only if that user owns it."""
+        """Delete a session and its runs; with ``user_id``, only if that user owns it. True if deleted."""
         return self.delete_sessions([session_id], user_id=user_id) == 1
 
     def delete_sessions(self, session_ids: Iterable[str], user_id: Optional[str] = None) -> int:
-        """Delete sessions and their runs; returns how many sessions went."""
+        """Delete sessions and their runs (with ``user_id``, only that user's); returns how many went."""
         ids = list(session_ids)
         layout = self.tables(create=False)
         if layout is None or not ids:
@@ -480,14 +764,52 @@ class BaseDb:
                 deleted += conn.execute(s.delete().where(s.c.session_id.in_(owned))).rowcount
         return deleted
 
-    def rename_session(self, session_id: str, session_name: str, user_id: Optional[str] = None) -> Optional[Session]:
-        """Set ``session_data.session_name``; returns the session, or None if not found."""
+    def delete_run(self, run_id: str) -> bool:
+        """Delete one run (from the runs table and any legacy ``runs`` column); True if it existed."""
+        return self.delete_runs([run_id]) > 0
+
+    def delete_runs(self, run_ids: Iterable[str]) -> int:
+        """Delete runs by id; returns how many went."""
+        ids = list(run_ids)
+        layout = self.tables(create=False)
+        if layout is None or not ids:
+            return 0
+        deleted = 0
+        with self._write() as conn:
+            if layout.runs is not None:
+                for chunk in _chunks(ids, 500):
+                    deleted += conn.execute(layout.runs.delete().where(layout.runs.c.run_id.in_(chunk))).rowcount
+            if layout.legacy:
+                # Agno 3.1 scrubs the legacy copy too, or the next read would bring the run back.
+                s, wanted = layout.sessions, set(ids)
+                for sid, raw in conn.execute(select(s.c.session_id, s.c.runs).where(s.c.runs.is_not(None))).all():
+                    runs = self._legacy_run_dicts(raw, sid)
+                    kept = [r for r in runs if r.get("run_id") not in wanted]
+                    if len(kept) != len(runs):
+                        deleted += len(runs) - len(kept)
+                        conn.execute(s.update().where(s.c.session_id == sid).values(runs=encoded_like(raw, kept)))
+        return deleted
+
+    def rename_session(self, session_id: str, session_type: Optional[Union[SessionType, str]], session_name: str,
+                       user_id: Optional[str] = None,
+                       deserialize: Optional[bool] = True) -> Optional[Union[Session, Dict[str, Any]]]:
+        """Set ``session_data.session_name``; returns the session, or None if not found. Agno's signature.
+
+        With ``session_type``, only a session of that type is renamed; with
+        ``user_id``, only one that user owns. ``updated_at`` becomes now.
+        """
+        kind = session_type_value(session_type)
+        if not isinstance(session_name, str):
+            raise TypeError(f"session_name must be a str; got {type(session_name).__name__} "
+                            "(rename_session takes (session_id, session_type, session_name), Agno's order)")
         layout = self.tables(create=False)
         if layout is None:
             return None
         s = layout.sessions
         with self._write() as conn:
             query = select(s.c.session_data).where(s.c.session_id == session_id)
+            if kind is not None:
+                query = query.where(s.c.session_type == kind)
             if user_id is not None:
                 query = query.where(s.c.user_id == user_id)
             row = conn.execute(query.with_for_update()).first()
@@ -498,7 +820,7 @@ class BaseDb:
             data["session_name"] = session_name
             conn.execute(s.update().where(s.c.session_id == session_id).values(
                 session_data=encoded_like(row[0], data), updated_at=now()))
-        return self.get_session(session_id, user_id=user_id)
+        return self.get_session(session_id, kind, user_id=user_id, deserialize=deserialize)
 
     def recent_runs(self, session_id: str, limit: int) -> List[RunOutput]:
         """The last ``limit`` top-level runs of a session, oldest first (for history)."""
@@ -526,7 +848,11 @@ class BaseDb:
         s = layout.sessions
         with self._read() as conn:
             row = conn.execute(select(s).where(s.c.session_id == session_id)).first()
-        return None if row is None else self._session_from_row(row, [])
+        if row is None:
+            return None
+        session = self._session_obj(self._session_dict(row, None))
+        session.runs = []
+        return session
 
     def close(self) -> None:
         """Close the pooled connections (the db object can still be used; it reconnects)."""
@@ -551,22 +877,32 @@ def encoded_like(stored: Any, value: Any) -> Any:
     return codec.dumps(value) if isinstance(stored, str) and not isinstance(stored, codec.BadJson) else value
 
 
-def merge_runs(legacy: List[RunOutput], table: List[RunOutput]) -> List[RunOutput]:
-    """Legacy blob runs merged with runs-table rows; the table's copy wins on run_id."""
-    by_id = {r.run_id: r for r in table}
-    merged = [by_id.pop(r.run_id, r) for r in legacy]
-    return merged + [r for r in table if r.run_id in by_id]
-
-
 _SESSION_FIELDS = ("session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", *_JSON_COLUMNS,
                    "created_at", "updated_at")
 
 
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data: records (a summary, metrics) by their ``to_dict``, enums by value."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "to_dict") and callable(value.to_dict):
+        return value.to_dict()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
 def _session_values(session: Session) -> Dict[str, Any]:
-    return {name: getattr(session, name) for name in _SESSION_FIELDS}
+    values = {name: getattr(session, name) for name in _SESSION_FIELDS}
+    values["session_type"] = session_type_value(values["session_type"]) or "agent"
+    for col in _JSON_COLUMNS:
+        values[col] = jsonable(values[col])
+    return values
 
 
-def _run_values(run: RunOutput) -> Dict[str, Any]:
+def _run_values(run: RunOutput, user_id: Optional[str] = None) -> Dict[str, Any]:
     return {
         "run_id": run.run_id,
         "session_id": run.session_id,
@@ -574,9 +910,9 @@ def _run_values(run: RunOutput) -> Dict[str, Any]:
         "agent_id": run.agent_id,
         "team_id": run.team_id,
         "workflow_id": run.workflow_id,
-        "user_id": run.user_id,
+        "user_id": user_id if user_id is not None else run.user_id,
         "parent_run_id": run.parent_run_id,
-        "status": run.status,
+        "status": plain(run.status),
         "run_data": run.to_dict(),
         "created_at": run.created_at or now(),
         "updated_at": now(),

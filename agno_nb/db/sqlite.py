@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Optional, Union
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL, make_url
 
@@ -26,8 +26,9 @@ class SqliteDb(BaseDb):
     >>> db = SqliteDb(db_file="agent.db")                          # doctest: +SKIP
     >>> db = SqliteDb(db_file="agent.db", session_table="support")  # doctest: +SKIP
 
-    ``db_file`` or ``db_url`` (``sqlite:///path``) names the file; with neither, the
-    file is ``agno.db`` in the working directory. The file runs in WAL mode with a busy
+    ``db_file``, ``db_url`` (``sqlite:///path``) or ``db_engine`` (a SQLAlchemy engine)
+    names the file; with none, the file is ``agno.db`` in the working directory. The
+    arguments are Agno's, in Agno's order (see docs/compat.md). The file runs in WAL mode with a busy
     timeout, so notebooks can read while agents in other processes write.
 
     ``synchronous="FULL"`` (the default, as in Agno) syncs the WAL to disk at every commit,
@@ -40,20 +41,65 @@ class SqliteDb(BaseDb):
 
     dialect = "sqlite"
 
-    def __init__(self, db_file: Optional[Union[str, os.PathLike]] = None, db_url: Optional[str] = None,
-                 session_table: Optional[str] = None, runs_table: Optional[str] = None,
-                 *, synchronous: str = "FULL"):
-        if db_file is not None and db_url is not None:
-            raise ValueError("give db_file or db_url, not both")
-        if db_url is not None:
-            url = make_url(db_url)
-            if url.get_backend_name() != "sqlite":
-                raise ValueError(f"SqliteDb needs a sqlite:/// URL; got {url.render_as_string(hide_password=True)!r}")
-            self.db_file = url.database
+    def __init__(
+        self,
+        db_file: Optional[Union[str, os.PathLike]] = None,
+        db_engine: Optional[Engine] = None,
+        db_url: Optional[str] = None,
+        session_table: Optional[str] = None,
+        runs_table: Optional[str] = None,
+        # Agno's other tables: accepted so Agno code constructs; agno_nb stores sessions only.
+        memory_table: Optional[str] = None,
+        metrics_table: Optional[str] = None,
+        eval_table: Optional[str] = None,
+        knowledge_table: Optional[str] = None,
+        traces_table: Optional[str] = None,
+        spans_table: Optional[str] = None,
+        versions_table: Optional[str] = None,
+        components_table: Optional[str] = None,
+        component_configs_table: Optional[str] = None,
+        component_links_table: Optional[str] = None,
+        learnings_table: Optional[str] = None,
+        schedules_table: Optional[str] = None,
+        products_table: Optional[str] = None,
+        sources_table: Optional[str] = None,
+        projects_table: Optional[str] = None,
+        tasks_table: Optional[str] = None,
+        schedule_runs_table: Optional[str] = None,
+        approvals_table: Optional[str] = None,
+        auth_tokens_table: Optional[str] = None,
+        service_accounts_table: Optional[str] = None,
+        mcp_oauth_clients_table: Optional[str] = None,
+        mcp_oauth_transactions_table: Optional[str] = None,
+        mcp_oauth_codes_table: Optional[str] = None,
+        mcp_oauth_refresh_tokens_table: Optional[str] = None,
+        mcp_oauth_keys_table: Optional[str] = None,
+        id: Optional[str] = None,
+        *,
+        synchronous: str = "FULL",
+    ):
+        other_tables = {k: v for k, v in locals().items() if k.endswith("_table") and k not in ("session_table", "runs_table")}
+        given = [name for name, value in (("db_file", db_file), ("db_engine", db_engine), ("db_url", db_url)) if value is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of db_file, db_url or db_engine, not {' and '.join(given)}")
+        if db_engine is not None:
+            if db_engine.url.get_backend_name() != "sqlite":
+                raise ValueError(f"SqliteDb needs a SQLite engine; got {db_engine.url.render_as_string(hide_password=True)!r}")
+            self.db_file = db_engine.url.database
+            engine = _configure(db_engine, own=False, synchronous=synchronous)
         else:
-            self.db_file = str(Path(db_file if db_file is not None else "agno.db"))
-        super().__init__(_engine(self.db_file, synchronous), session_table=session_table, runs_table=runs_table,
-                         db_schema=None)
+            if db_url is not None:
+                url = make_url(db_url)
+                if url.get_backend_name() != "sqlite":
+                    raise ValueError(f"SqliteDb needs a sqlite:/// URL; got {url.render_as_string(hide_password=True)!r}")
+                self.db_file = url.database
+            else:
+                self.db_file = str(Path(db_file if db_file is not None else "agno.db"))
+            engine = _engine(self.db_file, synchronous)
+        self.db_url: Optional[str] = db_url
+        super().__init__(engine, session_table=session_table, runs_table=runs_table, db_schema=None, id=id,
+                         seed=db_url or (str(db_file) if db_file is not None else None) or str(engine.url),
+                         other_tables=other_tables, own_engine=db_engine is None)
 
     def _insert(self, table):
         return sqlite_dialect.insert(table)
@@ -71,10 +117,15 @@ class SqliteDb(BaseDb):
         return "check that the directory exists and is writable"
 
 
-def _engine(db_file: Optional[str], synchronous: str = "FULL"):
+def _sync_level(synchronous: str) -> str:
     level = str(synchronous).upper()
     if level not in SYNCHRONOUS:
         raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}; got {synchronous!r}")
+    return level
+
+
+def _engine(db_file: Optional[str], synchronous: str = "FULL"):
+    _sync_level(synchronous)
     if db_file and db_file != ":memory:":
         parent = Path(db_file).expanduser().resolve().parent
         if not parent.is_dir():
@@ -85,6 +136,22 @@ def _engine(db_file: Optional[str], synchronous: str = "FULL"):
         json_deserializer=codec.lenient_loads,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
     )
+    return _configure(engine, own=True, synchronous=synchronous)
+
+
+def _configure(engine: Engine, own: bool, synchronous: str = "FULL") -> Engine:
+    """Set up an engine for agno_nb's writes: pragmas, our own BEGIN, lenient JSON.
+
+    A caller's engine (``db_engine=``) keeps its pool and JSON functions if it set
+    them; its existing connections are left alone and new ones are set up.
+    """
+    level = _sync_level(synchronous)
+    if not own:
+        dialect = engine.dialect
+        if getattr(dialect, "_json_serializer", None) is None:
+            dialect._json_serializer = codec.dumps  # type: ignore[attr-defined]
+        if getattr(dialect, "_json_deserializer", None) is None:
+            dialect._json_deserializer = codec.lenient_loads  # type: ignore[attr-defined]
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -101,6 +168,9 @@ def _engine(db_file: Optional[str], synchronous: str = "FULL"):
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("agno_nb_write") else "BEGIN")
 
+    if not own:
+        # Connections pooled before the listeners existed lack the pragmas: start a fresh pool.
+        engine.dispose(close=False)
     return engine
 
 
