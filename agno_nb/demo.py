@@ -430,7 +430,8 @@ def _finish(session: Session, plan: _Plan, seed: int) -> Session:
             clock.run(run, clock.by_id[run.parent_run_id].created_at if run.parent_run_id in clock.by_id else t)
     session.created_at, session.updated_at = int(plan.start), int(end)
     if session.summary:
-        session.summary["updated_at"] = int(end)
+        # ISO text, as Agno's SessionSummary.to_dict writes it (real agno cannot read a number here)
+        session.summary["updated_at"] = dt.datetime.fromtimestamp(int(end), dt.timezone.utc).isoformat()
     total = Metrics()
     for run in session.runs:  # as the runtime counts: every stored run, member runs included
         total = total + (run.metrics or Metrics())
@@ -448,7 +449,8 @@ def build(path: Union[str, os.PathLike] = "demo.db", sessions: int = DEFAULT_SES
 
     ``path`` may be missing, or an earlier demo database that nobody has written to since
     (recognised by its ``PRAGMA application_id`` and the ``agno_nb_demo`` table, which
-    records what was built): that one is replaced. Anything else (your own agent
+    records what was built; one built by agno_nb 0.1, before demo databases were marked,
+    by its contents): that one is replaced. Anything else (your own agent
     database, any other file, a demo database with sessions added since) is replaced only
     with ``force=True``; otherwise :class:`DemoPathError` says why.
 
@@ -540,18 +542,20 @@ def check_target(path: Path, force: bool = False) -> None:
 def not_a_demo(path: Path) -> Optional[str]:
     """Why ``path`` is not an earlier, unchanged demo database (None if it is one).
 
-    The header is read as bytes first, so a file that is not a demo database is never
-    opened by SQLite; a demo database is opened read-only.
+    The header is read as bytes first, so a file that is not a SQLite database is never
+    opened by SQLite; a SQLite database is only ever opened read-only.
     """
     with open(path, "rb") as f:
         header = f.read(100)
     if not header.startswith(_SQLITE_MAGIC):
         return "it is not a SQLite database" if header else "it is an empty file"
-    if len(header) < 72 or int.from_bytes(header[68:72], "big") != DEMO_APPLICATION_ID:
-        return "it is a SQLite database that agno_nb's demo did not write (it may hold your sessions)"
+    marked = len(header) >= 72 and int.from_bytes(header[68:72], "big") == DEMO_APPLICATION_ID
     try:
-        con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+        con = sqlite3.connect(_read_only_uri(Path(path)), uri=True)
         try:
+            if not marked:
+                return None if _unmarked_demo(con) else \
+                    "it is a SQLite database that agno_nb's demo did not write (it may hold your sessions)"
             about = {k: json.loads(v) for k, v in con.execute(f"SELECT key, value FROM {DEMO_TABLE}")}
             now = _fingerprint(con, check_identifier(about["session_table"], "session table"))
         finally:
@@ -564,6 +568,33 @@ def not_a_demo(path: Path) -> Optional[str]:
         return ("it was built as a demo database but has been written to since "
                 f"({', '.join(sorted(changed)) or 'sessions updated'}); it may hold your sessions")
     return None
+
+
+def _read_only_uri(path: Path) -> str:
+    """A read-only URI that leaves no -wal/-shm file beside ``path``: with no write-ahead log
+    pending, everything is in the file, which can be read as immutable (no locks, no log)."""
+    wal = Path(str(path) + "-wal")
+    pending = wal.exists() and wal.stat().st_size > 0
+    return path.resolve().as_uri() + ("?mode=ro" if pending else "?mode=ro&immutable=1")
+
+
+def _unmarked_demo(con: sqlite3.Connection) -> bool:
+    """A demo database built before demo databases were marked (agno_nb 0.1): Agno's default
+    tables only, and every session and run one of the demo's components and users, within
+    the demo's weeks. A run added since (stamped with the current time) fails the test."""
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")}
+    if tables != {"agno_sessions", "agno_runs", "agno_schema_versions"}:
+        return False
+    lo = int(DEMO_START.timestamp())
+    hi = lo + (DEMO_WEEKS * 7 + 2) * 86400
+    ids, users = ", ".join("?" * len(_KINDS)), ", ".join("?" * len(USERS))
+    sessions, strays = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE NOT (coalesce(agent_id, team_id, workflow_id) IN ({ids}) "
+        f"AND user_id IN ({users}) AND created_at BETWEEN ? AND ? AND updated_at BETWEEN ? AND ?) "
+        "OR updated_at IS NULL) FROM agno_sessions", [*_KINDS, *USERS, lo, hi, lo, hi]).fetchone()
+    stray_runs = con.execute("SELECT count(*) FROM agno_runs WHERE NOT (created_at BETWEEN ? AND ?) "
+                             "OR session_id NOT IN (SELECT session_id FROM agno_sessions)", [lo, hi]).fetchone()[0]
+    return sessions > 0 and strays == 0 and stray_runs == 0
 
 
 def _model_to_fail(component: Any) -> DemoModel:
