@@ -130,7 +130,7 @@ def write_parquet(explorer, path: Path, partition_by: Sequence[str], filters: Di
         if unknown:
             raise ValueError(f"cannot partition {name} by {unknown}: columns are {sorted(known)}")
     Filters.build(**filters)  # a wrong filter fails here, before anything is written
-    path = Path(path).expanduser()
+    path = Path(os.path.abspath(Path(path).expanduser()))  # "." and "x/.." get a name and a parent
     if path.is_symlink():  # replace what the link points to, and keep the link
         path = path.resolve()
     check_target(path, overwrite)  # fail fast, before a long export
