@@ -285,3 +285,22 @@ def test_empty_tables_read_back_with_their_columns(no_tools_db, tmp_path, partit
         assert len(pandas_df) == len(duckdb_df) == len(agno_df) == 0
         assert {c.name for c in columns} <= set(pandas_df.columns) & set(duckdb_df.columns)
         assert [str(t) for t in agno_df.dtypes] == [DTYPES[c.duckdb_type] for c in columns]
+
+
+def test_filters_on_a_partition_column_read_only_its_folders(tmp_path):
+    """A filter on a partition column also tests the folder label, so DuckDB skips the other
+    folders; labels stay text, so ids that look like numbers work too."""
+    db = SqliteDb(db_file=str(tmp_path / "ids.db"))
+    for user in ("1", "2", "alice"):
+        Agent(id=f"agent-{user}", db=db, model=EchoModel()).run("hi", session_id=f"s-{user}", user_id=user)
+    ex = agno_nb.connect(db)
+    export = ex.to_parquet(tmp_path / "export", partition_by=("user_id",))
+    back = agno_nb.connect(export)
+    for user in ("1", "2", "alice", "nobody"):
+        for name in TABLES:
+            assert len(back.table(name, user_id=user)) == len(ex.table(name, user_id=user)), (name, user)
+    (garbage,) = (export / "runs" / "user_id_part=2").glob("*.parquet")
+    garbage.write_bytes(b"not parquet")  # a folder the filter must not open
+    assert len(back.runs(user_id="1")) == 1
+    with pytest.raises(duckdb.Error):
+        back.runs()  # ... while a read without the filter opens it

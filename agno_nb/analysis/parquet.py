@@ -298,6 +298,9 @@ class ParquetSource:
         missing = [n for n in TABLES if not (self.path / n).exists() and not (self.path / f"{n}.parquet").exists()]
         if missing:
             raise FileNotFoundError(f"{str(self.path)!r} is not an agno_nb Parquet export: no {', '.join(missing)}")
+        # column -> its folder label, e.g. agent_id -> agent_id_part (exports before the marker: none)
+        self.labels = {c: k for c, k in ((read_marker(self.path) or {}).get("partition_keys") or {}).items()
+                       if k != c and k == partition_key(c)}
 
     def describe(self) -> str:
         return f"Parquet export {str(self.path)!r}"
@@ -308,7 +311,10 @@ class ParquetSource:
     def _scan(self, name: str) -> str:
         target = self.path / name
         glob = _literal(target / "**" / "*.parquet") if target.is_dir() else _literal(target.with_suffix(".parquet"))
-        return f"read_parquet({glob}, hive_partitioning = true, union_by_name = true)"
+        # Labels stay text: autocast would make "1", "2" numbers and a filter on "alice" fail.
+        # No union_by_name: every file of a table has the table's one schema, and union_by_name
+        # would open every file's footer, even those a filter on a label rules out.
+        return f"read_parquet({glob}, hive_partitioning = true, hive_types_autocast = false)"
 
     def load(self, con: duckdb.DuckDBPyConnection, name: str, f: Filters) -> pa.Table:
         declared = [c.name for c in TABLES[name]]
@@ -323,6 +329,10 @@ class ParquetSource:
             params.append(value)
             if key in declared:
                 conds.append(f"{key} = ?")
+                if key in self.labels and (self.path / name).is_dir():
+                    # the same test on the folder label: DuckDB skips the other folders unopened
+                    conds.append(f'"{self.labels[key]}" = ?')
+                    params.append(value)
             elif key == "session_type":  # a column of sessions only
                 conds.append(f"session_id IN (SELECT session_id FROM {self._scan('sessions')} WHERE session_type = ?)")
             elif "run_id" in declared:  # messages, tool_calls: filter by their run
