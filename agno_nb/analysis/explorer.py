@@ -222,8 +222,8 @@ class SessionExplorer:
         partitioning), ``date`` being the UTC day of ``created_at``. The files hold every
         column with its true value; the folder names are labels, never NULL (a missing
         value is labelled ``__null__``), so ``pandas.read_parquet(path / "runs")``, DuckDB's
-        ``read_parquet(..., hive_partitioning = true)``, Polars, Spark and
-        ``agno_nb.connect(path)`` read the same rows (``connect(path)`` filters on a partition
+        ``read_parquet(..., hive_partitioning = true)`` and ``agno_nb.connect(path)`` (each
+        tested) and other hive readers read the same rows (``connect(path)`` filters on a partition
         column, e.g. ``agent_id=``, open only its folders). ``partition_by=()`` writes one file per
         table (``path/<table>.parquet``). A table with no rows is one empty file: it still
         reads back, with its columns and types. ``filters`` are those of :meth:`messages`.
