@@ -16,7 +16,7 @@ NULL? pyarrow's dataset discovery (what ``pandas.read_parquet`` uses) infers par
 columns as dictionaries and cannot combine a dictionary holding a null ("Cannot yet
 unify dictionaries with nulls"), and every hive reader takes a column's value from the
 folder name over the file. Labels that are never NULL and never shadow a column let
-pandas, DuckDB, Polars, Spark and ``agno_nb.connect`` all read the same rows and values.
+pandas, DuckDB and ``agno_nb.connect`` (tested) read the same rows and values.
 
 An empty table is written as one Parquet file with no rows, so it reads back with its
 columns and types instead of "No files found".
