@@ -1,8 +1,9 @@
 """A realistic demo database, built offline and deterministically.
 
-    python -m agno_nb.demo [PATH] [--sessions N] [--seed S]     # or: agno-nb-demo
+    python -m agno_nb.demo [PATH] [--sessions N] [--seed S] [--force]     # or: agno-nb-demo
 
-writes ``PATH`` (default ``demo.db``): three agents with tools (weather, travel
+writes ``PATH`` (default ``demo.db``; an earlier demo database there is replaced, any
+other file only with ``--force``): three agents with tools (weather, travel
 planning, customer support), a team that delegates to two of them, and a workflow,
 used by several users over six weeks, with tool errors and a few failed (ERROR) runs.
 
@@ -24,6 +25,8 @@ import json
 import os
 import random
 import re
+import sqlite3
+import sys
 import tempfile
 import time
 import uuid
@@ -35,7 +38,9 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Union
 from .agent import Agent, Step, Team, Workflow
 from .agent.agent import SUMMARY_PROMPT
 from .agent.models import Model, ModelError, ModelResponse, _usage, tool_call
+from .db.schema import check_identifier
 from .db.sqlite import SqliteDb
+from .errors import AgnoNbError
 from .records import Message, Metrics, RunOutput, Session, session_from_dict
 
 DEMO_START = dt.datetime(2026, 9, 7, tzinfo=dt.timezone.utc)  # a Monday; the demo's first day
@@ -425,7 +430,8 @@ def _finish(session: Session, plan: _Plan, seed: int) -> Session:
             clock.run(run, clock.by_id[run.parent_run_id].created_at if run.parent_run_id in clock.by_id else t)
     session.created_at, session.updated_at = int(plan.start), int(end)
     if session.summary:
-        session.summary["updated_at"] = int(end)
+        # ISO text, as Agno's SessionSummary.to_dict writes it (real agno cannot read a number here)
+        session.summary["updated_at"] = dt.datetime.fromtimestamp(int(end), dt.timezone.utc).isoformat()
     total = Metrics()
     for run in session.runs:  # as the runtime counts: every stored run, member runs included
         total = total + (run.metrics or Metrics())
@@ -438,8 +444,15 @@ def _finish(session: Session, plan: _Plan, seed: int) -> Session:
 # -- building ----------------------------------------------------------------------------
 
 def build(path: Union[str, os.PathLike] = "demo.db", sessions: int = DEFAULT_SESSIONS, seed: int = DEFAULT_SEED,
-          session_table: Optional[str] = None) -> Path:
-    """Write the demo database to ``path`` (replacing it) and return the path.
+          session_table: Optional[str] = None, force: bool = False) -> Path:
+    """Write the demo database to ``path`` and return the path.
+
+    ``path`` may be missing, or an earlier demo database that nobody has written to since
+    (recognised by its ``PRAGMA application_id`` and the ``agno_nb_demo`` table, which
+    records what was built; one built by agno_nb 0.1, before demo databases were marked,
+    by its contents): that one is replaced. Anything else (your own agent
+    database, any other file, a demo database with sessions added since) is replaced only
+    with ``force=True``; otherwise :class:`DemoPathError` says why.
 
     The file appears complete or not at all: it is built next to ``path`` and renamed,
     so notebooks started at the same time never see half a database.
@@ -447,8 +460,9 @@ def build(path: Union[str, os.PathLike] = "demo.db", sessions: int = DEFAULT_SES
     path = Path(path)
     if sessions < 1:
         raise ValueError(f"sessions must be at least 1; got {sessions}")
+    check_target(path, force)  # before the build: fail fast
     plans = _plans(sessions, seed)
-    with tempfile.TemporaryDirectory(prefix="agno-nb-demo-", dir=path.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix=".agno-nb-demo-", dir=path.parent) as tmp:
         scratch = SqliteDb(db_file=os.path.join(tmp, "scratch.db"))
         components = demo_components(scratch, seed)
         with warnings.catch_warnings():
@@ -461,16 +475,133 @@ def build(path: Union[str, os.PathLike] = "demo.db", sessions: int = DEFAULT_SES
                     component.run(question, session_id=plan.session_id, user_id=plan.user_id)
         target_file = os.path.join(tmp, "demo.db")
         target = SqliteDb(db_file=target_file, session_table=session_table)
+<<<<<<< HEAD
         # preserve_updated_at: the re-timed sessions keep their own updated_at (Agno's rule would stamp now)
         target.upsert_sessions([_finish(scratch.get_session(plan.session_id), plan, seed) for plan in plans],
                                preserve_updated_at=True)
         # Closing every connection checkpoints the WAL into the file, so the file alone is complete.
+=======
+        for plan in plans:
+            target.upsert_session(_finish(scratch.get_session(plan.session_id), plan, seed))
+>>>>>>> export-demo
         scratch.engine.dispose()
         target.engine.dispose()
+        _mark(target_file, target.session_table_name, sessions, seed)
+        check_target(path, force)  # again: something may have appeared there meanwhile
         for suffix in ("-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         os.replace(target_file, path)
     return path
+
+
+# -- recognising a demo database ---------------------------------------------------------
+
+DEMO_APPLICATION_ID = 0x61676E64  # "agnd", at offset 68 of the SQLite header of every demo database
+DEMO_TABLE = "agno_nb_demo"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class DemoPathError(AgnoNbError, OSError):
+    """The demo database cannot be written where asked (a missing folder, or a file it must not replace)."""
+
+
+def _mark(db_file: str, session_table: str, sessions: int, seed: int) -> None:
+    """Mark a freshly built demo database, and record what it holds, so a later build knows
+    it may replace it (and that nobody has added sessions to it since)."""
+    con = sqlite3.connect(db_file)
+    try:
+        con.execute(f"PRAGMA application_id = {DEMO_APPLICATION_ID}")
+        con.execute(f"CREATE TABLE {DEMO_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        about = {"built_by": "agno_nb.demo", "seed": seed, "sessions": sessions, "session_table": session_table,
+                 "fingerprint": _fingerprint(con, session_table)}
+        con.executemany(f"INSERT INTO {DEMO_TABLE} VALUES (?, ?)", [(k, json.dumps(v)) for k, v in about.items()])
+        con.commit()
+        # The file alone must be complete: it is renamed without its -wal.
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
+
+
+def _fingerprint(con: sqlite3.Connection, session_table: str) -> Dict[str, Any]:
+    """Rows per table and the sessions' latest ``updated_at``: what changes when anyone writes."""
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")
+              if r[0] != DEMO_TABLE]
+    counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # names from the file itself
+    last = con.execute(f'SELECT max(updated_at) FROM "{session_table}"').fetchone()[0]
+    return {"rows": counts, "last_updated_at": last}
+
+
+def check_target(path: Path, force: bool = False) -> None:
+    """Raise :class:`DemoPathError` unless the demo database may be written to ``path``."""
+    if not path.parent.is_dir():
+        raise DemoPathError(f"cannot write the demo database to {str(path)!r}: "
+                            f"the folder {str(path.parent)!r} does not exist")
+    if path.is_dir():
+        raise DemoPathError(f"cannot write the demo database to {str(path)!r}: it is a folder; give a file path")
+    if force or not (path.exists() or path.is_symlink()):
+        return
+    problem = "it is a symbolic link" if path.is_symlink() else not_a_demo(path)
+    if problem:
+        raise DemoPathError(f"refusing to replace {str(path)!r}: {problem}. "
+                            "Pass --force (force=True) to replace it anyway, or choose another path")
+
+
+def not_a_demo(path: Path) -> Optional[str]:
+    """Why ``path`` is not an earlier, unchanged demo database (None if it is one).
+
+    The header is read as bytes first, so a file that is not a SQLite database is never
+    opened by SQLite; a SQLite database is only ever opened read-only.
+    """
+    with open(path, "rb") as f:
+        header = f.read(100)
+    if not header.startswith(_SQLITE_MAGIC):
+        return "it is not a SQLite database" if header else "it is an empty file"
+    marked = len(header) >= 72 and int.from_bytes(header[68:72], "big") == DEMO_APPLICATION_ID
+    try:
+        con = sqlite3.connect(_read_only_uri(Path(path)), uri=True)
+        try:
+            if not marked:
+                return None if _unmarked_demo(con) else \
+                    "it is a SQLite database that agno_nb's demo did not write (it may hold your sessions)"
+            about = {k: json.loads(v) for k, v in con.execute(f"SELECT key, value FROM {DEMO_TABLE}")}
+            now = _fingerprint(con, check_identifier(about["session_table"], "session table"))
+        finally:
+            con.close()
+    except (sqlite3.Error, KeyError, ValueError) as exc:
+        return f"it looks like a demo database but cannot be checked ({exc})"
+    then = about["fingerprint"]
+    changed = {t for t in set(now["rows"]) | set(then["rows"]) if now["rows"].get(t, 0) != then["rows"].get(t, 0)}
+    if changed or now["last_updated_at"] != then["last_updated_at"]:
+        return ("it was built as a demo database but has been written to since "
+                f"({', '.join(sorted(changed)) or 'sessions updated'}); it may hold your sessions")
+    return None
+
+
+def _read_only_uri(path: Path) -> str:
+    """A read-only URI that leaves no -wal/-shm file beside ``path``: with no write-ahead log
+    pending, everything is in the file, which can be read as immutable (no locks, no log)."""
+    wal = Path(str(path) + "-wal")
+    pending = wal.exists() and wal.stat().st_size > 0
+    return path.resolve().as_uri() + ("?mode=ro" if pending else "?mode=ro&immutable=1")
+
+
+def _unmarked_demo(con: sqlite3.Connection) -> bool:
+    """A demo database built before demo databases were marked (agno_nb 0.1): Agno's default
+    tables only, and every session and run one of the demo's components and users, within
+    the demo's weeks. A run added since (stamped with the current time) fails the test."""
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")}
+    if tables != {"agno_sessions", "agno_runs", "agno_schema_versions"}:
+        return False
+    lo = int(DEMO_START.timestamp())
+    hi = lo + (DEMO_WEEKS * 7 + 2) * 86400
+    ids, users = ", ".join("?" * len(_KINDS)), ", ".join("?" * len(USERS))
+    sessions, strays = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE NOT (coalesce(agent_id, team_id, workflow_id) IN ({ids}) "
+        f"AND user_id IN ({users}) AND created_at BETWEEN ? AND ? AND updated_at BETWEEN ? AND ?) "
+        "OR updated_at IS NULL) FROM agno_sessions", [*_KINDS, *USERS, lo, hi, lo, hi]).fetchone()
+    stray_runs = con.execute("SELECT count(*) FROM agno_runs WHERE NOT (created_at BETWEEN ? AND ?) "
+                             "OR session_id NOT IN (SELECT session_id FROM agno_sessions)", [lo, hi]).fetchone()[0]
+    return sessions > 0 and strays == 0 and stray_runs == 0
 
 
 def _model_to_fail(component: Any) -> DemoModel:
@@ -481,14 +612,20 @@ def _model_to_fail(component: Any) -> DemoModel:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``agno-nb-demo [PATH] [--sessions N] [--seed S]``."""
+    """``agno-nb-demo [PATH] [--sessions N] [--seed S] [--force]``."""
     parser = argparse.ArgumentParser(prog="agno-nb-demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("path", nargs="?", default="demo.db", help="SQLite file to write (replaced if it exists)")
+    parser.add_argument("path", nargs="?", default="demo.db",
+                        help="SQLite file to write; an earlier demo database there is replaced, anything else only with --force")
     parser.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS, help="number of sessions (default 60)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 7)")
+    parser.add_argument("--force", action="store_true", help="replace whatever file is at PATH")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    path = build(args.path, sessions=args.sessions, seed=args.seed)
+    try:
+        path = build(args.path, sessions=args.sessions, seed=args.seed, force=args.force)
+    except (AgnoNbError, ValueError, OSError) as exc:
+        print(f"agno-nb-demo: error: {exc}", file=sys.stderr)
+        return 1
     print(f"wrote {args.sessions} demo sessions (seed {args.seed}) to {path} in {time.perf_counter() - started:.1f}s")
     return 0
 

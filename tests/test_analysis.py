@@ -239,7 +239,7 @@ def test_parquet_round_trip(written, tmp_path):
     db, _ = written
     ex = agno_nb.connect(db)
     out = ex.to_parquet(tmp_path / "export", partition_by=("agent_id", "date"))
-    assert any(p.name.startswith("agent_id=weather") for p in (out / "messages").iterdir())
+    assert any(p.name.startswith("agent_id_part=weather") for p in (out / "messages").iterdir())
     back = agno_nb.connect(out)
     for name in TABLES:
         a = ex.table(name)

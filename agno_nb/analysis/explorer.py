@@ -217,15 +217,31 @@ class SessionExplorer:
     # -- export ----------------------------------------------------------------------------
 
     def to_parquet(self, path: Union[str, Path], partition_by: Sequence[str] = ("agent_id", "date"),
-                   **filters: Any) -> Path:
-        """Write the four tables as hive-partitioned Parquet under ``path/<table>/``.
+                   overwrite: bool = False, **filters: Any) -> Path:
+        """Write the four tables as Parquet under the folder ``path`` and return it.
 
-        ``date`` is the UTC day of ``created_at``. Read it back with
-        ``agno_nb.connect(path)``, or with DuckDB, Polars, Spark or Trino.
+        Layout: ``path/<table>/<column>_part=<value>/date=<day>/data_0.parquet`` (hive
+        partitioning), ``date`` being the UTC day of ``created_at``. The files hold every
+        column with its true value; the folder names are labels, never NULL (a missing
+        value is labelled ``__null__``), so ``pandas.read_parquet(path / "runs")``, DuckDB's
+        ``read_parquet(..., hive_partitioning = true)`` and ``agno_nb.connect(path)`` (each
+        tested) and other hive readers read the same rows (``connect(path)`` filters on a partition
+        column, e.g. ``agent_id=``, open only its folders). ``partition_by=()`` writes one file per
+        table (``path/<table>.parquet``). A table with no rows is one empty file: it still
+        reads back, with its columns and types. ``filters`` are those of :meth:`messages`.
+
+        The export is atomic: it is written into a temporary folder beside ``path`` and then
+        renamed into place, so ``path`` holds the previous export or the new one, never a
+        mix, and a failed export leaves ``path`` as it was. ``path`` may be missing or an
+        empty folder; an earlier export (recognised by its ``_agno_nb_export.json``, which
+        records the tables, row counts, filters and time) is replaced only with
+        ``overwrite=True``. Anything else at ``path`` (a file, a folder that is not an
+        export, an export holding files agno_nb did not write) is never touched:
+        :class:`~agno_nb.analysis.parquet.ExportPathError` says why.
         """
         from .parquet import write_parquet
 
-        return write_parquet(self, Path(path), partition_by, filters)
+        return write_parquet(self, Path(path), partition_by, filters, overwrite=overwrite)
 
 
 def referenced_tables(query: str) -> List[str]:
