@@ -34,3 +34,7 @@ class DatabaseUnreachableError(AgnoNbError, ConnectionError):
 
 class SessionOwnershipError(AgnoNbError, PermissionError):
     """A user_id tried to write a session that belongs to another user."""
+
+
+class ReadOnlyError(AgnoNbError, PermissionError):
+    """SQL that would write, delete, attach, load or change a setting: the explorer only reads."""
