@@ -19,7 +19,7 @@ from .columns import TABLES
 from ..db.codec import storable
 from .parse import NOT_JSON, Parser
 from .source import Filters, RawRows, SqlSource, source_from
-from .sql import TableCache, check_functions, check_read_only, parse_tree, query_connection, source_version, tables_used
+from .sql import TableCache, check_read_only, parse_tree, query_connection, source_version, tables_used
 
 TABLE_NAMES = tuple(TABLES)
 # A bar appears only on loads slower than this (seconds): quick loads stay quiet.
@@ -230,12 +230,10 @@ class SessionExplorer:
         ``SUMMARIZE``); COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, CREATE, INSERT and the like
         raise :class:`~agno_nb.errors.ReadOnlyError`.
         """
-        check_read_only(query)
+        check_read_only(query)  # before anything is opened or loaded
         with self._lock:
             cache = self._sql_tables()
-            tree = parse_tree(cache.con, query)
-            check_functions(tree)
-            cache.ensure(tables_used(query, tree))
+            cache.ensure(cache.check(query))
             return to_pandas(cache.con.sql(query, params=params).to_arrow_table())
 
     def refresh(self) -> None:

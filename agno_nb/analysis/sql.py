@@ -278,6 +278,23 @@ class TableCache:
         self.con, self.load, self.version = con, load, version
         self.tables: Dict[str, pa.Table] = {}
         self.at: Optional[Hashable] = None
+        self._checked: Dict[str, List[str]] = {}  # query text -> the tables it reads, once checked
+
+    def check(self, query: str) -> List[str]:
+        """The tables ``query`` reads, once it passed the read-only checks (:class:`ReadOnlyError` if not).
+
+        A notebook runs the same text again and again: its parse is remembered.
+        """
+        tables = self._checked.get(query)
+        if tables is None:
+            check_read_only(query)
+            tree = parse_tree(self.con, query)
+            check_functions(tree)
+            tables = tables_used(query, tree)
+            if len(self._checked) >= 256:
+                self._checked.clear()
+            self._checked[query] = tables
+        return tables
 
     def ensure(self, names: Iterable[str]) -> None:
         """Make ``names`` current on the connection: reload every table if the source changed."""
