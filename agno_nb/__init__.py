@@ -7,7 +7,7 @@ Storage: :class:`Agent`, :class:`Team`, :class:`Workflow` with ``db=SqliteDb(...
 """
 
 from .agent import Agent, Step, Team, Workflow
-from .errors import AgnoNbError, CorruptRowError, DatabaseUnreachableError, SessionOwnershipError
+from .errors import AgnoNbError, CorruptRowError, DatabaseUnreachableError, ReadOnlyError, SessionOwnershipError
 from .records import AgentSession, Message, Metrics, RunOutput, Session, TeamSession, ToolExecution, WorkflowSession
 
 __version__ = "0.1.0"
@@ -23,7 +23,7 @@ _LAZY = {
 __all__ = [
     "Agent", "Team", "Workflow", "Step",
     "Session", "AgentSession", "TeamSession", "WorkflowSession", "RunOutput", "Message", "Metrics", "ToolExecution",
-    "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "SessionOwnershipError",
+    "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "ReadOnlyError", "SessionOwnershipError",
     *_LAZY,
 ]
 
@@ -34,6 +34,11 @@ def __getattr__(name):
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'agno_nb' has no attribute {name!r}")
+
+
+def __dir__():
+    # tab completion (``agno_nb.con<TAB>``) lists the lazily imported names too
+    return sorted(set(globals()) | set(__all__))
 
 
 def load_ipython_extension(ipython) -> None:

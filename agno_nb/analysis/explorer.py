@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 import time
@@ -113,6 +114,7 @@ class SessionExplorer:
                progress: Optional[bool] = None) -> pa.Table:
         if name not in TABLES:
             raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
+        check_filters(f"{name}()", filters)
         f = Filters.build(**filters)
         errors = errors or self.errors
         show = self.progress if progress is None else progress
@@ -254,6 +256,20 @@ class SessionExplorer:
         from .parquet import write_parquet
 
         return write_parquet(self, Path(path), partition_by, filters)
+
+
+def filter_names() -> List[str]:
+    """The keyword filters every table method takes (those of ``Filters.build``)."""
+    return list(inspect.signature(Filters.build).parameters)
+
+
+def check_filters(method: str, filters: Dict[str, Any]) -> None:
+    """A TypeError naming ``method`` and the filters it takes, for any other keyword."""
+    unknown = [k for k in filters if k not in filter_names()]
+    if unknown:
+        listed = ", ".join(repr(k) for k in unknown)
+        raise TypeError(f"{method} got unexpected keyword argument{'s' if len(unknown) > 1 else ''} {listed}; "
+                        f"its filters are: {', '.join(filter_names())}")
 
 
 def referenced_tables(query: str) -> List[str]:
