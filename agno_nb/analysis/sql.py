@@ -221,12 +221,18 @@ class PostgresVersion:
     def current(self) -> Hashable:
         import sqlalchemy as sa
 
-        with self.engine.connect() as conn:
-            conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-            if self._query is None:
-                self._query = self._build(conn)
-            row = tuple(conn.execute(self._query).one())
-            conn.rollback()
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+                if self._query is None:
+                    self._query = self._build(conn)
+                row = tuple(conn.execute(self._query).one())
+                conn.rollback()
+        except sa.exc.DBAPIError as exc:
+            unreachable = getattr(self.source, "_unreachable", None)  # names host, database, user
+            if unreachable is None:
+                raise
+            raise unreachable(exc) from None
         return row
 
     def close(self) -> None:
