@@ -64,6 +64,9 @@ REFUSED = {
     "pivot-without-in": "PIVOT runs ON status USING count(*)",
     "explain-analyze-copy": "EXPLAIN ANALYZE COPY (SELECT 1) TO '{src}'",
     "two-statements": "SELECT 1; COPY (SELECT 1) TO '{src}'",
+    # DuckDB parses these as SELECT and runs the DML in the WITH clause
+    "cte-delete": "WITH t AS (DELETE FROM runs RETURNING *) SELECT * FROM t",
+    "cte-insert": "WITH t AS (INSERT INTO runs SELECT * FROM runs RETURNING *) SELECT count(*) FROM t",
 }
 
 
@@ -130,3 +133,11 @@ def test_reads_keep_working(source, tmp_path):
     assert ex.sql("PIVOT (SELECT status FROM runs) ON status IN ('COMPLETED') USING count(*)").shape == (1, 1)
     assert ex.sql("SELECT 1 AS x;")["x"].tolist() == [1]
     assert _state(source) == before
+
+
+def test_without_a_syntax_tree_the_tokens_decide():
+    from agno_nb.analysis.sql import check_functions
+
+    with pytest.raises(ReadOnlyError, match="UPDATE inside a query"):
+        check_functions("WITH t AS (UPDATE runs SET status = 'X' RETURNING *) SELECT * FROM t", None)
+    check_functions("SELECT 'update', \"delete\" FROM runs -- insert", None)  # strings, identifiers, comments

@@ -42,6 +42,7 @@ _STATEFUL_FUNCTIONS = {
     "deregister_external_resource", "destroy_external_resource", "json_execute_serialized_sql",
     "query", "query_table", "read_duckdb", "sqlite_scan", "sqlite_attach", "postgres_scan", "mysql_scan",
 }
+_WRITING_KEYWORDS = {"insert", "update", "delete", "merge", "copy", "attach", "install", "load", "create", "drop"}
 _DATABASE_FILES = (".db", ".db3", ".sqlite", ".sqlite3", ".duckdb", ".ddb")
 _HINT = ("the explorer is read-only: ex.sql() and %agno_sql run SELECT queries only (WITH, FROM, VALUES, "
          "DESCRIBE, SUMMARIZE, PIVOT … IN (…)); nothing may write, delete, attach, install or load")
@@ -89,11 +90,23 @@ def _walk(node: Any) -> Iterable[dict]:
             yield from _walk(value)
 
 
-def check_functions(tree: Optional[dict]) -> None:
-    """Refuse the table functions in ``tree`` that change state (see ``_STATEFUL_FUNCTIONS``),
-    and database files named as tables (``FROM 'agent.db'`` would need DuckDB's sqlite extension).
+def check_functions(query: str, tree: Optional[dict]) -> None:
+    """Refuse what a SELECT may still hold that writes or changes state.
+
+    That is an INSERT, UPDATE, DELETE or MERGE in a ``WITH`` clause (DuckDB runs them), the
+    table functions in ``_STATEFUL_FUNCTIONS``, and database files named as tables
+    (``FROM 'agent.db'`` would need DuckDB's sqlite extension). Where DuckDB cannot serialize
+    the tree, a keyword token that could start such a statement is refused instead.
     """
+    if tree is None:
+        words = {text.strip().lower() for text, kind in _tokens(query) if kind == "keyword"}
+        found = sorted(words & _WRITING_KEYWORDS)
+        if found:
+            raise ReadOnlyError(f"{found[0].upper()} inside a query refused: {_HINT}")
     for node in _walk(tree):
+        kind = str(node.get("type", ""))
+        if kind.endswith("_QUERY_NODE") and kind.split("_")[0] in ("INSERT", "UPDATE", "DELETE", "MERGE"):
+            raise ReadOnlyError(f"{kind.split('_')[0]} inside a query refused: {_HINT}")
         if node.get("type") == "BASE_TABLE":
             name = str(node.get("table_name", ""))
             if name.lower().endswith(_DATABASE_FILES):
@@ -295,7 +308,7 @@ class TableCache:
         if tables is None:
             check_read_only(query)
             tree = parse_tree(self.con, query)
-            check_functions(tree)
+            check_functions(query, tree)
             tables = tables_used(query, tree)
             if len(self._checked) >= 256:
                 self._checked.clear()
