@@ -136,8 +136,8 @@ def test_reads_keep_working(source, tmp_path):
 
 
 def test_without_a_syntax_tree_the_tokens_decide():
-    from agno_nb.analysis.sql import check_functions
+    from agno_nb.analysis.sql import check_select_tree
 
     with pytest.raises(ReadOnlyError, match="UPDATE inside a query"):
-        check_functions("WITH t AS (UPDATE runs SET status = 'X' RETURNING *) SELECT * FROM t", None)
-    check_functions("SELECT 'update', \"delete\" FROM runs -- insert", None)  # strings, identifiers, comments
+        check_select_tree("WITH t AS (UPDATE runs SET status = 'X' RETURNING *) SELECT * FROM t", None)
+    check_select_tree("SELECT 'update', \"delete\" FROM runs -- insert", None)  # strings, identifiers, comments

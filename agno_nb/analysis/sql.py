@@ -2,7 +2,8 @@
 
 - :func:`check_read_only` lets through only statements DuckDB's own parser calls SELECT
   (``WITH``, ``FROM``-first, ``VALUES``, ``DESCRIBE``, ``SUMMARIZE``, ``PIVOT … IN (…)``), and
-  refuses the table functions that change state.
+  :func:`check_select_tree` refuses what such a SELECT may still hold that writes (DML in a
+  ``WITH``, table functions that change state, a database file read as a table).
 - :func:`query_connection` is the DuckDB connection user SQL runs on: no extension is
   installed or loaded on demand (DuckDB's sqlite extension would open the user's file with
   a second SQLite library in this process), and its configuration is locked.
@@ -22,7 +23,7 @@ import urllib.parse
 import uuid
 import weakref
 from pathlib import Path
-from typing import Any, Callable, Dict, Hashable, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Hashable, Iterable, List, Mapping, Optional, Tuple
 
 import duckdb
 import pyarrow as pa
@@ -90,7 +91,7 @@ def _walk(node: Any) -> Iterable[dict]:
             yield from _walk(value)
 
 
-def check_functions(query: str, tree: Optional[dict]) -> None:
+def check_select_tree(query: str, tree: Optional[dict]) -> None:
     """Refuse what a SELECT may still hold that writes or changes state.
 
     That is an INSERT, UPDATE, DELETE or MERGE in a ``WITH`` clause (DuckDB runs them), the
@@ -121,9 +122,9 @@ def check_functions(query: str, tree: Optional[dict]) -> None:
 def tables_used(query: str, tree: Optional[dict]) -> List[str]:
     """Which of the four tables ``query`` reads: table references in its syntax tree.
 
-    A string literal, a comment or a column named like a table does not count. Where DuckDB
-    cannot serialize the tree (a query mixing ``?`` and ``$name``), identifiers found by
-    DuckDB's tokenizer are used instead: at worst a table is loaded that was not needed.
+    A string literal, a comment or a column named like a table does not count. Should DuckDB
+    fail to serialize the tree, identifiers found by DuckDB's tokenizer are used instead: at
+    worst a table is loaded that was not needed.
     """
     if tree is not None:
         names = {str(n.get("table_name", "")).lower() for n in _walk(tree) if n.get("type") == "BASE_TABLE"}
@@ -308,7 +309,7 @@ class TableCache:
         if tables is None:
             check_read_only(query)
             tree = parse_tree(self.con, query)
-            check_functions(query, tree)
+            check_select_tree(query, tree)
             tables = tables_used(query, tree)
             if len(self._checked) >= 256:
                 self._checked.clear()
