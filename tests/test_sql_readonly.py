@@ -96,6 +96,11 @@ def test_sql_refuses_what_writes_or_changes_state(name, source, tmp_path):
     assert ex.sql("SELECT current_setting('lock_configuration') AS v")["v"].tolist() == [True]
 
 
+def test_an_empty_query_says_so(source):
+    with pytest.raises(ValueError, match="no SQL statement"):
+        agno_nb.connect(source).sql("  -- nothing\n")
+
+
 def test_read_only_error_is_agno_nbs_own():
     assert issubclass(ReadOnlyError, AgnoNbError) and issubclass(ReadOnlyError, PermissionError)
 

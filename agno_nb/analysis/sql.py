@@ -59,6 +59,8 @@ def _statement_kind(statement: Any) -> str:
 def check_read_only(query: str) -> str:
     """``query`` if it is one read-only statement; else :class:`ReadOnlyError` naming what was refused."""
     statements = duckdb.extract_statements(query)  # a syntax error stays DuckDB's own
+    if not statements:
+        raise ValueError("no SQL statement to run (the query is empty or only comments)")
     if len(statements) != 1:
         raise ReadOnlyError(f"expected one SQL statement, got {len(statements)}; {_HINT}")
     statement = statements[0]
