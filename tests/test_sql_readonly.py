@@ -63,6 +63,8 @@ REFUSED = {
     "prepare": "PREPARE p AS SELECT 1",
     "pivot-without-in": "PIVOT runs ON status USING count(*)",
     "explain-analyze-copy": "EXPLAIN ANALYZE COPY (SELECT 1) TO '{src}'",
+    "explain-analyze-cte-delete": "EXPLAIN ANALYZE WITH t AS (DELETE FROM runs RETURNING *) SELECT * FROM t",
+    "explain-options-checkpoint": "EXPLAIN (FORMAT json) SELECT * FROM checkpoint()",
     "two-statements": "SELECT 1; COPY (SELECT 1) TO '{src}'",
     # DuckDB parses these as SELECT and runs the DML in the WITH clause
     "cte-delete": "WITH t AS (DELETE FROM runs RETURNING *) SELECT * FROM t",
@@ -137,6 +139,8 @@ def test_reads_keep_working(source, tmp_path):
     assert ex.sql("WITH x AS (FROM runs) SELECT count(*) AS n FROM x")["n"].tolist() == [7]
     assert ex.sql("PIVOT (SELECT status FROM runs) ON status IN ('COMPLETED') USING count(*)").shape == (1, 1)
     assert ex.sql("SELECT 1 AS x;")["x"].tolist() == [1]
+    assert len(ex.sql("EXPLAIN ANALYZE SELECT count(*) FROM messages")) == 1
+    assert len(ex.sql("/* plan */ EXPLAIN (FORMAT json) SELECT count(*) FROM tool_calls")) == 1
     assert _state(source) == before
 
 

@@ -46,7 +46,7 @@ _STATEFUL_FUNCTIONS = {
 _WRITING_KEYWORDS = {"insert", "update", "delete", "merge", "copy", "attach", "install", "load", "create", "drop"}
 _DATABASE_FILES = (".db", ".db3", ".sqlite", ".sqlite3", ".duckdb", ".ddb")
 _HINT = ("the explorer is read-only: ex.sql() and %agno_sql run SELECT queries only (WITH, FROM, VALUES, "
-         "DESCRIBE, SUMMARIZE, PIVOT … IN (…)); nothing may write, delete, attach, install or load")
+         "DESCRIBE, SUMMARIZE, PIVOT … IN (…), EXPLAIN of those); nothing may write, delete, attach, install or load")
 
 
 def _statement_kind(statement: Any) -> str:
@@ -56,8 +56,34 @@ def _statement_kind(statement: Any) -> str:
         return "unknown"
 
 
+def _explained(query: str) -> Optional[str]:
+    """The statement an ``EXPLAIN [ANALYZE] [(options)] …`` explains, by DuckDB's tokens (None if not found)."""
+    offsets = [offset for offset, _ in duckdb.tokenize(query)]
+    toks = _tokens(query)
+    i = 0
+    while i < len(toks) and toks[i][1] == "comment":
+        i += 1
+    if i == len(toks) or toks[i][0].strip().lower() != "explain":
+        return None
+    i += 1
+    if i < len(toks) and toks[i][0].strip().lower() == "analyze":
+        i += 1
+    if i < len(toks) and toks[i][0].strip() == "(":  # options: skip to the matching ")"
+        depth = 0
+        while i < len(toks):
+            if toks[i][1] == "operator":
+                depth += toks[i][0].count("(") - toks[i][0].count(")")
+            i += 1
+            if depth <= 0:
+                break
+    return query[offsets[i]:] if i < len(toks) else None
+
+
 def check_read_only(query: str) -> str:
-    """``query`` if it is one read-only statement; else :class:`ReadOnlyError` naming what was refused."""
+    """The SELECT to look into: ``query`` itself, or the SELECT an ``EXPLAIN`` explains.
+
+    Raises :class:`ReadOnlyError` naming what was refused for anything but one read-only statement.
+    """
     statements = duckdb.extract_statements(query)  # a syntax error stays DuckDB's own
     if not statements:
         raise ValueError("no SQL statement to run (the query is empty or only comments)")
@@ -66,6 +92,10 @@ def check_read_only(query: str) -> str:
     statement = statements[0]
     try:
         read = statement.type in _READ_TYPES
+        if statement.type == duckdb.StatementType.EXPLAIN:
+            inner = _explained(query)
+            if inner is not None:
+                return check_read_only(inner)  # EXPLAIN ANALYZE runs it: it must be a read too
     except ValueError:
         read = False
     if not read:
@@ -188,7 +218,8 @@ class SqliteVersion:
                 uri = f"file:{urllib.parse.quote(self.path)}?mode=ro"
                 self._con = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
                 self._ino = stat
-            return self._con.execute("PRAGMA data_version").fetchone()[0]
+            # fetchall steps the statement to its end: no read lock stays behind to block a writer
+            return self._con.execute("PRAGMA data_version").fetchall()[0][0]
         except sqlite3.Error:
             self.close()
             return None  # the stat alone decides
@@ -309,10 +340,10 @@ class TableCache:
         """
         tables = self._checked.get(query)
         if tables is None:
-            check_read_only(query)
-            tree = parse_tree(self.con, query)
-            check_select_tree(query, tree)
-            tables = tables_used(query, tree)
+            select = check_read_only(query)
+            tree = parse_tree(self.con, select)
+            check_select_tree(select, tree)
+            tables = tables_used(select, tree)
             if len(self._checked) >= 256:
                 self._checked.clear()
             self._checked[query] = tables
