@@ -229,8 +229,8 @@ class SessionExplorer:
         Your own Parquet, CSV and JSON files read too (``FROM 'data.csv'``, ``read_parquet``).
 
         Only SELECT queries run (``WITH``, ``FROM``-first, ``VALUES``, ``DESCRIBE``,
-        ``SUMMARIZE``, and ``EXPLAIN`` of those); COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, CREATE, INSERT and the like
-        raise :class:`~agno_nb.errors.ReadOnlyError`.
+        ``SUMMARIZE``, and ``EXPLAIN`` of those); COPY, EXPORT, ATTACH, INSTALL, LOAD, SET,
+        CREATE, INSERT and the like raise :class:`~agno_nb.errors.ReadOnlyError`.
         """
         check_read_only(query)  # before anything is opened or loaded
         with self._lock:
