@@ -12,6 +12,7 @@ from .errors import (
     AgnoNbError,
     CorruptRowError,
     DatabaseUnreachableError,
+    ReadOnlyError,
     SessionNotFoundError,
     SessionOwnershipError,
 )
@@ -31,7 +32,7 @@ __all__ = [
     "Agent", "Team", "Workflow", "Step",
     "Session", "AgentSession", "TeamSession", "WorkflowSession", "RunOutput", "Message", "Metrics", "ToolExecution",
     "SessionType", "RunStatus",
-    "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "SessionNotFoundError", "SessionOwnershipError",
+    "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "ReadOnlyError", "SessionNotFoundError", "SessionOwnershipError",
     *_LAZY,
 ]
 
@@ -42,6 +43,11 @@ def __getattr__(name):
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'agno_nb' has no attribute {name!r}")
+
+
+def __dir__():
+    # tab completion (``agno_nb.con<TAB>``) lists the lazily imported names too
+    return sorted(set(globals()) | set(__all__))
 
 
 def load_ipython_extension(ipython) -> None:

@@ -42,3 +42,7 @@ class SessionOwnershipError(AgnoNbError, PermissionError):
 
 class SessionNotFoundError(AgnoNbError, LookupError):
     """A session method was asked for a session that is not stored (or is another user's)."""
+
+
+class ReadOnlyError(AgnoNbError, PermissionError):
+    """SQL that would write, delete, attach, load or change a setting: the explorer only reads."""

@@ -1,12 +1,18 @@
-"""IPython magics: ``%load_ext agno_nb``, then ``%agno_connect``, ``%%agno_sql``, ``%agno_sessions``."""
+"""IPython magics: ``%load_ext agno_nb``, then ``%agno_connect``, ``%agno_sql`` / ``%%agno_sql``, ``%agno_sessions``."""
 
 from __future__ import annotations
 
-import shlex
+import re
 from typing import Any, Optional
 
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .analysis.sql import bind_variables
+
+# The options in front of a line-form query: ``%agno_sql -o df SELECT ...``.
+_OPTIONS = re.compile(r"\s*((?:(?:-o|--output)(?:\s+|=)\S+\s*)*)(.*)", re.S)
 
 
 @magics_class
@@ -17,42 +23,59 @@ class AgnoMagics(Magics):
 
     def _explorer(self):
         if self.explorer is None:
-            raise RuntimeError("no sessions connected: run %agno_connect PATH_OR_URL first")
+            raise UsageError("no sessions connected: run %agno_connect PATH_OR_URL first")
         return self.explorer
 
+    # IPython would otherwise paste a variable's text into the line for ``$name`` (no_var_expand)
+    @no_var_expand
+    @magic_arguments()
+    @argument("source", help="a SQLite path, a database URL, a Parquet export folder, or $name for a "
+                             "variable holding a path, a db or an explorer")
+    @argument("--session-table", default=None, help="the sessions table's name (default: Agno's)")
+    @argument("--runs-table", default=None, help="the runs table's name")
+    @argument("--db-schema", default=None, help="the PostgreSQL schema (default: ai)")
+    @argument("--engine", default="auto", choices=["auto", "adbc", "sqlalchemy"], help="how rows are read")
     @line_magic
     def agno_connect(self, line: str):
-        """``%agno_connect SOURCE [--session-table NAME]``: connect to stored sessions.
-
-        SOURCE is a SQLite path, a database URL, a Parquet export folder, or ``$name`` for
-        a variable holding a path, a db or an explorer.
-        """
+        """Connect to stored sessions; the explorer is also stored as ``agno_explorer``."""
         from .analysis import connect
 
-        args = shlex.split(line)
-        if not args:
-            raise ValueError("usage: %agno_connect SOURCE [--session-table NAME]")
-        source: Any = args[0]
+        args = parse_argstring(self.agno_connect, line)
+        source: Any = args.source
         if source.startswith("$"):
-            source = self.shell.user_ns[source[1:]]
-        kwargs = {}
-        if "--session-table" in args:
-            kwargs["session_table"] = args[args.index("--session-table") + 1]
+            name = source[1:]
+            if name not in self.shell.user_ns:
+                raise UsageError(f"%agno_connect: ${name} is not defined in the notebook")
+            source = self.shell.user_ns[name]
+        kwargs = {k: getattr(args, k) for k in ("session_table", "runs_table", "db_schema") if getattr(args, k)}
+        if args.engine != "auto":
+            kwargs["engine"] = args.engine
         AgnoMagics.explorer = connect(source, **kwargs)
         self.shell.user_ns["agno_explorer"] = AgnoMagics.explorer
         return AgnoMagics.explorer
 
+    @no_var_expand
     @magic_arguments()
     @argument("-o", "--output", help="also store the DataFrame in this variable")
-    @cell_magic
-    def agno_sql(self, line: str, cell: str):
-        """``%%agno_sql [-o NAME]``: DuckDB SQL over sessions, runs, messages, tool_calls.
+    @line_cell_magic
+    def agno_sql(self, line: str, cell: Optional[str] = None):
+        """Read-only DuckDB SQL over sessions, runs, messages, tool_calls.
 
-        ``$name`` in the SQL binds the notebook variable ``name`` as a parameter (never
-        pasted into the SQL text).
+        Cell form: ``%%agno_sql [-o NAME]`` and the query below. Line form:
+        ``%agno_sql [-o NAME] SELECT …``. ``$name`` in the SQL binds the notebook variable
+        ``name`` as a parameter (never pasted into the SQL text); a ``$`` inside a string,
+        a comment or a quoted identifier is left alone.
         """
-        args = parse_argstring(self.agno_sql, line)
-        query, params = bind_variables(cell, self.shell.user_ns)
+        if cell is None:
+            options, query = _OPTIONS.fullmatch(line).groups()
+            if not query.strip():
+                raise UsageError("usage: %agno_sql [-o NAME] SELECT …  (or %%agno_sql [-o NAME] with the query below)")
+        else:
+            options, query = line, cell
+        args = parse_argstring(self.agno_sql, options)
+        if args.output is not None and not args.output.isidentifier():
+            raise UsageError(f"-o {args.output!r}: not a Python variable name")
+        query, params = bind_variables(query, self.shell.user_ns)
         df = self._explorer().sql(query, params or None)
         if args.output:
             self.shell.user_ns[args.output] = df
@@ -68,24 +91,8 @@ class AgnoMagics(Magics):
         return browse(self._explorer())
 
 
-def bind_variables(query: str, namespace: dict):
-    """Turn ``$name`` into a DuckDB named parameter bound to ``namespace[name]``."""
-    import re
-
-    params = {}
-
-    def repl(match):
-        name = match.group(1)
-        if name not in namespace:
-            raise NameError(f"%%agno_sql: ${name} is not defined in the notebook")
-        params[name] = namespace[name]
-        return f"${name}"
-
-    # $name outside quotes only: a '$' inside a string literal stays text
-    parts = re.split(r"('(?:[^']|'')*')", query)
-    out = "".join(p if i % 2 else re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)", repl, p) for i, p in enumerate(parts))
-    return out, params
-
-
 def load_ipython_extension(ipython) -> None:
     ipython.register_magics(AgnoMagics)
+
+
+__all__ = ["AgnoMagics", "bind_variables", "load_ipython_extension"]

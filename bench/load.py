@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py [--sessions 20000] [--runs-per-session 5] [--backends sqlite,postgres]
     .venv/bin/python bench/load.py --scaling 2000,10000,50000,100000     # SQLite only, separate run
+    .venv/bin/python bench/load.py --sql       # repeated ex.sql() queries (SQLite), separate run
 
 Writes N synthetic sessions in the Agno 3.1 layout (bench/_synth.py: agno's own tables,
 rows as agno 3.1.10 writes them, ~430-480 MB for 20k sessions x 5 runs), then measures,
@@ -260,6 +261,70 @@ def query_plan(path: Path, filters: dict) -> list[str]:
     return plan
 
 
+# -- repeated SQL (issue 11 §1; isolated: --sql) ----------------------------------------------
+
+SQL_QUERIES = {
+    "messages by agent": "SELECT agent_id, count(*) AS n, sum(total_tokens) AS tokens FROM messages GROUP BY 1 ORDER BY 1",
+    "slowest runs": "SELECT run_id, agent_id, duration FROM runs ORDER BY duration DESC LIMIT 20",
+}
+SQL_REPEATS = 10
+MAX_REPEATED_SQL_S = 0.050
+MIN_SQL_SPEEDUP = 10.0
+# One fresh process: connect, then each query once (it loads its tables) and SQL_REPEATS times
+# more (kept tables, a change check each); prints one JSON line.
+_SQL_SCRIPT = """
+import json, statistics, sys, time
+import agno_nb
+queries = json.loads(sys.argv[2])
+ex = agno_nb.connect(sys.argv[1], progress=False)
+out = {}
+for label, q in queries.items():
+    t = time.perf_counter(); rows = len(ex.sql(q)); first = time.perf_counter() - t
+    again, cpu = [], []
+    for _ in range(int(sys.argv[3])):
+        t, c = time.perf_counter(), time.process_time(); ex.sql(q)
+        again.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
+    out[label] = {"first_s": first, "repeat_s": statistics.median(again), "repeat_cpu_s": statistics.median(cpu),
+                  "rows": rows}
+print(json.dumps(out))
+"""
+
+
+def sql_repeat(args) -> dict:
+    """``ex.sql()`` on the SQLite file: the first query (loads its tables) and repeats of it."""
+    path, meta = sqlite_file(args.sessions, args.runs_per_session, args.seed, args.regenerate)
+    warm(path)
+    samples = []
+    for rep in range(args.reps):
+        proc = subprocess.run([sys.executable, "-c", _SQL_SCRIPT, str(path), json.dumps(SQL_QUERIES),
+                               str(SQL_REPEATS)], capture_output=True, text=True, timeout=900, cwd=ROOT)
+        if proc.returncode != 0:
+            raise RuntimeError(f"sql measurement failed:\n{proc.stderr[-3000:]}")
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        samples.append(r)
+        print(f"    rep {rep + 1}/{args.reps} " + "; ".join(
+            f"{k}: first {v['first_s']:.3f} s, repeated {v['repeat_s'] * 1e3:.1f} ms" for k, v in r.items()), flush=True)
+    results = {}
+    for label in SQL_QUERIES:
+        first = statistics.median(s[label]["first_s"] for s in samples)
+        again = statistics.median(s[label]["repeat_s"] for s in samples)
+        cpu = statistics.median(s[label]["repeat_cpu_s"] for s in samples)
+        results[label] = {"query": SQL_QUERIES[label], "first_s": first, "repeat_s": again, "repeat_cpu_s": cpu,
+                          "speedup": first / again, "rows": samples[0][label]["rows"]}
+    return {"sessions": args.sessions, "runs_per_session": args.runs_per_session, "reps": args.reps,
+            "repeats": SQL_REPEATS, "data": {**meta, "path": str(path.relative_to(ROOT))}, "results": results}
+
+
+def print_sql(section: dict) -> None:
+    print(f"\nsqlite ex.sql(), {section['sessions']} sessions x {section['runs_per_session']} runs; "
+          f"median of {section['reps']} fresh processes, repeated = median of {section['repeats']}")
+    for label, r in section["results"].items():
+        ok = r["repeat_s"] <= MAX_REPEATED_SQL_S and r["speedup"] >= MIN_SQL_SPEEDUP
+        print(f"  {label:18s} first {r['first_s']:.3f} s, repeated {r['repeat_s'] * 1e3:.1f} ms "
+              f"(CPU {r['repeat_cpu_s'] * 1e3:.1f} ms) = {r['speedup']:.0f}x "
+              f"(target <= {MAX_REPEATED_SQL_S * 1e3:.0f} ms and >= {MIN_SQL_SPEEDUP:.0f}x): {verdict(ok)}")
+
+
 # -- report --------------------------------------------------------------------------------
 
 def verdict(ok) -> str:
@@ -333,6 +398,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--regenerate", action="store_true", help="rewrite cached SQLite files")
     ap.add_argument("--skip-alternatives", action="store_true", help="measure agno_nb only")
+    ap.add_argument("--sql", action="store_true", help="measure repeated ex.sql() queries only (SQLite)")
     args = ap.parse_args()
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - {"sqlite", "postgres"}
@@ -353,15 +419,15 @@ def main() -> int:
            "pyarrow": version("pyarrow"), "pandas": version("pandas"), "python": platform.python_version(),
            "platform": platform.platform(), "cpus": os.cpu_count(),
            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_avg_at_start": os.getloadavg()}
-    key = "scaling" if args.scaling else "compare"
-    section = scaling(args) if args.scaling else compare(args)
+    key = "sql" if args.sql else "scaling" if args.scaling else "compare"
+    section = sql_repeat(args) if args.sql else scaling(args) if args.scaling else compare(args)
     section["env"] = env
     section["wall_s"] = time.perf_counter() - started
     section["load_avg_at_end"] = os.getloadavg()
     results[key] = section
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=1))
-    print_scaling(section) if args.scaling else print_compare(section)
+    print_sql(section) if args.sql else print_scaling(section) if args.scaling else print_compare(section)
     la = env["load_avg_at_start"]
     print(f"\nload average (1/5/15 min) at start {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}, at end "
           f"{section['load_avg_at_end'][0]:.2f}/{section['load_avg_at_end'][1]:.2f}/{section['load_avg_at_end'][2]:.2f} "

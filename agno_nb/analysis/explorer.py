@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
 import json
-import re
 import threading
 import time
 import warnings
@@ -21,6 +21,7 @@ from .finite import finite_table
 from ..db.codec import storable
 from .parse import NOT_JSON, Parser
 from .source import Filters, RawRows, SqlSource, source_from
+from .sql import TableCache, check_read_only, parse_tree, query_connection, source_version, tables_used
 
 TABLE_NAMES = tuple(TABLES)
 # A bar appears only on loads slower than this (seconds): quick loads stay quiet.
@@ -103,6 +104,7 @@ class SessionExplorer:
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         self._lock = threading.RLock()
+        self._sql_cache: Optional[TableCache] = None
 
     def __repr__(self) -> str:
         return f"SessionExplorer({self.source!r})"
@@ -113,6 +115,7 @@ class SessionExplorer:
                progress: Optional[bool] = None) -> pa.Table:
         if name not in TABLES:
             raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
+        check_filters(f"{name}()", filters)
         f = Filters.build(**filters)
         errors = errors or self.errors
         show = self.progress if progress is None else progress
@@ -196,23 +199,52 @@ class SessionExplorer:
 
     # -- SQL -------------------------------------------------------------------------------
 
+    def _sql_tables(self) -> TableCache:
+        # created on first use: an explorer used only for DataFrames opens no second DuckDB
+        if self._sql_cache is None:
+            self._sql_cache = TableCache(query_connection(), lambda name: self._arrow(name, {}),
+                                         source_version(self.source))
+        return self._sql_cache
+
     def relation(self, name: str, **filters: Any) -> duckdb.DuckDBPyRelation:
-        """The table as a DuckDB relation, for lazy work (``.filter``, ``.aggregate``, ``.df()``)."""
-        table = self._arrow(name, filters)
+        """The table as a DuckDB relation, for lazy work (``.filter``, ``.aggregate``, ``.df()``).
+
+        Without filters it is the table :meth:`sql` queries, kept until the source changes.
+        The relation is DuckDB's own object: its write methods (``to_csv``, ``to_parquet``)
+        write where they are told, unlike :meth:`sql`.
+        """
+        if name not in TABLES:
+            raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
         with self._lock:
-            self.con.register(name, table)
-            return self.con.table(name)
+            cache = self._sql_tables()
+            if filters:
+                return cache.con.from_arrow(self._arrow(name, filters))
+            cache.ensure([name])
+            return cache.con.table(name)
 
     def sql(self, query: str, params: Optional[Union[Sequence[Any], Dict[str, Any]]] = None) -> pd.DataFrame:
-        """Run DuckDB SQL over the views ``sessions``, ``runs``, ``messages``, ``tool_calls``.
+        """Run one read-only DuckDB query over ``sessions``, ``runs``, ``messages``, ``tool_calls``.
 
         Values go in ``params`` (``?`` or ``$name`` placeholders), never into the query text.
-        Only the tables the query names are loaded.
+        Only the tables the query names are loaded, and they are kept: the next query reuses
+        them until the source changes (a cheap check per query; :meth:`refresh` drops them).
+        Your own Parquet, CSV and JSON files read too (``FROM 'data.csv'``, ``read_parquet``).
+
+        Only SELECT queries run (``WITH``, ``FROM``-first, ``VALUES``, ``DESCRIBE``,
+        ``SUMMARIZE``, and ``EXPLAIN`` of those); COPY, EXPORT, ATTACH, INSTALL, LOAD, SET,
+        CREATE, INSERT and the like raise :class:`~agno_nb.errors.ReadOnlyError`.
         """
+        check_read_only(query)  # before anything is opened or loaded
         with self._lock:
-            for name in referenced_tables(query):
-                self.con.register(name, self._arrow(name, {}))
-            return to_pandas(self.con.sql(query, params=params).to_arrow_table())
+            cache = self._sql_tables()
+            cache.ensure(cache.check(query))
+            return to_pandas(cache.con.sql(query, params=params).to_arrow_table())
+
+    def refresh(self) -> None:
+        """Forget the tables kept for :meth:`sql`: the next query reads the source again."""
+        with self._lock:
+            if self._sql_cache is not None:
+                self._sql_cache.clear()
 
     # -- export ----------------------------------------------------------------------------
 
@@ -244,9 +276,24 @@ class SessionExplorer:
         return write_parquet(self, Path(path), partition_by, filters, overwrite=overwrite)
 
 
+def filter_names() -> List[str]:
+    """The keyword filters every table method takes (those of ``Filters.build``)."""
+    return list(inspect.signature(Filters.build).parameters)
+
+
+def check_filters(method: str, filters: Dict[str, Any]) -> None:
+    """A TypeError naming ``method`` and the filters it takes, for any other keyword."""
+    unknown = [k for k in filters if k not in filter_names()]
+    if unknown:
+        listed = ", ".join(repr(k) for k in unknown)
+        raise TypeError(f"{method} got unexpected keyword argument{'s' if len(unknown) > 1 else ''} {listed}; "
+                        f"its filters are: {', '.join(filter_names())}")
+
+
 def referenced_tables(query: str) -> List[str]:
-    words = set(re.findall(r"[A-Za-z_]+", query.lower()))
-    return [name for name in TABLE_NAMES if name in words]
+    """Which of the four tables ``query`` reads, from DuckDB's parse of it (not its text)."""
+    with duckdb.connect() as con:
+        return tables_used(query, parse_tree(con, query))
 
 
 def connect(source: Any, session_table: Optional[str] = None, runs_table: Optional[str] = None,

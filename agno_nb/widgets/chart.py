@@ -32,7 +32,8 @@ def bar_chart_png(metrics: pd.DataFrame, labels: Sequence[str]) -> Optional[byte
         values = [float(v) if pd.notna(v) else 0.0 for v in metrics[col]]
         ax.bar(range(len(values)), values, color=[COLORS[i % len(COLORS)] for i in range(len(values))])
         ax.set_title(title, fontsize=9)
-        ax.set_xticks(range(len(values)), labels, fontsize=7, rotation=15)
+        # parse_math=False: a "$" in a session id is text, not the start of TeX math
+        ax.set_xticks(range(len(values)), labels, fontsize=7, rotation=15, parse_math=False)
         ax.tick_params(axis="y", labelsize=7)
         if col != "latency":
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -165,6 +165,18 @@ def session_metrics(ids: Sequence[str], sessions: Dict[str, Dict[str, Any]], run
     return pd.DataFrame(out, columns=METRIC_COLUMNS)
 
 
-def compare(source: Any, session_ids: Sequence[str], **kwargs: Any) -> Compare:
-    """A :class:`Compare` widget over 2–4 sessions of ``source`` (anything ``connect`` takes)."""
-    return Compare(source, session_ids, **kwargs)
+def compare(source: Any, *ids: str, session_ids: Optional[Sequence[str]] = None, **kwargs: Any) -> Compare:
+    """A :class:`Compare` widget over 2–4 sessions of ``source`` (anything ``connect`` takes).
+
+    ``compare(ex, "s1", "s2")`` or ``compare(ex, session_ids=["s1", "s2"])``.
+    """
+    if ids and session_ids is not None:
+        raise TypeError("compare(): give the session ids either positionally or as session_ids=, not both")
+    if len(ids) == 1 and not isinstance(ids[0], str):  # compare(ex, ["s1", "s2"])
+        ids = tuple(ids[0])
+    if isinstance(session_ids, str):
+        session_ids = [session_ids]
+    chosen = list(ids) if ids else list(session_ids or [])
+    if not chosen:
+        raise TypeError('compare() needs 2 to 4 session ids: compare(ex, "s1", "s2")')
+    return Compare(source, chosen, **kwargs)
