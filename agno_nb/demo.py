@@ -475,15 +475,9 @@ def build(path: Union[str, os.PathLike] = "demo.db", sessions: int = DEFAULT_SES
                     component.run(question, session_id=plan.session_id, user_id=plan.user_id)
         target_file = os.path.join(tmp, "demo.db")
         target = SqliteDb(db_file=target_file, session_table=session_table)
-<<<<<<< HEAD
         # preserve_updated_at: the re-timed sessions keep their own updated_at (Agno's rule would stamp now)
         target.upsert_sessions([_finish(scratch.get_session(plan.session_id), plan, seed) for plan in plans],
                                preserve_updated_at=True)
-        # Closing every connection checkpoints the WAL into the file, so the file alone is complete.
-=======
-        for plan in plans:
-            target.upsert_session(_finish(scratch.get_session(plan.session_id), plan, seed))
->>>>>>> export-demo
         scratch.engine.dispose()
         target.engine.dispose()
         _mark(target_file, target.session_table_name, sessions, seed)
