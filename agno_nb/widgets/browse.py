@@ -66,7 +66,7 @@ class Browse(StaticView, widgets.VBox):
         self.text = widgets.Text(placeholder="search message text", description="Search", continuous_update=False)
         self.failed = widgets.Checkbox(value=False, description="Only failed sessions", indent=False)
         self.header_buttons = {key: widgets.Button(description=title, tooltip=f"sort by {title}",
-                                                   layout=widgets.Layout(width="auto"))
+                                                   layout=widgets.Layout(width="max-content"))
                                for key, title in COLUMNS if key != "session_id"}
         for key, button in self.header_buttons.items():
             button.on_click(lambda _, key=key: self.sort(key))
@@ -100,7 +100,7 @@ class Browse(StaticView, widgets.VBox):
         self.refresh()
 
     def _make_row(self) -> List[widgets.Widget]:
-        button = widgets.Button(layout=widgets.Layout(width="auto"))
+        button = widgets.Button(layout=widgets.Layout(width="max-content"))
         button.add_class("agno-open")
         button.on_click(lambda b: self.open_session(b.tooltip) if b.tooltip else None)
         return [button] + [widgets.HTML() for _ in COLUMNS[1:]]

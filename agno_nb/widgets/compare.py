@@ -15,6 +15,7 @@ from .data import records
 from .diff import (ADDED, REMOVED, Row, align, first_divergence, normalize, row_differs, sequence_diff,
                    trajectory_keys, inline_diff)
 
+NO_PICK = "\x00none"  # a Dropdown showing None shows no label at all
 METRIC_COLUMNS = ["session_id", "component", "turns", "runs", "input_tokens", "output_tokens", "total_tokens",
                   "latency", "tool_calls", "errors", "error_detail"]
 
@@ -72,7 +73,7 @@ class Compare(StaticView, widgets.VBox):
         self.baseline_picker = widgets.Dropdown(options=[(lab, i) for i, lab in enumerate(self.labels)],
                                                 value=self.baseline, description="Baseline",
                                                 layout=widgets.Layout(width="auto"))
-        self.turn_picker = widgets.Dropdown(options=self._turn_options(), value=None, description="Open",
+        self.turn_picker = widgets.Dropdown(options=self._turn_options(), value=NO_PICK, description="Open",
                                             layout=widgets.Layout(width="auto", min_width="360px"))
         self.title = widgets.HTML(self.hide_static_css() + self._title_html())
         self.table = widgets.HTML(self._table_html())
@@ -118,7 +119,7 @@ class Compare(StaticView, widgets.VBox):
         self._redraw()
 
     def _on_turn(self, change: Dict[str, Any]) -> None:
-        if change["new"] is not None:
+        if change["new"] not in (None, NO_PICK):
             self.open_turn(*change["new"])
 
     def _redraw(self) -> None:
@@ -126,7 +127,7 @@ class Compare(StaticView, widgets.VBox):
         self.table.value = self._table_html()
 
     def _turn_options(self) -> List[Tuple[str, Any]]:
-        out: List[Tuple[str, Any]] = [("(open a turn in a replay)", None)]
+        out: List[Tuple[str, Any]] = [("(open a turn in a replay)", NO_PICK)]
         for i, row in enumerate(self.turns):
             for s, turn in enumerate(row):
                 if turn is not None:

@@ -19,8 +19,8 @@ def session_header_html(data: SessionData) -> str:
     s = data.session or {}
     kind = s.get("session_type") or "?"
     who = s.get(f"{kind}_id") if kind in ("agent", "team", "workflow") else None
-    bits = [f"{kind} {who or ''}".strip(), f"user {s.get('user_id') or '–'}", f"{len(data.roots)} turns",
-            f"{len(data.runs)} runs", f"tokens {h.fmt_int(s.get('total_tokens'))}"]
+    bits = [f"{kind} {who or ''}".strip(), f"user {s.get('user_id') or '–'}", h.plural(len(data.roots), "turn"),
+            h.plural(len(data.runs), "run"), f"tokens {h.fmt_int(s.get('total_tokens'))}"]
     if h.present(s.get("created_at")):
         bits.append(h.fmt_time(s.get("created_at")))
     failed = [n for n in data.runs if h.run_error(n.run)]
@@ -98,9 +98,9 @@ class Replay(StaticView, widgets.VBox):
         self.next_button = widgets.Button(description="Next ▶", tooltip="Next message",
                                           layout=widgets.Layout(width="80px"))
         self.counter = widgets.HTML()
-        self.prev_run_button = widgets.Button(description="⏮ Run", tooltip="Start of the previous run",
+        self.prev_run_button = widgets.Button(description="« Run", tooltip="Start of the previous run",
                                               layout=widgets.Layout(width="70px"))
-        self.next_run_button = widgets.Button(description="Run ⏭", tooltip="Start of the next run",
+        self.next_run_button = widgets.Button(description="Run »", tooltip="Start of the next run",
                                               layout=widgets.Layout(width="70px"))
         options = self._run_options()
         self.run_dropdown = widgets.Dropdown(options=options, description="Run",
@@ -117,7 +117,7 @@ class Replay(StaticView, widgets.VBox):
         self.context = widgets.HTML(layout=widgets.Layout(display="none"))
         self.tree = widgets.HTML(run_tree_html(self.data, limit=400))
         self.children = [
-            widgets.HTML(self.hide_static_css() + session_header_html(self.data) + failures_html(self.data, limit=3)),
+            widgets.HTML(self.hide_static_css() + session_header_html(self.data)),
             widgets.HBox([self.play, self.prev_run_button, self.prev_button, self.slider, self.next_button,
                           self.next_run_button, self.counter]),
             widgets.HBox([self.run_dropdown, self.run_search, self.context_toggle],
