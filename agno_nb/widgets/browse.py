@@ -321,7 +321,9 @@ class Browse(StaticView, widgets.VBox):
         return f"Browse({len(self.rows)} sessions, page {self.page + 1}/{self.n_pages})"
 
     def _static_identity(self) -> str:
-        return repr(self.explorer)
+        # the same in every run of a notebook (a database's path is not); a live browse
+        # hides every browse copy on the page, and each of those has its live view too
+        return "browse"
 
     def _repr_html_(self) -> str:
         active = {k: (str(v) if not isinstance(v, dt.date) else v.isoformat()) for k, v in self.filters.items()}
