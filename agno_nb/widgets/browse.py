@@ -372,7 +372,7 @@ def _cell(r: Any, key: str) -> str:
         n = int(r.n_failed)
         label = "ERROR" if n == 1 else f"{n} ERRORS"
         return (h.badge(label, h.STATUS_COLORS["ERROR"])
-                + f'<span title="{h.esc(err)}">{h.esc(err if len(err) <= 60 else err[:59] + "…")}</span>')
+                + f'<span title="{h.esc(err)}">{h.esc(err if len(err) <= 48 else err[:47] + "…")}</span>')
     return h.esc(value)
 
 
