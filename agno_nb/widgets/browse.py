@@ -312,7 +312,7 @@ class Browse(StaticView, widgets.VBox):
     def _table_html(self) -> str:
         if self.rows.empty:
             return h.note("No sessions match these filters.")
-        cells = [[f'<span title="{h.esc(r.session_id)}" style="{h.MONO}">{h.esc(short_id(r.session_id))}</span>']
+        cells = [[id_html(r.session_id)]
                  + [_cell(r, key) for key, _ in COLUMNS[1:]] for r in self.page_rows.itertuples()]
         heads = [h.esc(t) + (" ▼" if self.descending else " ▲") * (k == self.sort_key) for k, t in COLUMNS]
         return h.table_html([t for _, t in COLUMNS], cells, header_cells=heads)
@@ -346,6 +346,13 @@ def short_id(value: Any, keep: int = 14) -> str:
     """``3f2a9c1e…b7d0`` for a long id (the whole id goes in a tooltip); short ids stay whole."""
     text = str(value)
     return text if len(text) <= keep else text[:8] + "…" + text[-4:]
+
+
+def id_html(value: Any, width: str = "9em") -> str:
+    """An id cut to ``width`` by CSS, so the row stays one line: the whole id is in the tooltip
+    and is what a copy picks up."""
+    return (f'<span title="{h.esc(value)}" style="{h.MONO}display:inline-block;max-width:{width};overflow:hidden;'
+            f'text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom">{h.esc(value)}</span>')
 
 
 def _pick_label(r: Any) -> str:
