@@ -370,3 +370,14 @@ def test_notebook_03_run_dropdown_labels_print_cleanly():
     nb = json.loads(open(agno_nb.__file__.replace("agno_nb/__init__.py", "notebooks/03-replay-runs.ipynb")).read())
     text = json.dumps([c.get("outputs") for c in nb["cells"]])
     assert "\\\\xa0" not in text and "\\xa0\\xa0" not in text
+
+
+def test_run_tree_is_a_waterfall_within_each_turn(tmp_path):
+    """Demo team turns: the member runs start after their team run, so their bars are shifted."""
+    from agno_nb import demo
+
+    ex = agno_nb.connect(demo.build(tmp_path / "demo.db", sessions=12))
+    team = ex.sessions(session_type="team")["session_id"].iloc[0]
+    tree = replay(ex, team).tree.value
+    margins = [int(m) for m in re.findall(r"margin-left:(\d+)px;background", tree)]
+    assert margins and margins[0] == 0 and max(margins) > 0

@@ -363,13 +363,31 @@ def steps_html(steps: Sequence[Mapping[str, Any]]) -> str:
                       caption="Workflow steps")
 
 
-def latency_bar(value: Any, longest: float, color: str = "#1d4ed8") -> str:
-    """A bar as long as ``value`` is against ``longest`` (a trace viewer's timeline, in one cell)."""
+BAR_PX = 120
+
+
+def latency_bar(value: Any, longest: float, color: str = "#1d4ed8", offset: Optional[float] = None) -> str:
+    """A bar as long as ``value`` is against ``longest``; ``offset`` (seconds after its turn
+    started, same scale) shifts it right, so a turn's runs and tool calls form a waterfall."""
     if not present(value) or not longest:
         return ""
-    width = max(1, round(120 * float(value) / longest))
-    return (f'<span style="display:inline-block;vertical-align:middle;height:8px;width:{width}px;'
-            f'background:{color};border-radius:2px;margin-right:4px"></span>{esc(fmt_secs(value))}')
+    width = max(1, round(BAR_PX * float(value) / longest))
+    left = min(BAR_PX, max(0, round(BAR_PX * float(offset) / longest))) if offset else 0
+    return (f'<span style="display:inline-block;width:{BAR_PX + 4}px;white-space:nowrap">'
+            f'<span style="display:inline-block;vertical-align:middle;height:8px;width:{width}px;margin-left:{left}px;'
+            f'background:{color};border-radius:2px"></span></span>{esc(fmt_secs(value))}')
+
+
+def timestamp(value: Any) -> Optional[float]:
+    """Seconds since the epoch from a datetime, pandas Timestamp or number; None if missing."""
+    if not present(value):
+        return None
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def children_html(children: Sequence[Mapping[str, Any]], caption: str) -> str:

@@ -1,4 +1,5 @@
-"""A session's run tree as a trace viewer shows it: runs, their tool calls, and latency bars.
+"""A session's run tree as a trace viewer shows it: runs, their tool calls, and latency bars
+on one scale (the slowest run), each shifted by when it started within its turn.
 
 Team member runs appear under the tool call that started them (``tool_calls.child_run_id``);
 workflow step runs under their workflow run. Each run and each tool call gets a bar as
@@ -39,7 +40,12 @@ def tree_rows(data: SessionData) -> List[Dict[str, Any]]:
             walk(child, depth + 1)
 
     for root in data.roots:
+        start = len(rows)
         walk(root, 0)
+        t0 = h.timestamp(root.run.get("created_at"))
+        for r in rows[start:]:  # where each line starts within its turn
+            t = h.timestamp((r["node"].run if r["kind"] == "run" else r["call"]).get("created_at"))
+            r["offset"] = t - t0 if t is not None and t0 is not None and t >= t0 else None
     return rows
 
 
@@ -58,14 +64,15 @@ def run_tree_html(data: SessionData, *, limit: Optional[int] = None, current: Op
             what = h.esc(err[0]) if err else ""
             cells.append([pad + f'<b>{h.esc(h.run_label(run))}</b>', h.status_badge(run.get("status")) + what,
                           h.esc(h.fmt_int(run.get("total_tokens"))),
-                          h.latency_bar(run.get("duration"), longest)])
+                          h.latency_bar(run.get("duration"), longest, offset=r.get("offset"))])
             styles.append(f"background:{h.TINT_WARN}" if current and run["run_id"] == current else "")
         else:
             call = r["call"]
             state = h.badge("error", h.STATUS_COLORS["ERROR"]) if h.tool_failed(call) else ""
             cells.append([pad + f'<span style="{h.MONO}">→ {h.esc(call.get("tool_name") or "?")}'
                                 f'({h.esc(_args_preview(call))})</span>', state, "",
-                          h.latency_bar(call.get("duration"), longest, h.ROLE_COLORS["tool"][1])])
+                          h.latency_bar(call.get("duration"), longest, h.ROLE_COLORS["tool"][1],
+                                        offset=r.get("offset"))])
             styles.append("")
     table = h.table_html(["run / tool call", "status", "tokens", "latency"], cells, row_styles=styles)
     if len(shown) < len(rows):
