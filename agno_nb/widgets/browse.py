@@ -295,7 +295,8 @@ class Browse(StaticView, widgets.VBox):
             button.description = short_id(r.session_id)
             button.tooltip = r.session_id
             for (key, _), cell in zip(COLUMNS[1:], htmls):
-                cell.value = f'<div style="{h.FONT}{h.TEXT}white-space:nowrap">{_cell(r, key)}</div>'
+                wrap = "max-width:28em" if key == "status" else "white-space:nowrap"  # an error may wrap
+                cell.value = f'<div style="{h.FONT}{h.TEXT}{wrap}">{_cell(r, key)}</div>'
             cells += row_widgets
         self.grid.children = cells if not self.rows.empty else []
         self.empty.value = h.note("No sessions match these filters.") if self.rows.empty else ""
