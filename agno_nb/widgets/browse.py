@@ -14,6 +14,14 @@ from .replay import Replay
 
 PAGE_SIZE = 20
 _ALL = "(all)"
+# A Dropdown whose value is None shows no label (ipywidgets treats None as "nothing picked"),
+# so "(all)" has a value of its own.
+ANY = "\x00any"
+NO_PICK = "\x00none"
+# (key, title): the table's columns; every one but "session" sorts on a click
+COLUMNS = [("session_id", "session"), ("session_name", "name"), ("session_type", "type"),
+           ("who", "agent / team / workflow"), ("user_id", "user"), ("created_at", "started"),
+           ("n_runs", "runs"), ("total_tokens", "tokens"), ("duration", "duration"), ("status", "status / error")]
 _CHUNK = 500  # session ids per messages() call: keeps the pushed-down IN list small
 _UNSET = object()
 
@@ -24,10 +32,16 @@ class Browse(StaticView, widgets.VBox):
     """Filters over the sessions, a paged table of the ones that match, and a replay.
 
     Filters: component (agent, team or workflow), user, session type, a date range on
-    the session's start (both ends inclusive, UTC days) and a text searched in message
-    content (case-insensitive). All but the text search are pushed down to the
-    database. From Python: :meth:`set_filters`, :attr:`rows` (every match),
-    :attr:`page_rows`, :meth:`next_page`, :meth:`prev_page`, :meth:`open_session`.
+    the session's start (both ends inclusive, UTC days), a text searched in message
+    content (case-insensitive) and "only failed sessions" (a run with status ERROR). All
+    but the text search and the failure filter are pushed down to the database.
+
+    The table has a status / error column (the first failed run's error), the duration
+    (top-level runs summed) and tokens; a click on a column header sorts by it (again:
+    the other way), a click on a session's id opens it in a replay below. Long ids are
+    shortened, the full id is in the tooltip. From Python: :meth:`set_filters`,
+    :meth:`sort`, :attr:`rows` (every match), :attr:`page_rows`, :meth:`next_page`,
+    :meth:`prev_page`, :meth:`open_session`.
     """
 
     def __init__(self, source: Any, *, page_size: int = PAGE_SIZE, **kwargs: Any):
@@ -40,54 +54,77 @@ class Browse(StaticView, widgets.VBox):
         self.replay: Optional[Replay] = None
         self.rows: pd.DataFrame = pd.DataFrame()
         self._quiet = False
+        self.sort_key, self.descending = "created_at", True
         everything = self.explorer.sessions()
-        self.agent = widgets.Dropdown(options=[(_ALL, None)] + _components(everything), description="Agent")
+        self.agent = widgets.Dropdown(options=[(_ALL, ANY)] + _components(everything), description="Agent")
         users = sorted({u for u in everything["user_id"].dropna()})
-        self.user = widgets.Dropdown(options=[(_ALL, None)] + [(u, u) for u in users], description="User")
-        self.session_type = widgets.Dropdown(options=[(_ALL, None), ("agent", "agent"), ("team", "team"),
+        self.user = widgets.Dropdown(options=[(_ALL, ANY)] + [(u, u) for u in users], description="User")
+        self.session_type = widgets.Dropdown(options=[(_ALL, ANY), ("agent", "agent"), ("team", "team"),
                                                       ("workflow", "workflow")], description="Type")
         self.since = widgets.DatePicker(description="From")
         self.until = widgets.DatePicker(description="To")
         self.text = widgets.Text(placeholder="search message text", description="Search", continuous_update=False)
-        self.table = widgets.HTML()
+        self.failed = widgets.Checkbox(value=False, description="Only failed sessions", indent=False)
+        self.header_buttons = {key: widgets.Button(description=title, tooltip=f"sort by {title}",
+                                                   layout=widgets.Layout(width="max-content"))
+                               for key, title in COLUMNS if key != "session_id"}
+        for key, button in self.header_buttons.items():
+            button.on_click(lambda _, key=key: self.sort(key))
+            button.add_class("agno-sort")
+        self._row_widgets = [self._make_row() for _ in range(self.page_size)]
+        self.grid = widgets.GridBox(layout=widgets.Layout(
+            grid_template_columns=f"repeat({len(COLUMNS)}, auto)", grid_gap="0px 4px", align_items="center",
+            overflow="auto"))
+        self.empty = widgets.HTML()
         self.prev_page_button = widgets.Button(description="◀ Prev page", layout=widgets.Layout(width="110px"))
         self.next_page_button = widgets.Button(description="Next page ▶", layout=widgets.Layout(width="110px"))
         self.page_label = widgets.HTML()
-        self.picker = widgets.Dropdown(options=[("(pick a session to replay)", None)], description="Open",
-                                       layout=widgets.Layout(width="480px"))
+        self.picker = widgets.Dropdown(options=[("(pick a session to replay)", NO_PICK)], description="Open",
+                                       layout=widgets.Layout(width="auto", min_width="420px"))
         self.detail = widgets.VBox()
-        for w in (self.agent, self.user, self.session_type, self.since, self.until, self.text):
+        for w in (self.agent, self.user, self.session_type, self.since, self.until, self.text, self.failed):
             w.observe(lambda _: self._changed(), names="value")
         self.prev_page_button.on_click(lambda _: self.prev_page())
         self.next_page_button.on_click(lambda _: self.next_page())
         self.picker.observe(self._picked, names="value")
+        self.style_html = widgets.HTML(self.hide_static_css())
         self.children = [
+            self.style_html,
             widgets.HBox([self.agent, self.user, self.session_type]),
-            widgets.HBox([self.since, self.until, self.text]),
-            self.table,
+            widgets.HBox([self.since, self.until, self.text, self.failed]),
+            self.grid, self.empty,
             widgets.HBox([self.prev_page_button, self.page_label, self.next_page_button, self.picker]),
             self.detail,
         ]
         self.add_class("agno-browse")  # a hook for CSS and browser tests
         self.refresh()
 
+    def _make_row(self) -> List[widgets.Widget]:
+        button = widgets.Button(layout=widgets.Layout(width="max-content"))
+        button.add_class("agno-open")
+        button.on_click(lambda b: self.open_session(b.tooltip) if b.tooltip else None)
+        return [button] + [widgets.HTML() for _ in COLUMNS[1:]]
+
     # -- filters, from Python --------------------------------------------------------------------
 
     def set_filters(self, *, agent: Any = _UNSET, user: Any = _UNSET, session_type: Any = _UNSET,
-                    since: Any = _UNSET, until: Any = _UNSET, text: Any = _UNSET) -> "Browse":
+                    since: Any = _UNSET, until: Any = _UNSET, text: Any = _UNSET, failed: Any = _UNSET) -> "Browse":
         """Set any of the filters (None clears one) and reload the table once.
 
         ``agent`` is an agent, team or workflow id (or ``(kind, id)``); ``since`` and
-        ``until`` are dates (or ISO strings), both inclusive.
+        ``until`` are dates (or ISO strings), both inclusive; ``failed=True`` keeps only
+        sessions with a failed run.
         """
         self._quiet = True
         try:
             if agent is not _UNSET:
                 self.agent.value = self._component(agent)
             if user is not _UNSET:
-                self.user.value = user
+                self.user.value = ANY if user is None else user
             if session_type is not _UNSET:
-                self.session_type.value = session_type
+                self.session_type.value = ANY if session_type is None else session_type
+            if failed is not _UNSET:
+                self.failed.value = bool(failed)
             if since is not _UNSET:
                 self.since.value = _as_date(since)
             if until is not _UNSET:
@@ -99,24 +136,27 @@ class Browse(StaticView, widgets.VBox):
         self.refresh()
         return self
 
-    def _component(self, agent: Any) -> Optional[Tuple[str, str]]:
-        if agent is None or isinstance(agent, tuple):
+    def _component(self, agent: Any) -> Any:
+        if agent is None:
+            return ANY
+        if isinstance(agent, tuple):
             return agent
         for _, value in self.agent.options:
-            if value is not None and value[1] == agent:
+            if value != ANY and value[1] == agent:
                 return value
-        raise LookupError(f"no agent, team or workflow {agent!r}; known: {[v[1] for _, v in self.agent.options if v]}")
+        known = [v[1] for _, v in self.agent.options if v != ANY]
+        raise LookupError(f"no agent, team or workflow {agent!r}; known: {known}")
 
     @property
     def filters(self) -> Dict[str, Any]:
         """The filters as ``SessionExplorer`` keyword arguments (text search not included)."""
         f: Dict[str, Any] = {}
-        if self.agent.value is not None:
+        if self.agent.value not in (None, ANY):
             kind, cid = self.agent.value
             f[f"{kind}_id"] = cid
-        if self.user.value is not None:
+        if self.user.value not in (None, ANY):
             f["user_id"] = self.user.value
-        if self.session_type.value is not None:
+        if self.session_type.value not in (None, ANY):
             f["session_type"] = self.session_type.value
         if self.since.value is not None:
             f["since"] = self.since.value
@@ -132,11 +172,55 @@ class Browse(StaticView, widgets.VBox):
         needle = (self.text.value or "").strip()
         if needle and not rows.empty:
             rows = rows[rows["session_id"].isin(self._sessions_saying(needle, list(rows["session_id"])))]
-        sort = rows.sort_values(["created_at", "session_id"], ascending=[False, True], kind="stable")
-        self.rows = sort.reset_index(drop=True)
+        rows = rows.merge(self._run_stats(list(rows["session_id"])), on="session_id", how="left")
+        rows["who"] = [_who(r) for r in rows.itertuples()]
+        rows["n_failed"] = rows["n_failed"].fillna(0).astype(int)
+        rows["status"] = ["ERROR" if n else "OK" for n in rows["n_failed"]]
+        if self.failed.value:
+            rows = rows[rows["n_failed"] > 0]
+        self.rows = self._sorted(rows)
         self.page = 0
         self._show()
         return self
+
+    def sort(self, key: str, descending: Optional[bool] = None) -> "Browse":
+        """Sort the table by a column (see ``COLUMNS``); by default the other way than now, or
+        newest / largest first for a new column."""
+        if key not in dict(COLUMNS):
+            raise ValueError(f"cannot sort by {key!r}; columns: {[k for k, _ in COLUMNS]}")
+        if descending is None:
+            descending = not self.descending if key == self.sort_key else key not in ("session_name", "who",
+                                                                                       "user_id", "session_type")
+        self.sort_key, self.descending = key, bool(descending)
+        self.rows = self._sorted(self.rows)
+        self.page = 0
+        self._show()
+        return self
+
+    def _sorted(self, rows: pd.DataFrame) -> pd.DataFrame:
+        if rows.empty:
+            return rows.reset_index(drop=True)
+        key = "n_failed" if self.sort_key == "status" else self.sort_key
+        # missing values last, whichever the direction; ties by session id, so the order is stable
+        out = rows.sort_values([key, "session_id"], ascending=[not self.descending, True], kind="stable",
+                               na_position="last")
+        return out.reset_index(drop=True)
+
+    def _run_stats(self, ids: Sequence[str]) -> pd.DataFrame:
+        """Per session: top-level runs' duration summed, failed runs, the first failure's error."""
+        out = []
+        for i in range(0, len(ids), _CHUNK):
+            runs = self.explorer.runs(session_ids=list(ids[i:i + _CHUNK]))
+            if runs.empty:
+                continue
+            runs = runs.sort_values(["session_id", "run_index"], kind="stable")
+            for sid, r in runs.groupby("session_id", sort=False):
+                top = r[r["parent_run_id"].isna()]
+                bad = r[r["status"] == "ERROR"]
+                err = ": ".join(h.split_error(bad["content"].iloc[0])) if len(bad) else None
+                out.append({"session_id": sid, "duration": float(top["duration"].fillna(0).sum()),
+                            "n_failed": len(bad), "error": err})
+        return pd.DataFrame(out, columns=["session_id", "duration", "n_failed", "error"])
 
     def _sessions_saying(self, needle: str, ids: Sequence[str]) -> set:
         found: set = set()
@@ -180,53 +264,124 @@ class Browse(StaticView, widgets.VBox):
         return self.replay
 
     def _picked(self, change: Dict[str, Any]) -> None:
-        if change["new"] is not None and not self._quiet:
+        if change["new"] not in (None, NO_PICK) and not self._quiet:
             self.open_session(change["new"])
 
     # -- rendering -------------------------------------------------------------------------------
 
     def _show(self) -> None:
-        self.table.value = self._table_html()
-        self.page_label.value = f'<span style="{h.FONT}">{h.esc(self._page_text())}</span>'
+        self._fill_grid()
+        self.page_label.value = f'<span style="{h.FONT}{h.TEXT}">{h.esc(self._page_text())}</span>'
         self.prev_page_button.disabled = self.page == 0
         self.next_page_button.disabled = self.page >= self.n_pages - 1
         self._quiet = True
         try:
-            self.picker.options = [("(pick a session to replay)", None)] + [
-                (f"{r.session_id} · {_who(r)} · {h.fmt_time(r.created_at)}", r.session_id)
-                for r in self.page_rows.itertuples()]
-            self.picker.value = None
+            self.picker.options = [("(pick a session to replay)", NO_PICK)] + [
+                (_pick_label(r), r.session_id) for r in self.page_rows.itertuples()]
+            self.picker.value = NO_PICK
         finally:
             self._quiet = False
 
+    def _fill_grid(self) -> None:
+        for key, button in self.header_buttons.items():
+            arrow = (" ▼" if self.descending else " ▲") if key == self.sort_key else ""
+            button.description = dict(COLUMNS)[key] + arrow
+        cells: List[widgets.Widget] = [widgets.HTML(f'<b style="{h.FONT}{h.TEXT}">session</b>')] if not hasattr(
+            self, "_session_head") else [self._session_head]
+        self._session_head = cells[0]
+        cells += [self.header_buttons[k] for k, _ in COLUMNS[1:]]
+        for r, row_widgets in zip(self.page_rows.itertuples(), self._row_widgets):
+            button, *htmls = row_widgets
+            button.description = short_id(r.session_id)
+            button.tooltip = r.session_id
+            for (key, _), cell in zip(COLUMNS[1:], htmls):
+                wrap = "max-width:28em" if key == "status" else "white-space:nowrap"  # an error may wrap
+                cell.value = f'<div style="{h.FONT}{h.TEXT}{wrap}">{_cell(r, key)}</div>'
+            cells += row_widgets
+        self.grid.children = cells if not self.rows.empty else []
+        self.empty.value = h.note("No sessions match these filters.") if self.rows.empty else ""
+
+    @property
+    def table(self) -> "widgets.HTML":
+        """The current page as an HTML table (what the static view shows)."""
+        return widgets.HTML(self._table_html())
+
     def _page_text(self) -> str:
-        return f"{len(self.rows)} sessions · page {self.page + 1}/{self.n_pages}"
+        order = f"sorted by {dict(COLUMNS)[self.sort_key]} {'▼' if self.descending else '▲'}"
+        return f"{len(self.rows)} sessions · page {self.page + 1}/{self.n_pages} · {order}"
 
     def _table_html(self) -> str:
         if self.rows.empty:
             return h.note("No sessions match these filters.")
-        cells = [[h.esc(r.session_id), h.esc(r.session_type), h.esc(_who(r)), h.esc(r.user_id),
-                  h.esc(r.session_name), h.esc(h.fmt_time(r.created_at)), h.esc(h.fmt_int(r.n_runs)),
-                  h.esc(h.fmt_int(r.total_tokens))] for r in self.page_rows.itertuples()]
-        return h.table_html(["session", "type", "agent / team / workflow", "user", "name", "started", "runs",
-                             "tokens"], cells)
+        cells = [[id_html(r.session_id)]
+                 + [_cell(r, key) for key, _ in COLUMNS[1:]] for r in self.page_rows.itertuples()]
+        heads = [h.esc(t) + (" ▼" if self.descending else " ▲") * (k == self.sort_key) for k, t in COLUMNS]
+        return h.table_html([t for _, t in COLUMNS], cells, header_cells=heads)
 
     def __repr__(self) -> str:
         return f"Browse({len(self.rows)} sessions, page {self.page + 1}/{self.n_pages})"
+
+    def _static_identity(self) -> str:
+        # the same in every run of a notebook (a database's path is not); a live browse
+        # hides every browse copy on the page, and each of those has its live view too
+        return "browse"
 
     def _repr_html_(self) -> str:
         active = {k: (str(v) if not isinstance(v, dt.date) else v.isoformat()) for k, v in self.filters.items()}
         if self.text.value:
             active["text"] = self.text.value
+        if self.failed.value:
+            active["failed"] = "yes"
         summary = ", ".join(f"{k}={v}" for k, v in active.items()) or "none"
-        return (f'<div style="{h.FONT}{h.TEXT}">{h.muted(h.esc(f"filters: {summary} · {self._page_text()}"))}'
-                f'{self._table_html()}</div>')
+        return (f'<div class="agno-static" style="{h.FONT}{h.TEXT}">'
+                f'{h.muted(h.esc(f"filters: {summary} · {self._page_text()}"))}{self._table_html()}</div>')
 
 
 def _who(row: Any) -> str:
     kind = getattr(row, "session_type", None)
     value = getattr(row, f"{kind}_id", None) if kind in ("agent", "team", "workflow") else None
     return str(value) if h.present(value) else ""
+
+
+def short_id(value: Any, keep: int = 14) -> str:
+    """``3f2a9c1e…b7d0`` for a long id (the whole id goes in a tooltip); short ids stay whole."""
+    text = str(value)
+    return text if len(text) <= keep else text[:8] + "…" + text[-4:]
+
+
+def id_html(value: Any, width: str = "9em") -> str:
+    """An id cut to ``width`` by CSS, so the row stays one line: the whole id is in the tooltip
+    and is what a copy picks up."""
+    return (f'<span title="{h.esc(value)}" style="{h.MONO}display:inline-block;max-width:{width};overflow:hidden;'
+            f'text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom">{h.esc(value)}</span>')
+
+
+def _pick_label(r: Any) -> str:
+    name = r.session_name if h.present(r.session_name) else "(no name)"
+    return f"{name} · {_who(r)} · {h.fmt_time(r.created_at)[:16]} · {short_id(r.session_id)}"
+
+
+def _cell(r: Any, key: str) -> str:
+    """One cell of the table as HTML (escaped)."""
+    value = getattr(r, key, None)
+    if key == "created_at":
+        return h.esc(h.fmt_time(value)[:16])
+    if key in ("n_runs", "total_tokens"):
+        return h.esc(h.fmt_int(value))
+    if key == "duration":
+        return h.esc(h.fmt_secs(value))
+    if key == "session_name":
+        text = str(value) if h.present(value) else ""
+        return f'<span title="{h.esc(text)}">{h.esc(text if len(text) <= 40 else text[:39] + "…")}</span>'
+    if key == "status":
+        if not getattr(r, "n_failed", 0):
+            return h.badge("OK", h.STATUS_COLORS["COMPLETED"])
+        err = str(getattr(r, "error", "") or "")
+        n = int(r.n_failed)
+        label = "ERROR" if n == 1 else f"{n} ERRORS"
+        return (h.badge(label, h.STATUS_COLORS["ERROR"])
+                + f'<span title="{h.esc(err)}">{h.esc(err if len(err) <= 48 else err[:47] + "…")}</span>')
+    return h.esc(value)
 
 
 def _components(sessions: pd.DataFrame) -> List[Tuple[str, Tuple[str, str]]]:

@@ -53,6 +53,13 @@ class SessionData:
     roots: List[RunNode]      # top-level runs (turns), in order
     runs: List[RunNode]       # every run, depth first: a run, then the runs nested under it
     tools: Dict[Any, Dict[str, Any]]  # (run_id, tool_call_id) and tool_call_id -> tool-call row
+    tools_by_run: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)  # in the order they ran
+
+    def run(self, run_id: Any) -> Optional[Dict[str, Any]]:
+        """The run row with this id (None if the session has no such run)."""
+        if not hasattr(self, "_by_id"):
+            self._by_id = {n.run_id: n.run for n in self.runs}
+        return self._by_id.get(run_id) if present(run_id) else None
 
     def tool(self, msg: Mapping[str, Any], tool_call_id: Optional[str]) -> Optional[Dict[str, Any]]:
         """The tool-call row answering ``tool_call_id`` (same run first: history repeats ids)."""
@@ -76,13 +83,15 @@ def load_session(ex: Any, session_id: str) -> SessionData:
     for msgs in by_run.values():
         msgs.sort(key=lambda m: m["message_index"])
     tool_map: Dict[Any, Dict[str, Any]] = {}
+    by_run_tools: Dict[str, List[Dict[str, Any]]] = {}
     for t in tools:
         tool_map[(t["run_id"], t["tool_call_id"])] = t
         tool_map.setdefault(t["tool_call_id"], t)
+        by_run_tools.setdefault(t["run_id"], []).append(t)
     run_rows = records(runs_df)
     steps = workflow_steps(runs_df)
     roots, flat = build_tree(run_rows, by_run, steps)
-    return SessionData(session_id, sessions[0] if sessions else None, roots, flat, tool_map)
+    return SessionData(session_id, sessions[0] if sessions else None, roots, flat, tool_map, by_run_tools)
 
 
 def build_tree(run_rows: Sequence[Dict[str, Any]], by_run: Mapping[str, List[Dict[str, Any]]],

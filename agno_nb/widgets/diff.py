@@ -12,6 +12,9 @@ Turn = Dict[str, Any]
 Row = List[Optional[Turn]]
 
 _WORDS = re.compile(r"\S+|\s+")
+# their own light background and dark text: readable in a light and in a dark theme
+REMOVED = "background:#fecaca;color:#7f1d1d;text-decoration:line-through"
+ADDED = "background:#bbf7d0;color:#14532d"
 
 
 def normalize(text: Any) -> str:
@@ -58,12 +61,32 @@ def _alone(n: int, s: int, turn: Turn) -> Row:
     return row
 
 
+def trajectory_keys(turn: Turn) -> List[str]:
+    """The turn's tool calls as ``name(args)`` strings, in order (see ``tool_trajectory``)."""
+    return [t["key"] for t in turn.get("tool_trajectory") or []]
+
+
 def row_differs(row: Row) -> bool:
-    """A turn missing on one side, or answers (``content``) that are not the same text."""
+    """A turn missing on one side, answers (``content``) that are not the same text, or
+    different tool calls (names or arguments, in order)."""
     if any(c is None for c in row):
         return True
     answers = {normalize(c.get("content")) for c in row}
-    return len(answers) > 1
+    tools = {tuple(trajectory_keys(c)) for c in row}
+    return len(answers) > 1 or len(tools) > 1
+
+
+def sequence_diff(base: Sequence[str], other: Sequence[str]) -> List[Tuple[str, int, int]]:
+    """How ``other`` differs from ``base``, item by item: ``(tag, i, j)`` with tag ``same``
+    (``base[i]`` and ``other[j]``), ``missing`` (only ``base[i]``) or ``added`` (only ``other[j]``)."""
+    out: List[Tuple[str, int, int]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, list(base), list(other), autojunk=False).get_opcodes():
+        if tag == "equal":
+            out += [("same", i1 + k, j1 + k) for k in range(i2 - i1)]
+            continue
+        out += [("missing", i, -1) for i in range(i1, i2)]
+        out += [("added", -1, j) for j in range(j1, j2)]
+    return out
 
 
 def first_divergence(rows: Sequence[Row]) -> Optional[int]:
@@ -84,7 +107,25 @@ def word_diff(a: Any, b: Any) -> Tuple[str, str]:
             out_b.append(right)
             continue
         if left:
-            out_a.append(f'<mark style="background:#fecaca;color:#7f1d1d;text-decoration:line-through">{left}</mark>')
+            out_a.append(f'<mark style="{REMOVED}">{left}</mark>')
         if right:
-            out_b.append(f'<mark style="background:#bbf7d0;color:#14532d">{right}</mark>')
+            out_b.append(f'<mark style="{ADDED}">{right}</mark>')
     return "".join(out_a), "".join(out_b)
+
+
+def inline_diff(base: Any, other: Any) -> str:
+    """``other`` as escaped HTML, with the words of ``base`` it lacks struck out in place and
+    the words it adds highlighted: one column read against the baseline."""
+    wa = _WORDS.findall(str(base)) if present(base) else []
+    wb = _WORDS.findall(str(other)) if present(other) else []
+    out: List[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
+        left, right = esc("".join(wa[i1:i2])), esc("".join(wb[j1:j2]))
+        if tag == "equal":
+            out.append(right)
+            continue
+        if left.strip():
+            out.append(f'<mark style="{REMOVED}">{left}</mark>')
+        if right:
+            out.append(f'<mark style="{ADDED}">{right}</mark>')
+    return "".join(out)

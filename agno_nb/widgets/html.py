@@ -13,24 +13,43 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 # line-height is set because ipywidgets' HTML widget inherits its 28px control height
-FONT = ("font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Helvetica,Arial,sans-serif;font-size:13px;"
-        "line-height:1.45;")
-MONO = "font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;"
-TEXT = "color:#111827;"
+FONT = ("font-family:var(--jp-ui-font-family,-apple-system,BlinkMacSystemFont,'Segoe UI',Helvetica,Arial,sans-serif);"
+        "font-size:13px;line-height:1.45;")
+MONO = "font-family:var(--jp-code-font-family,SFMono-Regular,Menlo,Consolas,monospace);font-size:12px;"
 
-# role -> (background, accent)
+
+def theme(var: str, vscode: str, fallback: str) -> str:
+    """A JupyterLab theme colour, then VS Code's, then a light-theme default (GitHub, plain HTML)."""
+    return f"var({var},var({vscode},{fallback}))"
+
+
+# Colours follow the notebook's theme (JupyterLab light/dark, VS Code) so text stays readable;
+# tints are translucent so they work on a light and on a dark background alike.
+FG = theme("--jp-ui-font-color1", "--vscode-editor-foreground", "#111827")
+FG2 = theme("--jp-ui-font-color1", "--vscode-descriptionForeground", "#374151")  # secondary text, still AA
+BG = theme("--jp-layout-color0", "--vscode-editor-background", "#ffffff")
+PANEL = theme("--jp-layout-color2", "--vscode-editorWidget-background", "#f3f4f6")
+BORDER = theme("--jp-border-color2", "--vscode-editorWidget-border", "#d1d5db")
+BORDER_SOFT = theme("--jp-border-color3", "--vscode-editorWidget-border", "#e5e7eb")
+TEXT = f"color:{FG};"
+
+# role -> (background tint, accent); accents are dark enough for white badge text (WCAG AA)
 ROLE_COLORS: Dict[str, tuple] = {
-    "system": ("#f3f4f6", "#6b7280"),
-    "user": ("#eff6ff", "#2563eb"),
-    "assistant": ("#f0fdf4", "#16a34a"),
-    "tool": ("#fffbeb", "#d97706"),
-    "error": ("#fef2f2", "#dc2626"),
+    "system": ("rgba(107,114,128,0.10)", "#4b5563"),
+    "user": ("rgba(37,99,235,0.10)", "#1d4ed8"),
+    "assistant": ("rgba(22,163,74,0.10)", "#15803d"),
+    "tool": ("rgba(217,119,6,0.10)", "#b45309"),
+    "error": ("rgba(220,38,38,0.12)", "#b91c1c"),
 }
-STATUS_COLORS = {"COMPLETED": "#16a34a", "ERROR": "#dc2626", "CANCELLED": "#6b7280", "RUNNING": "#2563eb",
-                 "PAUSED": "#d97706", "PENDING": "#6b7280"}
+STATUS_COLORS = {"COMPLETED": "#15803d", "ERROR": "#b91c1c", "CANCELLED": "#4b5563", "RUNNING": "#1d4ed8",
+                 "PAUSED": "#b45309", "PENDING": "#4b5563"}
+GREY = "#4b5563"
+TINT_ERROR = "rgba(220,38,38,0.12)"
+TINT_WARN = "rgba(217,119,6,0.12)"
 
 
 def esc(value: Any) -> str:
@@ -89,11 +108,14 @@ def fmt_time(value: Any) -> str:
 
 
 def pretty_json(text: Any) -> str:
-    """Tool arguments as indented JSON; text that is not JSON is returned as it is."""
+    """JSON (an object or a list) indented; other text is returned as it is."""
     if not present(text):
         return ""
     if not isinstance(text, str):
         return json.dumps(text, indent=2, ensure_ascii=False, default=str)
+    stripped = text.lstrip()
+    if not stripped[:1] in ("{", "["):  # plain prose, numbers and quoted strings stay as written
+        return text
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except ValueError:
@@ -101,38 +123,109 @@ def pretty_json(text: Any) -> str:
 
 
 def badge(text: str, color: str) -> str:
-    """A small coloured label; ``text`` is escaped here."""
+    """A small coloured label; ``text`` is escaped here. ``color`` is dark enough for white text."""
     return (f'<span style="display:inline-block;padding:0 6px;margin-right:4px;border-radius:8px;'
             f'background:{color};color:#fff;font-weight:600;font-size:11px;line-height:18px">{esc(text)}</span>')
 
 
 def muted(text_html: str) -> str:
-    return f'<span style="color:#4b5563;font-size:11px">{text_html}</span>'
+    return f'<span style="color:{FG2};font-size:11px">{text_html}</span>'
 
 
-def text_block(value: Any, mono: bool = False) -> str:
-    """Untrusted text, escaped, keeping its line breaks."""
+# Longer texts are cut to a preview; the rest opens with a click (<details> needs no script,
+# so it works in the live widget, in nbconvert's HTML, on nbviewer and on GitHub).
+PREVIEW_CHARS = 600
+PREVIEW_LINES = 12
+
+
+def _cut(text: str, chars: int, lines: int) -> int:
+    """Where the preview of ``text`` ends: after ``lines`` lines or ``chars`` characters."""
+    end = min(len(text), chars)
+    pos = -1
+    for _ in range(lines):
+        pos = text.find("\n", pos + 1, end)
+        if pos < 0:
+            return end
+    return pos + 1
+
+
+def text_block(value: Any, mono: bool = False, *, preview: int = PREVIEW_CHARS, lines: int = PREVIEW_LINES,
+               json_pretty: bool = True) -> str:
+    """Untrusted text, escaped, keeping its line breaks; JSON indented; long text collapsed."""
     style = (MONO if mono else "") + "white-space:pre-wrap;word-break:break-word;margin:2px 0;"
-    return f'<div style="{style}">{esc(value)}</div>'
+    if not present(value):
+        return f'<div style="{style}"></div>'
+    text = pretty_json(value) if json_pretty else str(value)
+    if text is not value and text != str(value):
+        style = MONO + "white-space:pre-wrap;word-break:break-word;margin:2px 0;"
+    cut = _cut(text, preview, lines) if preview else len(text)
+    if cut >= len(text) or len(text) - cut < 40:  # not worth a click
+        return f'<div style="{style}">{esc(text)}</div>'
+    rest = len(text) - cut
+    more = f"… show all ({rest:,} more characters, {text.count(chr(10)) + 1:,} lines)"
+    return (f'<details class="agno-more" style="{style}"><summary style="display:block;cursor:pointer;'
+            f'list-style:none">{esc(text[:cut])}<span style="display:block;color:{FG2};font-style:italic;'
+            f'text-decoration:underline">{esc(more)}</span></summary>{esc(text[cut:])}</details>')
 
 
 def metrics_line(row: Mapping[str, Any], duration_key: str = "duration") -> str:
-    """Tokens and latency of a message or run, as one muted line."""
+    """Tokens and latency of a message or run, as one muted line; empty when it has neither."""
     parts = []
     if present(row.get("total_tokens")) or present(row.get("input_tokens")):
         parts.append(f"tokens {fmt_int(row.get('input_tokens'))} in · {fmt_int(row.get('output_tokens'))} out · "
                      f"{fmt_int(row.get('total_tokens'))} total")
-    else:
-        parts.append("tokens –")
-    parts.append(f"latency {fmt_secs(row.get(duration_key))}")
+    if present(row.get(duration_key)):
+        parts.append(f"latency {fmt_secs(row.get(duration_key))}")
     if present(row.get("time_to_first_token")):
         parts.append(f"first token {fmt_secs(row.get('time_to_first_token'))}")
-    return muted(esc(" · ".join(parts)))
+    return muted(esc(" · ".join(parts))) if parts else ""
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+_ERROR_TYPE = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Timeout|Interrupt|Exit|Failure|Cancelled)):\s*(.*)",
+                         re.DOTALL)
+
+
+def split_error(text: Any) -> tuple:
+    """``("ModelError", "upstream model timed out")`` from ``"ModelError: upstream model timed out"``.
+
+    Text without an exception name in front gives ``("error", text)``.
+    """
+    raw = str(text).strip() if present(text) else ""
+    for line in (raw, raw.removeprefix("Error: ")):
+        m = _ERROR_TYPE.match(line)
+        if m:
+            return m.group(1), m.group(2).strip()
+    return "error", raw or "(no error text was stored)"
+
+
+def run_error(run: Mapping[str, Any]) -> Optional[tuple]:
+    """(type, text) of a failed run (status ERROR; the runtime stores the error as its content)."""
+    if str(run.get("status") or "").upper() != "ERROR":
+        return None
+    return split_error(run.get("content"))
+
+
+def error_html(kind: str, text: str, where: str = "") -> str:
+    """A red box naming the error type and its text, and where it happened."""
+    place = f'{muted(esc(where))} ' if where else ""
+    return (f'<div class="agno-error" style="{FONT}{TEXT}background:{TINT_ERROR};border:1px solid #b91c1c;'
+            f'border-left:4px solid #b91c1c;border-radius:4px;margin:4px 0;padding:4px 8px">'
+            f'<div>{badge("failed", STATUS_COLORS["ERROR"])}<b style="{MONO}">{esc(kind)}</b> {place}</div>'
+            f'{text_block(text, json_pretty=False)}</div>')
+
+
+def run_error_html(run: Mapping[str, Any]) -> str:
+    """The error box of a failed run ("" when it did not fail)."""
+    err = run_error(run)
+    return error_html(err[0], err[1], f"in {run_label(run)}, run {run.get('run_id') or ''}") if err else ""
 
 
 # -- messages -------------------------------------------------------------------------------
 
 ToolLookup = Callable[[Mapping[str, Any], Optional[str]], Optional[Mapping[str, Any]]]
+RunLookup = Callable[[str], Optional[Mapping[str, Any]]]
 
 
 def tool_calls_of(msg: Mapping[str, Any]) -> List[Dict[str, Any]]:
@@ -148,49 +241,68 @@ def tool_calls_of(msg: Mapping[str, Any]) -> List[Dict[str, Any]]:
     return [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
 
 
-def _tool_call_html(call: Mapping[str, Any], result: Optional[Mapping[str, Any]]) -> str:
+def tool_failed(call: Optional[Mapping[str, Any]]) -> bool:
+    return call is not None and present(call.get("tool_call_error")) and bool(call.get("tool_call_error"))
+
+
+def _tool_call_html(call: Mapping[str, Any], result: Optional[Mapping[str, Any]],
+                    run_lookup: Optional[RunLookup] = None) -> str:
+    """The call (name, arguments) and how it went; its result is shown once, as the tool message."""
     fn = call.get("function") or {}
     name = fn.get("name") if isinstance(fn, dict) else None
     args = fn.get("arguments") if isinstance(fn, dict) else None
     parts = [f'<div style="{MONO}font-weight:600">→ {esc(name or "?")}(…)</div>',
-             f'<pre style="{MONO}margin:2px 0;padding:4px;background:#ffffff;border:1px solid #e5e7eb;'
-             f'white-space:pre-wrap;word-break:break-word">{esc(pretty_json(args))}</pre>']
+             f'<div style="margin:2px 0;padding:2px 4px;background:{BG};border:1px solid {BORDER_SOFT}">'
+             f'{text_block(args, mono=True)}</div>']
     if result is not None:
-        error = bool(result.get("tool_call_error")) if present(result.get("tool_call_error")) else False
-        state = badge("error", ROLE_COLORS["error"][1]) if error else badge("ok", ROLE_COLORS["assistant"][1])
-        parts.append(f'<div>{state}{muted(esc("result · duration " + fmt_secs(result.get("duration"))))}</div>')
-        parts.append(text_block(result.get("result"), mono=True))
-    return f'<div style="margin:4px 0 4px 8px;padding:4px 6px;border-left:2px solid #d97706">{"".join(parts)}</div>'
+        state = badge("error", STATUS_COLORS["ERROR"]) if tool_failed(result) else badge("ok", STATUS_COLORS["COMPLETED"])
+        took = f"took {fmt_secs(result.get('duration'))} · " if present(result.get("duration")) else ""
+        parts.append(f'<div>{state}{muted(esc(took + "result in the tool message"))}</div>')
+        child = result.get("child_run_id")
+        if present(child):
+            run = run_lookup(child) if run_lookup else None
+            what = (f"started {run_label(run)} ({run.get('status') or '?'}, {fmt_secs(run.get('duration'))})"
+                    if run else f"started run {child}")
+            parts.append(f'<div>{muted(esc("↳ " + what))}</div>')
+    return (f'<div style="margin:4px 0 4px 8px;padding:4px 6px;border-left:2px solid {ROLE_COLORS["tool"][1]}">'
+            f'{"".join(parts)}</div>')
 
 
-def message_html(msg: Mapping[str, Any], tool_lookup: Optional[ToolLookup] = None, *, current: bool = False) -> str:
-    """One message: role, tokens and latency, content; tool calls with arguments and results.
+def message_html(msg: Mapping[str, Any], tool_lookup: Optional[ToolLookup] = None, *, current: bool = False,
+                 run_lookup: Optional[RunLookup] = None) -> str:
+    """One message: role, metrics where they exist, content; tool calls with their arguments.
 
-    ``tool_lookup(msg, tool_call_id)`` returns the tool-call row (result, error, duration).
-    ``current`` draws a ring around the message the replay is at.
+    ``tool_lookup(msg, tool_call_id)`` returns the tool-call row (result, error, duration);
+    ``run_lookup(run_id)`` the run a team's delegation started. ``current`` draws a ring
+    around the message the replay is at. A tool's result is shown once, in its tool message.
     """
     role = str(msg.get("role") or "?")
     call = tool_lookup(msg, msg.get("tool_call_id")) if (tool_lookup and role == "tool") else None
-    error = call is not None and present(call.get("tool_call_error")) and bool(call.get("tool_call_error"))
-    bg, accent = ROLE_COLORS.get("error" if error else role, ("#ffffff", "#6b7280"))
+    error = tool_failed(call)
+    bg, accent = ROLE_COLORS.get("error" if error else role, ("transparent", GREY))
     head = [badge(role, accent)]
     if role == "tool":
         head.append(f'<b style="{MONO}">{esc(msg.get("tool_name") or (call or {}).get("tool_name") or "")}</b> ')
         if call is not None:
-            head.append(badge("error", ROLE_COLORS["error"][1]) if error else badge("ok", ROLE_COLORS["assistant"][1]))
+            head.append(badge("error", STATUS_COLORS["ERROR"]) if error else badge("ok", STATUS_COLORS["COMPLETED"]))
     if msg.get("from_history") is True:
-        head.append(badge("from history", "#6b7280"))
+        head.append(badge("from history", GREY))
     if present(msg.get("message_index")):
-        head.append(muted(f"#{int(msg['message_index'])} · "))
+        head.append(muted(f"#{int(msg['message_index'])} "))
     # a tool message's latency is the tool's run time, kept with the tool call
-    head.append(metrics_line({"duration": (call or {}).get("duration")} if role == "tool" else msg))
-    body = [text_block(msg.get("content"))] if present(msg.get("content")) and msg.get("content") != "" else []
+    metrics = metrics_line({"duration": (call or {}).get("duration")} if role == "tool" else msg)
+    if metrics:
+        head.append(muted("· ") + metrics)
+    body = []
+    if present(msg.get("content")) and msg.get("content") != "":
+        body.append(text_block(msg.get("content"), mono=role == "tool"))
     for tc in tool_calls_of(msg):
         result = tool_lookup(msg, tc.get("id")) if tool_lookup else None
-        body.append(_tool_call_html(tc, result))
-    border = "border:1px dashed " + accent if msg.get("from_history") is True else "border:1px solid " + bg
+        body.append(_tool_call_html(tc, result, run_lookup))
+    border = "border:1px dashed " + accent if msg.get("from_history") is True else f"border:1px solid {BORDER_SOFT}"
     ring = f"box-shadow:0 0 0 2px {accent};" if current else ""
-    return (f'<div style="{FONT}{TEXT}background:{bg};{border};border-left:4px solid {accent};'
+    cls = "agno-msg agno-current" if current else "agno-msg"
+    return (f'<div class="{cls}" style="{FONT}{TEXT}background:{bg};{border};border-left:4px solid {accent};'
             f'border-radius:4px;margin:4px 0;padding:4px 8px;{ring}">'
             f'<div>{"".join(head)}</div>{"".join(body)}</div>')
 
@@ -205,29 +317,37 @@ def run_label(run: Mapping[str, Any]) -> str:
     return f"{kind} {who}".strip()
 
 
+def status_badge(status: Any) -> str:
+    status = str(status or "?")
+    return badge(status, STATUS_COLORS.get(status, GREY))
+
+
 def run_header_html(run: Mapping[str, Any], path: Sequence[str] = (), n_messages: Optional[int] = None) -> str:
-    """Model, status and totals of a run; ``path`` names the runs it is nested in."""
-    status = str(run.get("status") or "?")
+    """Model, status and totals of a run; ``path`` names the runs it is nested in; a failure's error."""
     crumbs = "".join(f"{esc(p)} › " for p in path)
     model = run.get("model")
     provider = run.get("model_provider")
     bits = []
     if present(model):
         bits.append(f"model {model}" + (f" ({provider})" if present(provider) else ""))
-    bits.append(f"tokens {fmt_int(run.get('input_tokens'))} in · {fmt_int(run.get('output_tokens'))} out · "
-                f"{fmt_int(run.get('total_tokens'))} total")
-    bits.append(f"duration {fmt_secs(run.get('duration'))}")
+    if present(run.get("total_tokens")) or present(run.get("input_tokens")):
+        bits.append(f"tokens {fmt_int(run.get('input_tokens'))} in · {fmt_int(run.get('output_tokens'))} out · "
+                    f"{fmt_int(run.get('total_tokens'))} total")
+    if present(run.get("duration")):
+        bits.append(f"duration {fmt_secs(run.get('duration'))}")
     bits.append(plural(run.get("n_tool_calls"), "tool call"))
     if n_messages is not None:
         bits.append(plural(n_messages, "message"))
     if present(run.get("created_at")):
         bits.append(fmt_time(run.get("created_at")))
-    head = (f'<div style="font-weight:600">{crumbs}{esc(run_label(run))} '
-            f'{badge(status, STATUS_COLORS.get(status, "#6b7280"))}</div>'
+    head = (f'<div style="font-weight:600">{crumbs}{esc(run_label(run))} {status_badge(run.get("status"))}</div>'
             f'<div>{muted(esc(" · ".join(bits)))}</div>')
     if present(run.get("input")):
-        head += f'<div><span style="color:#4b5563">input:</span>{text_block(run.get("input"))}</div>'
-    return (f'<div style="{FONT}{TEXT}background:#f9fafb;border:1px solid #d1d5db;border-radius:4px;'
+        head += f'<div><span style="color:{FG2}">input:</span>{text_block(run.get("input"), preview=300, lines=4)}</div>'
+    err = run_error(run)
+    if err:
+        head += error_html(err[0], err[1], "this run failed")
+    return (f'<div style="{FONT}{TEXT}background:{PANEL};border:1px solid {BORDER};border-radius:4px;'
             f'padding:4px 8px;margin:4px 0">{head}</div>')
 
 
@@ -237,43 +357,77 @@ def steps_html(steps: Sequence[Mapping[str, Any]]) -> str:
     for i, s in enumerate(steps, 1):
         status = str(s.get("status") or "")
         rows.append([esc(i), esc(s.get("step_name")), esc(s.get("step_type")), esc(s.get("executor_name")),
-                     badge(status, STATUS_COLORS.get(status, "#6b7280")) if status else "",
-                     esc(fmt_secs(s.get("duration"))), text_block(s.get("content"))])
+                     status_badge(status) if status else "",
+                     esc(fmt_secs(s.get("duration"))), text_block(s.get("content"), preview=300, lines=4)])
     return table_html(["#", "step", "kind", "executor", "status", "duration", "output"], rows,
                       caption="Workflow steps")
 
 
+BAR_PX = 120
+
+
+def latency_bar(value: Any, longest: float, color: str = "#1d4ed8", offset: Optional[float] = None) -> str:
+    """A bar as long as ``value`` is against ``longest``; ``offset`` (seconds after its turn
+    started, same scale) shifts it right, so a turn's runs and tool calls form a waterfall."""
+    if not present(value) or not longest:
+        return ""
+    width = max(1, round(BAR_PX * float(value) / longest))
+    left = min(BAR_PX, max(0, round(BAR_PX * float(offset) / longest))) if offset else 0
+    return (f'<span style="display:inline-block;width:{BAR_PX + 4}px;white-space:nowrap">'
+            f'<span style="display:inline-block;vertical-align:middle;height:8px;width:{width}px;margin-left:{left}px;'
+            f'background:{color};border-radius:2px"></span></span>{esc(fmt_secs(value))}')
+
+
+def timestamp(value: Any) -> Optional[float]:
+    """Seconds since the epoch from a datetime, pandas Timestamp or number; None if missing."""
+    if not present(value):
+        return None
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def children_html(children: Sequence[Mapping[str, Any]], caption: str) -> str:
-    """One line per nested run (member runs of a team, step runs of a workflow)."""
-    rows = [[esc(run_label(c)), badge(str(c.get("status") or "?"), STATUS_COLORS.get(str(c.get("status")), "#6b7280")),
-             text_block(c.get("input")), text_block(c.get("content")), esc(fmt_int(c.get("total_tokens"))),
-             esc(fmt_secs(c.get("duration")))] for c in children]
+    """One line per nested run (member runs of a team, step runs of a workflow), with a latency bar."""
+    longest = max((float(c["duration"]) for c in children if present(c.get("duration"))), default=0.0)
+    rows = []
+    for c in children:
+        answer = run_error_html(c) or text_block(c.get("content"), preview=200, lines=3)
+        rows.append([esc(run_label(c)), status_badge(c.get("status")), text_block(c.get("input"), preview=200, lines=3),
+                     answer, esc(fmt_int(c.get("total_tokens"))), latency_bar(c.get("duration"), longest)])
     return table_html(["run", "status", "input", "answer", "tokens", "duration"], rows, caption=caption)
 
 
 def table_html(columns: Sequence[str], rows: Iterable[Sequence[str]], caption: Optional[str] = None,
-               row_styles: Optional[Sequence[str]] = None) -> str:
-    """A table from cells that are already HTML (escape untrusted values before)."""
-    th = "".join(f'<th style="text-align:left;padding:3px 6px;border-bottom:2px solid #d1d5db;'
-                 f'background:#f3f4f6">{esc(c)}</th>' for c in columns)
+               row_styles: Optional[Sequence[str]] = None, header_cells: Optional[Sequence[str]] = None) -> str:
+    """A table from cells that are already HTML (escape untrusted values before).
+
+    ``header_cells`` (HTML) replaces the escaped column names, e.g. for sort links.
+    """
+    heads = header_cells if header_cells is not None else [esc(c) for c in columns]
+    th = "".join(f'<th style="text-align:left;padding:3px 6px;border-bottom:2px solid {BORDER};'
+                 f'background:{PANEL};color:{FG}">{c}</th>' for c in heads)
     body = []
     for i, row in enumerate(rows):
         style = row_styles[i] if row_styles and i < len(row_styles) else ""
-        tds = "".join(f'<td style="vertical-align:top;padding:3px 6px;border-bottom:1px solid #e5e7eb">{c}</td>'
+        tds = "".join(f'<td style="vertical-align:top;padding:3px 6px;border-bottom:1px solid {BORDER_SOFT}">{c}</td>'
                       for c in row)
         body.append(f'<tr style="{style}">{tds}</tr>')
-    cap = (f'<caption style="text-align:left;font-weight:600;padding:2px 0">{esc(caption)}</caption>'
+    cap = (f'<caption style="text-align:left;font-weight:600;padding:2px 0;color:{FG}">{esc(caption)}</caption>'
            if caption else "")
-    return (f'<table style="{FONT}{TEXT}border-collapse:collapse;margin:4px 0;max-width:100%">{cap}'
-            f'<thead><tr>{th}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+    return (f'<table style="{FONT}{TEXT}border-collapse:collapse;margin:4px 0;max-width:100%;background:transparent">'
+            f'{cap}<thead><tr>{th}</tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 
 def box(inner: str, *, indent: int = 0, title: Optional[str] = None) -> str:
     """A container; nested runs are indented under their parent."""
     head = f'<div style="font-weight:600;margin:2px 0">{esc(title)}</div>' if title else ""
-    margin = f"margin-left:{16 * indent}px;border-left:2px solid #d1d5db;padding-left:8px;" if indent else ""
+    margin = f"margin-left:{16 * indent}px;border-left:2px solid {BORDER};padding-left:8px;" if indent else ""
     return f'<div style="{FONT}{TEXT}{margin}">{head}{inner}</div>'
 
 
 def note(text: str) -> str:
-    return f'<div style="{FONT}color:#4b5563;font-style:italic;margin:4px 0">{esc(text)}</div>'
+    return f'<div style="{FONT}color:{FG2};font-style:italic;margin:4px 0">{esc(text)}</div>'

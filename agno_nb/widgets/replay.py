@@ -9,6 +9,7 @@ import ipywidgets as widgets
 from . import html as h
 from .base import StaticView
 from .data import RunNode, SessionData, load_session
+from .tree import run_tree_html
 
 NBSP = "\u00a0"
 
@@ -18,14 +19,29 @@ def session_header_html(data: SessionData) -> str:
     s = data.session or {}
     kind = s.get("session_type") or "?"
     who = s.get(f"{kind}_id") if kind in ("agent", "team", "workflow") else None
-    bits = [f"{kind} {who or ''}".strip(), f"user {s.get('user_id') or '–'}", f"{len(data.roots)} turns",
-            f"{len(data.runs)} runs", f"tokens {h.fmt_int(s.get('total_tokens'))}"]
+    bits = [f"{kind} {who or ''}".strip(), f"user {s.get('user_id') or '–'}", h.plural(len(data.roots), "turn"),
+            h.plural(len(data.runs), "run"), f"tokens {h.fmt_int(s.get('total_tokens'))}"]
     if h.present(s.get("created_at")):
         bits.append(h.fmt_time(s.get("created_at")))
+    failed = [n for n in data.runs if h.run_error(n.run)]
     name = s.get("session_name")
     title = f"Session {data.session_id}" + (f" — {name}" if h.present(name) else "")
-    return (f'<div style="{h.FONT}{h.TEXT}margin:2px 0"><b>{h.esc(title)}</b><br>'
+    warn = (" " + h.badge(f"{h.plural(len(failed), 'failed run')}", h.STATUS_COLORS["ERROR"])) if failed else ""
+    return (f'<div style="{h.FONT}{h.TEXT}margin:2px 0"><b>{h.esc(title)}</b>{warn}<br>'
             f'{h.muted(h.esc(" · ".join(bits)))}</div>')
+
+
+def failures_html(data: SessionData, limit: int = 10) -> str:
+    """The error of every failed run (type and text), where it failed."""
+    failed = [(rp, n) for rp, n in enumerate(data.runs) if h.run_error(n.run)]
+    parts = []
+    for rp, node in failed[:limit]:
+        kind, text = h.run_error(node.run)
+        parts.append(h.error_html(kind, text, f"run {rp + 1}/{len(data.runs)}: {h.run_label(node.run)} · "
+                                              f"input: {str(node.run.get('input') or '')[:80]}"))
+    if len(failed) > limit:
+        parts.append(h.note(f"… and {len(failed) - limit} more failed run(s)"))
+    return "".join(parts)
 
 
 class Replay(StaticView, widgets.VBox):
@@ -39,11 +55,17 @@ class Replay(StaticView, widgets.VBox):
     Drive it from the controls or from Python: :meth:`next`, :meth:`prev`,
     :meth:`goto`, :meth:`goto_run`; read :attr:`position`, :attr:`current_message`,
     :attr:`current_run`. ``window`` is how many messages of the run, up to the current
-    one, are on screen; only those are rendered.
+    one, are on screen; only those are rendered, in a scroll area of fixed ``height``
+    that starts at its bottom, so the current message is in view and the page does not
+    jump. A failed run shows its error (type and text) after its last message.
+
+    The static view (nbconvert, nbviewer, GitHub) is a summary: the run tree, the
+    failures, and the first and last ``static_steps`` steps, so a saved notebook stays
+    small whatever the session's size.
     """
 
     def __init__(self, source: Any, session_id: str, run_id: Optional[str] = None, *, window: int = 6,
-                 context_limit: int = 100, static_limit: int = 2000, **kwargs: Any):
+                 context_limit: int = 100, static_steps: int = 10, height: str = "480px", **kwargs: Any):
         from ..analysis import connect
 
         super().__init__(**kwargs)
@@ -51,7 +73,8 @@ class Replay(StaticView, widgets.VBox):
         self.data: SessionData = load_session(connect(source), session_id)
         self.window = max(1, int(window))
         self.context_limit = context_limit
-        self.static_limit = static_limit
+        self.static_steps = max(1, int(static_steps))
+        self.height = height
         self._steps: List[Tuple[int, Optional[int], int]] = []  # (run position, message index, k-th own message)
         self._run_start: List[int] = []
         for rp, node in enumerate(self.data.runs):
@@ -75,22 +98,38 @@ class Replay(StaticView, widgets.VBox):
         self.next_button = widgets.Button(description="Next ▶", tooltip="Next message",
                                           layout=widgets.Layout(width="80px"))
         self.counter = widgets.HTML()
-        self.run_dropdown = widgets.Dropdown(options=self._run_options(), description="Run",
-                                             layout=widgets.Layout(width="520px"))
+        self.prev_run_button = widgets.Button(description="« Run", tooltip="Start of the previous run",
+                                              layout=widgets.Layout(width="70px"))
+        self.next_run_button = widgets.Button(description="Run »", tooltip="Start of the next run",
+                                              layout=widgets.Layout(width="70px"))
+        options = self._run_options()
+        self.run_dropdown = widgets.Dropdown(options=options, description="Run",
+                                             layout=widgets.Layout(width="auto", min_width="420px", flex="1 1 auto"))
+        self.run_dropdown.style.description_width = "initial"
+        self._search_labels = {label: rp for label, rp in options}
+        # a searchable list: typing filters the runs (by number, agent or input text)
+        self.run_search = widgets.Combobox(options=[label for label, _ in options], placeholder="search runs…",
+                                           ensure_option=True, layout=widgets.Layout(width="260px"))
         self.context_toggle = widgets.ToggleButton(value=False, description="Model context", icon="eye",
                                                    tooltip="Show the messages the model saw at this step")
         self.header = widgets.HTML()
         self.body = widgets.HTML()
         self.context = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.tree = widgets.HTML(run_tree_html(self.data, limit=400))
         self.children = [
-            widgets.HTML(session_header_html(self.data)),
-            widgets.HBox([self.play, self.prev_button, self.slider, self.next_button, self.counter]),
-            widgets.HBox([self.run_dropdown, self.context_toggle]),
-            self.header, self.body, self.context,
+            widgets.HTML(self.hide_static_css() + session_header_html(self.data)),
+            widgets.HBox([self.play, self.prev_run_button, self.prev_button, self.slider, self.next_button,
+                          self.next_run_button, self.counter]),
+            widgets.HBox([self.run_dropdown, self.run_search, self.context_toggle],
+                         layout=widgets.Layout(width="100%", flex_flow="row wrap")),
+            self.tree, self.header, self.body, self.context,
         ]
         self.add_class("agno-replay")  # a hook for CSS and browser tests
         self.prev_button.on_click(lambda _: self.prev())
         self.next_button.on_click(lambda _: self.next())
+        self.prev_run_button.on_click(lambda _: self.prev_run())
+        self.next_run_button.on_click(lambda _: self.next_run())
+        self.run_search.observe(self._on_search, names="value")
         self.slider.observe(lambda _: self._render(), names="value")
         self.run_dropdown.observe(self._on_run_picked, names="value")
         self.context_toggle.observe(lambda _: self._render(), names="value")
@@ -157,6 +196,20 @@ class Replay(StaticView, widgets.VBox):
     def prev(self) -> "Replay":
         return self.goto(max(0, self.position - 1))
 
+    def next_run(self) -> "Replay":
+        """The first step of the next run (stays on the last run)."""
+        rp = self._steps[self.position][0]
+        return self.goto_run(min(rp + 1, len(self.data.runs) - 1)) if rp >= 0 else self
+
+    def prev_run(self) -> "Replay":
+        """The first step of this run, or of the previous one when already there."""
+        rp = self._steps[self.position][0]
+        if rp < 0:
+            return self
+        if self.position == self._run_start[rp] and rp > 0:
+            rp -= 1
+        return self.goto_run(rp)
+
     def goto_run(self, run: Union[str, int]) -> "Replay":
         """Go to the first message of a run, by run_id or by position in the run list."""
         rp = run if isinstance(run, int) else self._run_pos(run)
@@ -174,7 +227,7 @@ class Replay(StaticView, widgets.VBox):
         out = []
         for rp, node in enumerate(self.data.runs):
             text = str(node.run.get("input") or "").replace("\n", " ")
-            text = text[:60] + ("…" if len(text) > 60 else "")
+            text = text[:80] + ("…" if len(text) > 80 else "")
             indent = NBSP * 4 * node.depth + ("↳ " if node.depth else "")
             out.append((f"{rp + 1}. {indent}{h.run_label(node.run)}: {text}", rp))
         return out or [("(no runs)", -1)]
@@ -182,7 +235,8 @@ class Replay(StaticView, widgets.VBox):
     def _message(self, rp: int, mi: int, current: bool) -> str:
         key = (rp, mi, current)
         if key not in self._msg_cache:
-            self._msg_cache[key] = h.message_html(self.data.runs[rp].messages[mi], self.data.tool, current=current)
+            self._msg_cache[key] = h.message_html(self.data.runs[rp].messages[mi], self.data.tool, current=current,
+                                                  run_lookup=self.data.run)
         return self._msg_cache[key]
 
     def _header(self, rp: int) -> str:
@@ -195,7 +249,10 @@ class Replay(StaticView, widgets.VBox):
                 kind = node.run.get("run_type")
                 caption = {"team": "Member runs", "workflow": "Step runs"}.get(kind, "Nested runs")
                 parts.append(h.children_html([c.run for c in node.children], caption))
-            self._header_cache[rp] = h.box("".join(parts), indent=node.depth)
+            inner = "".join(parts)
+            # a long header scrolls inside itself, so the messages below do not move much
+            self._header_cache[rp] = (f'<div style="max-height:260px;overflow-y:auto">'
+                                      f'{h.box(inner, indent=node.depth)}</div>')
         return self._header_cache[rp]
 
     def _window(self, rp: int, k: int) -> str:
@@ -206,7 +263,16 @@ class Replay(StaticView, widgets.VBox):
         if first:
             parts.append(h.note(f"{first} earlier message(s) of this run not shown"))
         parts += [self._message(rp, own[j], j == k) for j in range(first, k + 1)]
-        return h.box("".join(parts), indent=node.depth)
+        if k == len(own) - 1:
+            parts.append(h.run_error_html(node.run))  # where it failed: after its last message
+        return self._scroll(h.box("".join(parts), indent=node.depth))
+
+    def _scroll(self, inner: str) -> str:
+        # column-reverse anchors the scroll position at the bottom, where the current message
+        # is, without a script; the fixed height keeps the controls and the page still
+        return (f'<div class="agno-scroll" style="height:{h.esc(self.height)};overflow-y:auto;display:flex;'
+                f'flex-direction:column-reverse;border:1px solid {h.BORDER_SOFT};border-radius:4px;padding:0 4px">'
+                f'<div>{inner}</div></div>')
 
     def _context(self, rp: int, mi: Optional[int]) -> str:
         msgs = self.data.runs[rp].messages[:mi] if mi is not None else []
@@ -239,7 +305,9 @@ class Replay(StaticView, widgets.VBox):
             return
         self.header.value = self._header(rp)
         if mi is None:
-            self.body.value = h.note("This run has no messages of its own; see its steps and nested runs above.")
+            self.body.value = self._scroll(
+                h.run_error_html(self.data.runs[rp].run)
+                + h.note("This run has no messages of its own; see its steps and nested runs above."))
         else:
             self.body.value = self._window(rp, k)
         if self.context_toggle.value:
@@ -254,6 +322,11 @@ class Replay(StaticView, widgets.VBox):
                 self.run_dropdown.value = rp
             finally:
                 self._syncing = False
+
+    def _on_search(self, change: Dict[str, Any]) -> None:
+        rp = self._search_labels.get(change["new"])
+        if rp is not None and rp >= 0:
+            self.goto_run(rp)
 
     def _on_run_picked(self, change: Dict[str, Any]) -> None:
         if not self._syncing and change["new"] is not None and change["new"] >= 0:
@@ -271,6 +344,9 @@ class Replay(StaticView, widgets.VBox):
 
     # -- outside a live kernel ------------------------------------------------------------------
 
+    def _static_identity(self) -> str:
+        return self.session_id
+
     def __repr__(self) -> str:
         rp, mi, k = self._steps[self.position]
         n_own = len(self.data.runs[rp].own) if rp >= 0 else 0
@@ -278,24 +354,37 @@ class Replay(StaticView, widgets.VBox):
                 f"message {k + 1 if mi is not None else 0}/{n_own})")
 
     def _repr_html_(self) -> str:
-        """The whole session, every run with its messages, nested runs indented."""
-        parts = [session_header_html(self.data)]
-        budget = self.static_limit
-        for rp, node in enumerate(self.data.runs):
-            block = [self._header(rp)]
-            own = node.own
-            if budget <= 0:
-                break
-            shown = own[:budget]
-            budget -= len(shown)
-            block.append(h.box("".join(self._message(rp, mi, False) for mi in shown), indent=node.depth))
-            if len(shown) < len(own):
-                block.append(h.note(f"{len(own) - len(shown)} more message(s) not shown"))
-            parts.append("".join(block))
-        if budget <= 0 and sum(len(n.own) for n in self.data.runs) > self.static_limit:
-            parts.append(h.note(f"Static view stops after {self.static_limit} messages; "
-                                "run the notebook to step through the rest."))
-        return f'<div style="{h.FONT}{h.TEXT}">{"".join(parts)}</div>'
+        """A summary: header, failures, run tree, and the first and last steps of the session."""
+        n = self.static_steps
+        first = list(range(min(n, self.n_steps)))
+        last = [i for i in range(max(0, self.n_steps - n), self.n_steps) if i not in first]
+        parts = [session_header_html(self.data), failures_html(self.data),
+                 run_tree_html(self.data, limit=60, open_=len(self.data.runs) <= 20)]
+        parts.append(self._static_steps(first, f"First {len(first)} of {self.n_steps:,} steps"))
+        if last:
+            skipped = last[0] - first[-1] - 1
+            if skipped:
+                parts.append(h.note(f"… {skipped:,} step(s) not shown here; run the notebook to step through "
+                                    "them in the live widget …"))
+            parts.append(self._static_steps(last, f"Last {len(last)} steps"))
+        return f'<div class="agno-static" style="{h.FONT}{h.TEXT}">{"".join(parts)}</div>'
+
+    def _static_steps(self, positions: List[int], title: str) -> str:
+        out, shown_run = [f'<div style="font-weight:600;margin:6px 0 2px">{h.esc(title)}</div>'], None
+        for i in positions:
+            rp, mi, k = self._steps[i]
+            if rp < 0:
+                out.append(h.note("This session has no runs."))
+                continue
+            node = self.data.runs[rp]
+            if rp != shown_run:
+                out.append(h.box(h.run_header_html(node.run, node.path, n_messages=len(node.own)), indent=node.depth))
+                shown_run = rp
+            inner = self._message(rp, mi, False) if mi is not None else ""
+            if mi is None or k == len(node.own) - 1:
+                inner += h.run_error_html(node.run)
+            out.append(h.box(inner, indent=node.depth))
+        return "".join(out)
 
 
 def replay(source: Any, session_id: str, run_id: Optional[str] = None, **kwargs: Any) -> Replay:
