@@ -7,8 +7,26 @@ Storage: :class:`Agent`, :class:`Team`, :class:`Workflow` with ``db=SqliteDb(...
 """
 
 from .agent import Agent, Step, Team, Workflow
-from .errors import AgnoNbError, CorruptRowError, DatabaseUnreachableError, SessionOwnershipError
-from .records import AgentSession, Message, Metrics, RunOutput, Session, TeamSession, ToolExecution, WorkflowSession
+from .errors import (
+    AgnoNbError,
+    CorruptRowError,
+    DatabaseUnreachableError,
+    SessionNotFoundError,
+    SessionOwnershipError,
+)
+from .records import (
+    AgentSession,
+    Message,
+    Metrics,
+    RunOutput,
+    Session,
+    SessionMetrics,
+    TeamSession,
+    ToolExecution,
+    WorkflowChatInteraction,
+    WorkflowSession,
+)
+from .session_values import RunInput, SessionSummary
 
 __version__ = "0.1.0"
 
@@ -23,7 +41,8 @@ _LAZY = {
 __all__ = [
     "Agent", "Team", "Workflow", "Step",
     "Session", "AgentSession", "TeamSession", "WorkflowSession", "RunOutput", "Message", "Metrics", "ToolExecution",
-    "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "SessionOwnershipError",
+    "SessionSummary", "SessionMetrics", "RunInput", "WorkflowChatInteraction",
+    "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "SessionOwnershipError", "SessionNotFoundError",
     *_LAZY,
 ]
 

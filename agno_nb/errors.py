@@ -34,3 +34,7 @@ class DatabaseUnreachableError(AgnoNbError, ConnectionError):
 
 class SessionOwnershipError(AgnoNbError, PermissionError):
     """A user_id tried to write a session that belongs to another user."""
+
+
+class SessionNotFoundError(AgnoNbError, LookupError):
+    """A session method was asked for a session that is not stored (or is another user's)."""
