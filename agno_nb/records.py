@@ -129,6 +129,7 @@ class Metrics(Record):
             a, b = getattr(self, key), getattr(other, key)
             setattr(out, key, None if a is None and b is None else (a or 0) + (b or 0))
         out.time_to_first_token = self.time_to_first_token if self.time_to_first_token is not None else other.time_to_first_token
+        out.details = _merge_details(self.details, other.details, 1)
         return out
 
     def __sub__(self, other: "Metrics") -> "Metrics":
@@ -136,7 +137,32 @@ class Metrics(Record):
         for key in self._SUMMED:
             a, b = getattr(self, key), getattr(other, key)
             setattr(out, key, None if a is None and b is None else (a or 0) - (b or 0))
+        out.details = _merge_details(self.details, other.details, -1)
         return out
+
+
+def _merge_details(a: Optional[Dict[str, Any]], b: Optional[Dict[str, Any]], sign: int) -> Optional[Dict[str, Any]]:
+    """Per-model metrics summed the way Agno's SessionMetrics sums them: one entry per
+    model type and (provider, id), token counters and cost added."""
+    if not a and not b:
+        return None
+    out: Dict[str, List[Dict[str, Any]]] = {}
+    for source, factor in ((a or {}, 1), (b or {}, sign)):
+        for kind, entries in source.items():
+            bucket = out.setdefault(kind, [])
+            for entry in entries if isinstance(entries, list) else []:
+                if not isinstance(entry, Mapping):
+                    continue
+                key = (entry.get("provider"), entry.get("id"))
+                into = next((e for e in bucket if (e.get("provider"), e.get("id")) == key), None)
+                if into is None:
+                    into = {"id": entry.get("id"), "provider": entry.get("provider")}
+                    bucket.append(into)
+                for name, value in entry.items():
+                    if name not in ("id", "provider") and isinstance(value, (int, float)) and not isinstance(value, bool):
+                        into[name] = into.get(name, 0) + factor * value
+    # Agno leaves zero counters out of each entry.
+    return {kind: [{k: v for k, v in e.items() if v != 0} for e in entries] for kind, entries in out.items()}
 
 
 @dataclass
@@ -479,6 +505,10 @@ class TeamSession(Session):
     def get_chat_history(self, last_n_runs: Optional[int] = None) -> List[Message]:
         return self.get_messages(skip_roles=["system", "tool"], skip_member_messages=True, skip_statuses=[],
                                  last_n_runs=last_n_runs)
+
+    def upsert_run(self, run_response: RunOutput) -> None:  # type: ignore[override]
+        """Replace the run with the same ``run_id``, or append it (Agno names the argument ``run_response``)."""
+        super().upsert_run(run_response)
 
     def get_team_history(self, team_id: Optional[str] = None, num_runs: Optional[int] = None) -> List[tuple]:
         """``(input, response)`` text pairs of completed runs: the top-level team runs, or

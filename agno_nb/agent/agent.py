@@ -392,9 +392,23 @@ class Team(Agent):
     session_type = "team"
     _session_class = TeamSession
 
-    def __init__(self, members: Sequence[Agent] = (), *, id: Optional[str] = None, model: Optional[Model] = None,
-                 name: Optional[str] = None, **kwargs: Any):
-        super().__init__(name=name, id=id, model=model, **kwargs)
+    def __init__(self, members: Sequence[Agent], *, id: Optional[str] = None, model: Optional[Model] = None,
+                 name: Optional[str] = None, user_id: Optional[str] = None, session_id: Optional[str] = None,
+                 session_state: Optional[Dict[str, Any]] = None, add_session_state_to_context: bool = False,
+                 overwrite_db_session_state: bool = False, cache_session: bool = False,
+                 description: Optional[str] = None, instructions: Optional[Any] = None, markdown: bool = False,
+                 read_chat_history: bool = False, store_history_messages: bool = True,
+                 add_history_to_context: bool = False, num_history_runs: Optional[int] = None,
+                 num_history_messages: Optional[int] = None, tools: Optional[Sequence[Callable[..., Any]]] = None,
+                 db: Any = None, enable_session_summaries: bool = False):
+        super().__init__(
+            model=model, name=name, id=id, user_id=user_id, session_id=session_id, session_state=session_state,
+            add_session_state_to_context=add_session_state_to_context,
+            overwrite_db_session_state=overwrite_db_session_state, cache_session=cache_session, db=db,
+            enable_session_summaries=enable_session_summaries, add_history_to_context=add_history_to_context,
+            num_history_runs=num_history_runs, num_history_messages=num_history_messages,
+            store_history_messages=store_history_messages, tools=tools, read_chat_history=read_chat_history,
+            description=description, instructions=instructions, markdown=markdown)
         self.members = list(members)
         ids = [m.id for m in self.members]
         if len(set(ids)) != len(ids):

@@ -35,7 +35,7 @@ class Workflow(Component):
     _session_class = WorkflowSession
 
     def __init__(self, *, id: Optional[str] = None, name: Optional[str] = None, description: Optional[str] = None,
-                 db: Any = None, steps: Sequence[Any] = (), session_id: Optional[str] = None,
+                 db: Any = None, steps: Optional[Sequence[Any]] = None, session_id: Optional[str] = None,
                  session_state: Optional[Dict[str, Any]] = None, overwrite_db_session_state: bool = False,
                  user_id: Optional[str] = None, add_session_state_to_context: Optional[bool] = None,
                  cache_session: bool = False, num_history_runs: int = 3):
@@ -44,7 +44,7 @@ class Workflow(Component):
                          overwrite_db_session_state=overwrite_db_session_state, cache_session=cache_session,
                          description=description)
         self.num_history_runs = num_history_runs
-        self.steps: List[Step] = [s if isinstance(s, Step) else Step(_step_name(s, i), s) for i, s in enumerate(steps)]
+        self.steps: List[Step] = [s if isinstance(s, Step) else Step(_step_name(s, i), s) for i, s in enumerate(steps or [])]
         if not self.steps:
             raise ValueError("a Workflow needs at least one step")
 
