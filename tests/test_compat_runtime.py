@@ -421,3 +421,302 @@ def test_workflow_session_keeps_only_workflow_runs():
     data = {**WORKFLOW_SESSION, "runs": [*WORKFLOW_SESSION["runs"], _agent_run("stray", "COMPLETED", [_msg("user", "hi")])]}
     theirs, ours = _both("WorkflowSession", data)
     assert [r.run_id for r in ours.runs] == [r.run_id for r in theirs.runs] == ["w1", "w2", "w3", "w4"]
+
+
+# ---------------------------------------------------------------------------------------
+# (b) behaviour: agents run through agno and agno_nb against the same model server
+# ---------------------------------------------------------------------------------------
+
+
+def get_weather(city: str) -> str:
+    """The weather in a city."""
+    return f"Sunny in {city}"
+
+
+def _dbs(backend, tmp_path, request):
+    """(agno's db, agno_nb's db) on one SQLite file or one PostgreSQL schema."""
+    if backend == "sqlite":
+        from agno.db.sqlite import SqliteDb as AgnoSqliteDb
+
+        path = str(tmp_path / "both.db")
+        theirs, ours = AgnoSqliteDb(db_file=path), SqliteDb(db_file=path)
+    else:
+        from agno.db.postgres import PostgresDb as AgnoPostgresDb
+
+        from agno_nb.db.postgres import PostgresDb
+
+        url, schema = request.getfixturevalue("pg_url"), request.getfixturevalue("pg_schema")
+        theirs, ours = AgnoPostgresDb(db_url=url, db_schema=schema), PostgresDb(db_url=url, db_schema=schema)
+    request.addfinalizer(lambda: (theirs.db_engine.dispose(), ours.close()))
+    return theirs, ours
+
+
+def _agno_model(server):
+    from agno.models.openai.like import OpenAILike as AgnoOpenAILike
+
+    return AgnoOpenAILike(id="fake-model", base_url=server.base_url, api_key="sk-test")
+
+
+def _pair(server, agno_db, nb_db, **kwargs):
+    """The same agent in agno and in agno_nb (agno_nb stores history copies only when asked, as agno)."""
+    theirs = agno.agent.Agent(model=_agno_model(server), db=agno_db, telemetry=False, **kwargs)
+    ours = Agent(model=OpenAILike(id="fake-model", base_url=server.base_url, api_key="sk-test"), db=nb_db,
+                 store_history_messages=False, **kwargs)
+    return theirs, ours
+
+
+def _roles(messages):
+    return [(m.role, m.content) for m in messages]
+
+
+def test_agent_session_methods_give_agno_results(backend, tmp_path, request, openai_server):
+    agno_db, nb_db = _dbs(backend, tmp_path, request)
+    kwargs = dict(name="Weather", tools=[get_weather], add_history_to_context=True, num_history_runs=2,
+                  session_state={"n": 0, "prefs": {"units": "C"}}, user_id="alice")
+    theirs, ours = _pair(openai_server, agno_db, nb_db, id="weather", **kwargs)
+    results = {}
+    for name, agent in (("agno", theirs), ("agno_nb", ours)):
+        sid = f"s-{name}"
+        outs = [agent.run(q, session_id=sid, session_state={"prefs": {"city": "Paris"}}) for q in ("one", "two", "three")]
+        r = results[name] = {}
+        r["chat"] = _roles(agent.get_chat_history(sid))
+        r["chat_last"] = _roles(agent.get_chat_history(sid, 1))
+        for kw in _grid(last_n_runs=[None, 1, 2], limit=[None, 1, 3, 5], skip_roles=[None, ["tool"]],
+                        skip_history_messages=[True, False]):
+            r[f"messages {kw}"] = _roles(agent.get_session_messages(sid, **kw))
+        r["state"] = agent.get_session_state(sid)
+        metrics = agent.get_session_metrics(sid).to_dict()
+        r["metrics"] = {k: metrics.get(k) for k in ("input_tokens", "output_tokens", "total_tokens", "details")}
+        r["last"] = agent.get_last_run_output(sid).content
+        r["by_id"] = agent.get_run_output(outs[0].run_id, sid).content
+        r["missing"] = agent.get_run_output("no-such-run", sid)
+        r["name_before"] = agent.get_session_name(sid)
+        r["renamed"] = agent.set_session_name(sid, session_name="Weather chat").session_data["session_name"]
+        r["name_after"] = agent.get_session_name(sid)
+        r["updated"] = agent.update_session_state({"n": 5}, sid)
+        r["state_after"] = agent.get_session_state(sid)
+        r["summary"] = agent.get_session_summary(sid)
+        session = agent.get_session(sid)
+        r["tool_calls"] = [(c["function"]["name"], json.loads(c["function"]["arguments"]))
+                           for c in session.get_tool_calls(2)]
+        r["keys"] = sorted(set(session.to_dict(include_runs=False)) - {"session_type"})
+        r["other_user"] = agent.get_session(sid, user_id="mallory")
+        agent.session_id = sid
+        r["default_sid"] = _roles(agent.get_chat_history())
+    assert results["agno_nb"] == results["agno"]
+    assert results["agno"]["state"] == {"n": 0, "prefs": {"units": "C", "city": "Paris"}}
+    assert results["agno"]["renamed"] == "Weather chat" and results["agno"]["metrics"]["total_tokens"] > 0
+    # what each wrote, the other reads: same runs, same messages
+    for sid in ("s-agno", "s-agno_nb"):
+        mine, their = nb_db.get_session(sid), agno_db.get_session(sid, session_type=None)
+        assert [(r.run_id, _roles(r.messages)) for r in mine.runs] == \
+               [(r.run_id, _roles(r.messages)) for r in their.runs]
+        assert mine.get_session_summary() is None and their.get_session_summary() is None
+    for agent in (theirs, ours):
+        agent.delete_session("s-agno")
+        assert agent.get_session("s-agno") is None
+
+
+def test_history_messages_limit_and_session_state_in_context_as_agno(tmp_path, openai_server):
+    from agno.db.sqlite import SqliteDb as AgnoSqliteDb
+
+    kwargs = dict(add_history_to_context=True, num_history_messages=3, add_session_state_to_context=True,
+                  markdown=True, session_state={"n": 1}, instructions="Be brief.")
+    theirs, ours = _pair(openai_server, AgnoSqliteDb(db_file=str(tmp_path / "a.db")),
+                         SqliteDb(db_file=str(tmp_path / "b.db")), **kwargs)
+    sent = []
+    for agent in (theirs, ours):
+        for q in ("one", "two", "three"):
+            agent.run(q, session_id="s1")
+        sent.append(openai_server.requests[-1]["messages"])
+    assert [(m["role"], m["content"]) for m in sent[1][1:]] == [(m["role"], m["content"]) for m in sent[0][1:]] == [
+        ("assistant", "Echo: one"), ("user", "two"), ("assistant", "Echo: two"), ("user", "three")]
+    for messages in sent:
+        system = messages[0]["content"]
+        assert messages[0]["role"] == "system" and "Be brief." in system
+        assert "Use markdown to format your answers." in system and "<session_state>" in system and "'n': 1" in system
+
+
+def test_summaries_read_the_same_in_agno_and_agno_nb(backend, tmp_path, request):
+    """agno_nb used to store ``updated_at`` as Unix seconds, which agno's SessionSummary cannot read."""
+    from agno.session import AgentSession as AgnoAgentSession
+    from agno.session.summary import SessionSummary as AgnoSummary
+
+    agno_db, nb_db = _dbs(backend, tmp_path, request)
+    model = ScriptedModel(["Paris.", "Alice asked about France. Topics: geography, France"])
+    agent = Agent(id="geo", db=nb_db, model=model, enable_session_summaries=True)
+    agent.run("Capital of France?", session_id="nb", user_id="alice")
+    mine = agent.get_session_summary("nb")
+    their = agno_db.get_session("nb", session_type=None).get_session_summary()
+    assert isinstance(their, AgnoSummary)
+    assert (their.summary, their.topics, their.updated_at) == (mine.summary, mine.topics, mine.updated_at) == (
+        "Alice asked about France.", ["geography", "France"], mine.updated_at)
+    assert isinstance(mine.updated_at, datetime.datetime) and mine.to_dict() == their.to_dict()
+
+    stamp = datetime.datetime(2026, 11, 26, 9, 30, 15, 123456)
+    agno_db.upsert_session(AgnoAgentSession(session_id="ag", agent_id="geo", session_data={"session_state": {}},
+                                            summary=AgnoSummary("Talked about rain.", ["rain"], stamp),
+                                            created_at=1_795_000_000))
+    read = agent.get_session_summary("ag")
+    assert (read.summary, read.topics, read.updated_at) == ("Talked about rain.", ["rain"], stamp)
+    assert read.to_dict() == {"summary": "Talked about rain.", "topics": ["rain"], "updated_at": stamp.isoformat()}
+    assert nb_db.get_session("ag").to_dict(include_runs=False)["summary"] == \
+           agno_db.get_session("ag", session_type=None).to_dict(include_runs=False)["summary"]
+
+
+def test_team_and_workflow_sessions_written_by_agno_nb_read_the_same_in_agno(backend, tmp_path, request):
+    agno_db, nb_db = _dbs(backend, tmp_path, request)
+    echo, calc = Agent(id="echo", name="Echo", model=EchoModel()), Agent(id="calc", model=EchoModel(prefix="= "))
+    team = Team([echo, calc], id="crew", name="Crew", db=nb_db, model=ScriptedModel([
+        tool_call("delegate_task_to_member", {"member_id": "echo", "task": "hi"}), "Done: hi.",
+        tool_call("delegate_task_to_member", {"member_id": "calc", "task": "1+1"}), "Done: 2."]))
+    team.run("Say hi", session_id="t", user_id="alice")
+    team.run("Add", session_id="t", user_id="alice")
+    mine, their = nb_db.get_session("t"), agno_db.get_session("t", session_type=None)
+    assert type(their).__name__ == "TeamSession"
+    for kw in _grid(team_id=[None, "crew"], num_runs=[None, 1]):
+        assert mine.get_team_history(**kw) == their.get_team_history(**kw)
+        assert mine.get_team_history_context(**kw) == their.get_team_history_context(**kw)
+    assert mine.get_team_history() == [("Say hi", "Done: hi."), ("Add", "Done: 2.")]
+    assert _roles(mine.get_chat_history()) == _roles(their.get_chat_history())
+    for ids in (["echo"], ["calc"], ["echo", "calc"]):
+        assert _roles(mine.get_messages(member_ids=ids)) == _roles(their.get_messages(member_ids=ids))
+    assert _roles(team.get_session_messages("t", member_ids=["calc"])) == [("user", "1+1"), ("assistant", "= 1+1")]
+
+    wf = Workflow(id="wf", name="Pipeline", db=nb_db, steps=[echo, str.upper])
+    for topic in ("rain", "snow"):
+        wf.run(topic, session_id="w")
+    mine = nb_db.get_session("w")
+    their = agno_db.get_session("w", session_type=None)
+    assert type(their).__name__ == "WorkflowSession" and len(their.runs) == len(mine.runs) == 2
+    assert mine.get_workflow_history() == [("rain", "ECHO: RAIN"), ("snow", "ECHO: SNOW")]
+    assert [o for _, o in mine.get_workflow_history()] == [o for _, o in their.get_workflow_history()]
+    assert _roles(mine.get_messages(agent_id="echo")) == _roles(their.get_messages(agent_id="echo"))
+    assert [(c.input, c.output) for c in wf.get_chat_history("w")] == [("rain", "ECHO: RAIN"), ("snow", "ECHO: SNOW")]
+    assert wf.get_session_state("w") == {} and wf.get_last_run_output("w").content == "ECHO: SNOW"
+
+
+# ---------------------------------------------------------------------------------------
+# streaming, async twins, printing
+# ---------------------------------------------------------------------------------------
+
+LIFECYCLE = {"RunStarted", "RunContent", "ToolCallStarted", "ToolCallCompleted", "RunContentCompleted", "RunCompleted"}
+
+
+def _events(items):
+    return [(type(e).__name__, e.event) for e in items
+            if not hasattr(e, "event") or (e.event in LIFECYCLE and (e.event != "RunContent" or e.content))]
+
+
+def test_streaming_yields_agno_events(tmp_path, openai_server):
+    from agno.db.sqlite import SqliteDb as AgnoSqliteDb
+
+    theirs, ours = _pair(openai_server, AgnoSqliteDb(db_file=str(tmp_path / "a.db")),
+                         SqliteDb(db_file=str(tmp_path / "b.db")), tools=[get_weather])
+    got = {}
+    for name, agent in (("agno", theirs), ("agno_nb", ours)):
+        plain = list(agent.run("Weather?", session_id="s", stream=True))
+        full = list(agent.run("Again?", session_id="s", stream=True, stream_events=True))
+        with_output = list(agent.run("Once more?", session_id="s", stream=True, yield_run_output=True))
+        got[name] = {
+            "plain": _events(plain),
+            "text": "".join(e.content or "" for e in plain),
+            "full": _events(full),
+            "completed": [(e.content, e.session_id) for e in full if e.event == "RunCompleted"],
+            "tool": [(e.tool.tool_name, e.tool.tool_args) for e in full if e.event == "ToolCallStarted"],
+            "last": (type(with_output[-1]).__name__, with_output[-1].content, with_output[-1].status),
+            "stored": [r.content for r in agent.get_session("s").runs],
+        }
+    assert got["agno_nb"] == got["agno"]
+    assert got["agno"]["text"] == "Tool said: Sunny in Paris"
+    assert got["agno"]["full"] == [("RunStartedEvent", "RunStarted"), ("ToolCallStartedEvent", "ToolCallStarted"),
+                                   ("ToolCallCompletedEvent", "ToolCallCompleted")] + \
+        [("RunContentEvent", "RunContent")] * 5 + [("RunContentCompletedEvent", "RunContentCompleted"),
+                                                   ("RunCompletedEvent", "RunCompleted")]
+    assert got["agno"]["last"] == ("RunOutput", "Tool said: Sunny in Paris", "COMPLETED")
+
+
+def test_team_and_workflow_stream_their_events(tmp_path):
+    db = SqliteDb(db_file=str(tmp_path / "a.db"))
+    team = Team([Agent(id="echo", model=EchoModel())], id="crew", db=db, model=EchoModel(prefix="Team says "))
+    events = list(team.run("hello you", session_id="t", stream=True, stream_events=True))
+    assert {e.event for e in events} >= {"TeamRunStarted", "TeamRunContent", "TeamRunCompleted"}
+    assert "".join(e.content for e in events if e.event == "TeamRunContent") == "Team says hello you"
+    assert all(e.team_id == "crew" for e in events)
+    wf = Workflow(id="wf", db=db, steps=[str.upper, str.title])
+    events = list(wf.run("hello", session_id="w", stream=True))
+    assert [e.event for e in events] == ["WorkflowStarted", "StepStarted", "StepCompleted", "StepStarted",
+                                         "StepCompleted", "WorkflowCompleted"]
+    assert events[-1].content == "Hello" and wf.get_last_run_output("w").content == "Hello"
+
+
+def test_async_twins_work_with_await(tmp_path, capsys):
+    agent = Agent(id="echo", model=EchoModel(), db=SqliteDb(db_file=str(tmp_path / "a.db")), session_id="s")
+
+    async def scenario():
+        out = await agent.arun("one")
+        deltas = [e.content async for e in agent.arun("two", stream=True)]
+        await agent.aprint_response("three")
+        await agent.aset_session_name(session_name="Async chat")
+        await agent.aupdate_session_state({"k": 1})
+        return (out.content, "".join(deltas), _roles(await agent.aget_chat_history()),
+                await agent.aget_session_name(), await agent.aget_session_state(),
+                (await agent.aget_last_run_output()).content, (await agent.aget_run_output(out.run_id)).content,
+                (await agent.aget_session_metrics()).total_tokens, await agent.aget_session_summary(),
+                len(await agent.aget_session_messages()), (await agent.aget_session()).session_id)
+
+    got = asyncio.run(scenario())
+    assert got[:6] == ("Echo: one", "Echo: two",
+                       [("user", "one"), ("assistant", "Echo: one"), ("user", "two"), ("assistant", "Echo: two"),
+                        ("user", "three"), ("assistant", "Echo: three")],
+                       "Async chat", {"k": 1}, "Echo: three")
+    assert got[6] == "Echo: one" and got[7] > 0 and got[8] is None and got[9] == 6 and got[10] == "s"
+    assert "Echo: three" in capsys.readouterr().out
+    asyncio.run(agent.adelete_session("s"))
+    assert agent.get_session() is None
+
+
+def test_print_response_shows_the_duration_in_milliseconds(tmp_path, capsys):
+    agent = Agent(name="Echo", model=EchoModel(), db=SqliteDb(db_file=str(tmp_path / "a.db")))
+    agent.print_response("hello", session_id="s")
+    out = capsys.readouterr().out
+    assert "0.000s" not in out
+    assert re.search(r"· \d[\d,]*\.\d ms ·", out), out
+    agent.print_response("streamed reply", session_id="s", stream=True, markdown=False)
+    out = capsys.readouterr().out
+    assert "Echo: streamed reply" in out and re.search(r"\d ms ·", out)
+
+
+def test_constructor_session_flags(tmp_path):
+    db = SqliteDb(db_file=str(tmp_path / "a.db"))
+    # session_id / user_id defaults; cache_session; overwrite_db_session_state
+    agent = Agent(id="a", model=EchoModel(), db=db, session_id="fixed", user_id="bob", cache_session=True,
+                  session_state={"x": 1})
+    agent.run("hi", session_state={"y": 2})
+    first = agent.get_session()
+    assert first.session_id == "fixed" and first.user_id == "bob" and agent.get_session() is first
+    assert agent.get_session_state() == {"x": 1, "y": 2}
+    agent.run("again")
+    assert agent.get_session() is not first and len(agent.get_session().runs) == 2
+    over = Agent(id="a", model=EchoModel(), db=db, session_id="fixed", overwrite_db_session_state=True)
+    assert over.run("hi", session_state={"z": 3}).session_state == {"z": 3}
+    # store_history_messages=False (Agno's default) keeps history copies out of the stored run
+    lean = Agent(id="b", model=EchoModel(), db=db, add_history_to_context=True, store_history_messages=False)
+    lean.run("one", session_id="h")
+    out = lean.run("two", session_id="h")
+    assert not any(m.from_history for m in out.messages)
+    full = Agent(id="c", model=EchoModel(), db=db, add_history_to_context=True)
+    full.run("one", session_id="h2")
+    assert [m.content for m in full.run("two", session_id="h2").messages if m.from_history] == ["one", "Echo: one"]
+    # read_chat_history: the model gets a get_chat_history tool over the stored session
+    reader = Agent(id="d", db=db, read_chat_history=True, model=ScriptedModel(
+        ["Noted.", tool_call("get_chat_history", {"num_chats": 1}), "You said: first"]))
+    reader.run("first", session_id="r")
+    out = reader.run("What did I say?", session_id="r")
+    assert out.tools[0].tool_name == "get_chat_history"
+    assert json.loads(out.tools[0].result) == [{"role": "user", "content": "first"},
+                                               {"role": "assistant", "content": "Noted."}]
+    with pytest.raises(ValueError, match="num_history_runs or num_history_messages"):
+        Agent(num_history_runs=2, num_history_messages=4)
+    with pytest.raises(ValueError, match="no session_id"):
+        Agent(model=EchoModel(), db=db).get_session()
