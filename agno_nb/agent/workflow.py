@@ -132,8 +132,9 @@ class Workflow(Component):
                 took = f" · {format_duration(step.get('duration'))}" if show_time else ""
                 print(f"  ◇ {step.get('step_name')} [{step.get('status')}{took}]: {step.get('content')}", file=out)
         print(f"◀ {self.name or self.id}: {run.content}", file=out)
-        took = f" · {format_duration((run.metrics or Metrics()).duration)}" if show_time else ""
-        print(f"  [{run.status}{took} · session {run.session_id}]", file=out)
+        m = run.metrics or Metrics()
+        took = f" · {format_duration(m.duration)}" if show_time else ""
+        print(f"  [{run.status} · {m.total_tokens} tokens{took} · session {run.session_id}]", file=out)
 
     def get_chat_history(self, session_id: Optional[str] = None,  # type: ignore[override]
                          last_n_runs: Optional[int] = None) -> List[WorkflowChatInteraction]:
