@@ -35,13 +35,16 @@ class Record:
     """
 
     extra: Dict[str, Any] = field(default_factory=dict, repr=False, compare=True)
+    # Known keys the stored JSON held as null: written back as null, so a record read and
+    # written again is the same JSON (Agno writes some None values, e.g. a tool's child_run_id).
+    nulls: frozenset = field(default=frozenset(), repr=False, compare=False)
 
     # key -> (record class, is_list)
     _nested: ClassVar[Dict[str, tuple]] = {}
 
     @classmethod
     def _field_names(cls) -> List[str]:
-        return [f.name for f in dataclasses.fields(cls) if f.name != "extra"]
+        return [f.name for f in dataclasses.fields(cls) if f.name not in ("extra", "nulls")]
 
     @classmethod
     def from_dict(cls: Type[R], data: Optional[Mapping[str, Any]]) -> R:
@@ -66,7 +69,8 @@ class Record:
                 elif not is_list and isinstance(value, Mapping):
                     value = klass.from_dict(value)
             kwargs[key] = value
-        return cls(extra=extra, **kwargs)
+        nulls = frozenset(k for k, v in kwargs.items() if v is None)
+        return cls(extra=extra, nulls=nulls, **kwargs)
 
     def _keep(self, key: str, value: Any) -> bool:
         return value is not None
@@ -75,7 +79,7 @@ class Record:
         out: Dict[str, Any] = {}
         for name in self._field_names():
             value = _plain(getattr(self, name))
-            if self._keep(name, value):
+            if self._keep(name, value) or (value is None and name in self.nulls):
                 out[name] = value
         out.update(self.extra)
         return out

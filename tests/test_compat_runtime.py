@@ -672,6 +672,8 @@ def test_async_twins_work_with_await(tmp_path, capsys):
                        "Async chat", {"k": 1}, "Echo: three")
     assert got[6] == "Echo: one" and got[7] > 0 and got[8] is None and got[9] == 6 and got[10] == "s"
     assert "Echo: three" in capsys.readouterr().out
+    asyncio.run(agent.aprint_response("four", stream=True))
+    assert "◀ echo: Echo: four" in capsys.readouterr().out
     asyncio.run(agent.adelete_session("s"))
     assert agent.get_session() is None
 
@@ -716,7 +718,38 @@ def test_constructor_session_flags(tmp_path):
     assert out.tools[0].tool_name == "get_chat_history"
     assert json.loads(out.tools[0].result) == [{"role": "user", "content": "first"},
                                                {"role": "assistant", "content": "Noted."}]
+    with pytest.warns(UserWarning, match="never calls tools"):
+        Agent(model=EchoModel(), read_chat_history=True)
     with pytest.raises(ValueError, match="num_history_runs or num_history_messages"):
         Agent(num_history_runs=2, num_history_messages=4)
     with pytest.raises(ValueError, match="no session_id"):
         Agent(model=EchoModel(), db=db).get_session()
+
+
+def test_records_written_by_agno_round_trip_exactly(tmp_path, openai_server):
+    """Runs, inputs, messages, tools, metrics and session metrics agno wrote come back as the same JSON."""
+    import sqlite3
+
+    from agno.db.sqlite import SqliteDb as AgnoSqliteDb
+
+    from agno_nb.records import RunOutput, SessionMetrics
+
+    path = str(tmp_path / "agno.db")
+    agent = agno.agent.Agent(model=_agno_model(openai_server), db=AgnoSqliteDb(db_file=path), telemetry=False,
+                             tools=[get_weather], add_history_to_context=True, store_history_messages=True)
+    for q in ("one", "two"):
+        agent.run(q, session_id="s", user_id="u")
+    con = sqlite3.connect(path)
+    try:
+        runs = [json.loads(raw) for (raw,) in con.execute("select run_data from agno_runs")]
+        (session_data,) = con.execute("select session_data from agno_sessions").fetchone()
+    finally:
+        con.close()
+    assert len(runs) == 2 and any(r["tools"] for r in runs)
+    for raw in runs:
+        run = RunOutput.from_dict(raw)
+        assert run.to_dict() == raw
+        assert run.input.input_content == raw["input"]["input_content"] and run.metrics.total_tokens > 0
+    stored = json.loads(session_data)["session_metrics"]
+    metrics = SessionMetrics.from_dict(stored)
+    assert metrics.to_dict() == stored and metrics.details["model"][0]["id"] == "fake-model"

@@ -30,7 +30,7 @@ from .events import (
     ToolCallStartedEvent,
 )
 from .models import EchoModel, Model, ModelResponse
-from .runs import Component, format_run, new_id, refuse, select_events, to_async_iter
+from .runs import Component, RunPrinter, format_run, new_id, refuse, select_events, to_async_iter
 from .session_api import async_twin
 from .tools import Tool
 
@@ -90,6 +90,9 @@ class Agent(Component):
         self.store_history_messages = store_history_messages
         self.read_chat_history = read_chat_history
         self.enable_session_summaries = enable_session_summaries
+        if read_chat_history and not self.model.calls_tools:
+            warnings.warn(f"read_chat_history=True gives the model a get_chat_history tool, but {self.model!r} "
+                          "never calls tools: the flag has no effect with this model", UserWarning, stacklevel=2)
 
     def __repr__(self) -> str:
         return f"Agent(name={self.name!r}, id={self.id!r}, model={self.model!r})"
@@ -169,9 +172,12 @@ class Agent(Component):
                                   run_id=run_id, add_history_to_context=add_history_to_context,
                                   add_session_state_to_context=add_session_state_to_context, metadata=metadata,
                                   stream=bool(stream))
-        items = [item async for item in to_async_iter(events)]
-        self._print(input, items, stream=bool(stream), markdown=self.markdown if markdown is None else markdown,
-                    show_message=show_message, file=file or _console_file(console))
+        printer = RunPrinter(self.name or self.id, input, stream=bool(stream),
+                             markdown=self.markdown if markdown is None else markdown, show_message=show_message,
+                             file=file or _console_file(console))
+        async for item in to_async_iter(events):
+            printer.feed(item)  # here, in the awaiting task: deltas show as they come
+        printer.finish()
 
     def _run_events(self, input: Any, *, session_id: Optional[str], user_id: Optional[str],
                     session_state: Optional[Dict[str, Any]], run_id: Optional[str],

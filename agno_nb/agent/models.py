@@ -34,6 +34,7 @@ class Model:
     id: str = "model"
     name: str = "Model"
     provider: str = "agno_nb"
+    calls_tools: bool = True  # False: the model never asks for a tool call
 
     def invoke(self, messages: Sequence[Message], tools: Optional[List[Dict[str, Any]]] = None) -> ModelResponse:
         start = time.perf_counter()
@@ -92,6 +93,7 @@ class EchoModel(Model):
 
     name = "EchoModel"
     provider = "agno_nb"
+    calls_tools = False
 
     def __init__(self, id: str = "echo", prefix: str = "Echo: "):
         self.id = id

@@ -196,31 +196,48 @@ class Component(SessionMethods):
     def _print(self, input: Any, events: Iterable[Any], *, stream: bool, markdown: bool, show_message: bool,
                file=None) -> None:
         """Print a run: streamed deltas as they come, or the whole exchange at the end."""
-        out = file or sys.stdout
-        title = self.name or self.id
-        run: Optional[RunOutput] = None
-        streamed = False
+        printer = RunPrinter(self.name or self.id, input, stream=stream, markdown=markdown,
+                             show_message=show_message, file=file)
         for item in events:
-            if isinstance(item, RunOutput):
-                run = item
-            elif stream and isinstance(item, RunContentEvent) and item.content:
-                if not streamed:
-                    if show_message:
-                        print(f"▶ {input}", file=out)
-                    print(f"◀ {title}: ", end="", file=out)
-                    streamed = True
-                print(item.content, end="", file=out, flush=True)
+            printer.feed(item)
+        printer.finish()
+
+
+class RunPrinter:
+    """Prints one run from its events: deltas as they arrive (``stream``), then the
+    tool calls, answer and status line."""
+
+    def __init__(self, title: str, input: Any, *, stream: bool, markdown: bool, show_message: bool, file=None):
+        self.title, self.input, self.stream, self.markdown = title, input, stream, markdown
+        self.show_message, self.file = show_message, file
+        self.out = file or sys.stdout
+        self.run: Optional[RunOutput] = None
+        self.streamed = False
+
+    def feed(self, item: Any) -> None:
+        if isinstance(item, RunOutput):
+            self.run = item
+        elif self.stream and isinstance(item, RunContentEvent) and item.content:
+            if not self.streamed:
+                if self.show_message:
+                    print(f"▶ {self.input}", file=self.out)
+                print(f"◀ {self.title}: ", end="", file=self.out)
+                self.streamed = True
+            print(item.content, end="", file=self.out, flush=True)
+
+    def finish(self) -> None:
+        run, out = self.run, self.out
         if run is None:
             return
-        if streamed:
+        if self.streamed:
             print(file=out)
-        if markdown and not streamed and in_notebook() and file is None:
+        if self.markdown and not self.streamed and in_notebook() and self.file is None:
             from IPython.display import Markdown, display
 
-            if show_message:
+            if self.show_message:
                 print(f"▶ {run.input_text()}", file=out)
             display(Markdown(str(run.content or "")))
-            print(format_run(run, title, show_message=False, show_content=False), file=out)
+            print(format_run(run, self.title, show_message=False, show_content=False), file=out)
             return
-        print(format_run(run, title, show_message=show_message and not streamed, show_content=not streamed), file=out)
-
+        print(format_run(run, self.title, show_message=self.show_message and not self.streamed,
+                         show_content=not self.streamed), file=out)
