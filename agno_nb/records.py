@@ -1,8 +1,11 @@
 """Session and run records, in the shape Agno stores them.
 
 Every record is a dataclass over the keys Agno writes. Keys this version does not know
-land in ``extra`` and are written back untouched, so a database written by a newer Agno
-survives a round trip through agno_nb.
+land in ``extra`` and are written back untouched, as are the nulls a record was read
+with, so a database written by Agno (or a newer Agno) survives a round trip through
+agno_nb. The session records have Agno 3.1's methods (``get_messages``,
+``get_chat_history``, ``get_team_history``, ``get_workflow_history``, ...) with its
+parameters and results; ``tests/test_compat_runtime.py`` compares them with agno's.
 """
 
 from __future__ import annotations
