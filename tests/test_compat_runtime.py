@@ -753,3 +753,20 @@ def test_records_written_by_agno_round_trip_exactly(tmp_path, openai_server):
     stored = json.loads(session_data)["session_metrics"]
     metrics = SessionMetrics.from_dict(stored)
     assert metrics.to_dict() == stored and metrics.details["model"][0]["id"] == "fake-model"
+
+
+def test_event_classes_have_agnos_names_and_attributes():
+    import dataclasses
+
+    import agno.run.agent as agno_agent_events
+    import agno.run.workflow as agno_workflow_events
+
+    for name in nb_events.__all__:
+        if name.startswith("Base"):
+            continue
+        theirs = getattr(agno_agent_events, name, None) or getattr(agno_workflow_events, name)
+        ours = getattr(nb_events, name)
+        their_fields = {f.name for f in dataclasses.fields(theirs)}
+        mine = {f.name for f in dataclasses.fields(ours) if f.name != "kind"} - {"team_id", "team_name"}
+        assert mine <= their_fields, (name, mine - their_fields)
+        assert ours().event == theirs().event, name

@@ -110,7 +110,6 @@ class BaseWorkflowRunEvent:
     session_id: Optional[str] = None
     run_id: Optional[str] = None
     step_id: Optional[str] = None
-    content: Optional[Any] = None
 
     _kind = ""
 
@@ -136,12 +135,14 @@ class StepCompletedEvent(BaseWorkflowRunEvent):
     _kind = "StepCompleted"
     step_name: Optional[str] = None
     step_index: Optional[int] = None
+    content: Optional[Any] = None
     step_response: Optional[Dict[str, Any]] = None
 
 
 @dataclass
 class WorkflowCompletedEvent(BaseWorkflowRunEvent):
     _kind = "WorkflowCompleted"
+    content: Optional[Any] = None
     metadata: Optional[Dict[str, Any]] = None
     step_results: List[Dict[str, Any]] = field(default_factory=list)
 
