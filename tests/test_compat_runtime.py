@@ -770,3 +770,14 @@ def test_event_classes_have_agnos_names_and_attributes():
         mine = {f.name for f in dataclasses.fields(ours) if f.name != "kind"} - {"team_id", "team_name"}
         assert mine <= their_fields, (name, mine - their_fields)
         assert ours().event == theirs().event, name
+
+
+def test_a_failing_stream_ends_with_an_error_event_and_a_stored_error_run(tmp_path, openai_server):
+    agent = Agent(id="w", model=OpenAILike(id="fake-model", base_url=openai_server.base_url),
+                  db=SqliteDb(db_file=str(tmp_path / "a.db")))
+    openai_server.fail_next = 503
+    with pytest.warns(RuntimeWarning, match="HTTP 503"):
+        events = list(agent.run("hi", session_id="s", stream=True, stream_events=True, yield_run_output=True))
+    assert [e.event for e in events[:-1]] == ["RunStarted", "RunError"] and "HTTP 503" in events[1].content
+    assert events[-1].status == "ERROR" and agent.get_session("s").runs[0].status == "ERROR"
+    assert [e.content for e in agent.run("again", session_id="s", stream=True) if e.content] == ["Echo: ", "again"]
