@@ -16,7 +16,19 @@ from .errors import (
     SessionNotFoundError,
     SessionOwnershipError,
 )
-from .records import AgentSession, Message, Metrics, RunOutput, Session, TeamSession, ToolExecution, WorkflowSession
+from .records import (
+    AgentSession,
+    Message,
+    Metrics,
+    RunOutput,
+    Session,
+    SessionMetrics,
+    TeamSession,
+    ToolExecution,
+    WorkflowChatInteraction,
+    WorkflowSession,
+)
+from .session_values import RunInput, SessionSummary
 
 __version__ = "0.1.0"
 
@@ -33,6 +45,7 @@ __all__ = [
     "Session", "AgentSession", "TeamSession", "WorkflowSession", "RunOutput", "Message", "Metrics", "ToolExecution",
     "SessionType", "RunStatus",
     "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "ReadOnlyError", "SessionNotFoundError", "SessionOwnershipError",
+    "SessionSummary", "SessionMetrics", "RunInput", "WorkflowChatInteraction",
     *_LAZY,
 ]
 

@@ -430,8 +430,8 @@ def _finish(session: Session, plan: _Plan, seed: int) -> Session:
             clock.run(run, clock.by_id[run.parent_run_id].created_at if run.parent_run_id in clock.by_id else t)
     session.created_at, session.updated_at = int(plan.start), int(end)
     if session.summary:
-        # ISO text, as Agno's SessionSummary.to_dict writes it (real agno cannot read a number here)
-        session.summary["updated_at"] = dt.datetime.fromtimestamp(int(end), dt.timezone.utc).isoformat()
+        # Agno's format (ISO text), in UTC so that the demo file is the same on every machine
+        session.summary.updated_at = dt.datetime.fromtimestamp(int(end), dt.timezone.utc).replace(tzinfo=None)
     total = Metrics()
     for run in session.runs:  # as the runtime counts: every stored run, member runs included
         total = total + (run.metrics or Metrics())

@@ -3,7 +3,8 @@
 No model service is reachable from tests or Binder, so this answers on 127.0.0.1 the
 way an OpenAI-compatible endpoint does: with ``tools`` offered and no tool result yet
 in the conversation, it calls the first tool (arguments from ``tool_args``); otherwise
-it echoes the last user message. Usage counts are real counts of words.
+it echoes the last user message. Usage counts are real counts of words. With
+``"stream": true`` the answer comes as server-sent ``chat.completion.chunk`` events.
 
     with FakeOpenAIServer() as server:
         model = OpenAILike(id="fake", base_url=server.base_url)
@@ -12,6 +13,7 @@ it echoes the last user message. Usage counts are real counts of words.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional
@@ -44,7 +46,18 @@ class FakeOpenAIServer:
                 if server.fail_next is not None:
                     status, server.fail_next = server.fail_next, None
                     return self._send(status, {"error": {"message": "injected failure"}})
+                if body.get("stream"):
+                    return self._send_stream(server.stream_chunks(body))
                 self._send(200, server.complete(body))
+
+            def _send_stream(self, chunks):
+                # Server-sent events, as OpenAI streams; one body with a length keeps it simple.
+                data = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks).encode() + b"data: [DONE]\n\n"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _send(self, status, payload):
                 data = json.dumps(payload).encode()
@@ -91,6 +104,25 @@ class FakeOpenAIServer:
             "usage": {"prompt_tokens": words_in, "completion_tokens": words_out,
                       "total_tokens": words_in + words_out},
         }
+
+    def stream_chunks(self, body: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """The completion as ``chat.completion.chunk`` deltas: the text word by word, tool
+        calls in one chunk, then (with ``stream_options.include_usage``) the usage."""
+        full = self.complete(body)
+        message, usage = full["choices"][0]["message"], full["usage"]
+        base = {"id": full["id"], "object": "chat.completion.chunk", "model": full["model"]}
+
+        def chunk(delta: Dict[str, Any], finish: Optional[str] = None) -> Dict[str, Any]:
+            return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+        out = [chunk({"role": "assistant", "content": ""})]
+        out += [chunk({"content": piece}) for piece in re.findall(r"\S+\s*|\s+", message.get("content") or "")]
+        if message.get("tool_calls"):
+            out.append(chunk({"tool_calls": [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]}))
+        out.append(chunk({}, full["choices"][0]["finish_reason"]))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            out.append({**base, "choices": [], "usage": usage})
+        return out
 
     def start(self) -> "FakeOpenAIServer":
         self._thread.start()

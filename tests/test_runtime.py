@@ -1,5 +1,6 @@
 """Agents, teams and workflows writing real sessions (SQLite and PostgreSQL)."""
 
+import datetime
 import io
 
 import pytest
@@ -30,11 +31,14 @@ def test_agent_stores_runs_with_messages_tools_and_metrics(db):
     assert stored.agent_data["model"] == {"name": "ScriptedModel", "provider": "agno_nb", "id": "scripted"}
 
 
-def test_new_session_id_when_none_given(db):
+def test_new_session_id_when_none_given_sticks_to_the_agent(db):
+    # Agno's rule: without a session_id the agent makes one and keeps using it.
     agent = Agent(model=EchoModel(), db=db)
     a, b = agent.run("one"), agent.run("two")
-    assert a.session_id and b.session_id and a.session_id != b.session_id
-    assert agent.get_session(a.session_id).runs[0].content == "Echo: one"
+    assert a.session_id and a.session_id == b.session_id == agent.session_id
+    assert [r.content for r in agent.get_session(a.session_id).runs] == ["Echo: one", "Echo: two"]
+    other = Agent(model=EchoModel(), db=db).run("three")
+    assert other.session_id != a.session_id
 
 
 def test_print_response_prints_and_stores(db):
@@ -93,7 +97,10 @@ def test_session_summary_and_name(db):
     agent.run("Capital of France?", session_id="s1")
     session = agent.get_session("s1")
     assert session.summary["summary"] == "Alice asked about France."
-    assert session.summary["topics"] == ["geography", "France"] and session.summary["updated_at"] > 0
+    assert session.summary.topics == ["geography", "France"] and session.summary.summary == session.summary["summary"]
+    # As Agno: a datetime on the object, ISO text in the stored JSON.
+    assert isinstance(session.summary.updated_at, datetime.datetime)
+    assert session.summary.to_dict()["updated_at"] == session.summary.updated_at.isoformat()
     agent.rename_session("s1", "Geography quiz")
     assert agent.get_session("s1").session_name == "Geography quiz"
 

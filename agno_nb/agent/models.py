@@ -8,7 +8,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from ..errors import AgnoNbError
 from ..records import Message, Metrics
@@ -34,6 +34,7 @@ class Model:
     id: str = "model"
     name: str = "Model"
     provider: str = "agno_nb"
+    calls_tools: bool = True  # False: the model never asks for a tool call
 
     def invoke(self, messages: Sequence[Message], tools: Optional[List[Dict[str, Any]]] = None) -> ModelResponse:
         start = time.perf_counter()
@@ -48,6 +49,17 @@ class Model:
     def _respond(self, messages: List[Message], tools: List[Dict[str, Any]]) -> ModelResponse:  # pragma: no cover
         raise NotImplementedError
 
+    def invoke_stream(self, messages: Sequence[Message],
+                      tools: Optional[List[Dict[str, Any]]] = None) -> Iterator[Union[str, ModelResponse]]:
+        """Yield the answer's text as deltas (``str``), then the whole :class:`ModelResponse`.
+
+        Offline models answer at once; their text is yielded word by word so that a
+        streamed run looks like one.
+        """
+        response = self.invoke(messages, tools)
+        yield from _WORDS.findall(response.content or "")
+        yield response
+
     def to_dict(self) -> Dict[str, Any]:
         return {"name": self.name, "provider": self.provider, "id": self.id}
 
@@ -56,6 +68,7 @@ class Model:
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_WORDS = re.compile(r"\S+\s*|\s+")
 
 
 def count_tokens(text: Any) -> int:
@@ -80,6 +93,7 @@ class EchoModel(Model):
 
     name = "EchoModel"
     provider = "agno_nb"
+    calls_tools = False
 
     def __init__(self, id: str = "echo", prefix: str = "Echo: "):
         self.id = id
@@ -154,9 +168,7 @@ class OpenAILike(Model):
         self.max_tokens = max_tokens
         self._client = httpx.Client(timeout=timeout, headers={"Authorization": f"Bearer {self.api_key}"})
 
-    def _respond(self, messages, tools):
-        import httpx
-
+    def _body(self, messages, tools) -> Dict[str, Any]:
         body: Dict[str, Any] = {"model": self.id, "messages": [m.to_chat() for m in messages]}
         if tools:
             body["tools"] = tools
@@ -164,6 +176,63 @@ class OpenAILike(Model):
             body["temperature"] = self.temperature
         if self.max_tokens is not None:
             body["max_tokens"] = self.max_tokens
+        return body
+
+    def invoke_stream(self, messages, tools=None):
+        """Stream the completion (server-sent events) and yield text deltas as they come."""
+        import httpx
+
+        body = {**self._body(list(messages), tools or []), "stream": True, "stream_options": {"include_usage": True}}
+        url = f"{self.base_url}/chat/completions"
+        start = time.perf_counter()
+        first: Optional[float] = None
+        text: List[str] = []
+        calls: Dict[int, Dict[str, Any]] = {}
+        usage: Dict[str, Any] = {}
+        response_id = None
+        try:
+            with self._client.stream("POST", url, json=body) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    raise ModelError(f"model endpoint {url} answered HTTP {resp.status_code}: {resp.text[:300]}")
+                for line in resp.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == "[DONE]":
+                        break
+                    try:
+                        chunk = json.loads(payload)
+                    except ValueError:
+                        raise ModelError(f"model endpoint {url} sent a stream event that is not JSON: {payload[:200]}") from None
+                    response_id = chunk.get("id") or response_id
+                    usage = chunk.get("usage") or usage
+                    for choice in chunk.get("choices") or []:
+                        delta = choice.get("delta") or {}
+                        if delta.get("content"):
+                            if first is None:
+                                first = time.perf_counter() - start
+                            text.append(delta["content"])
+                            yield delta["content"]
+                        for call in delta.get("tool_calls") or []:
+                            slot = calls.setdefault(call.get("index", len(calls)),
+                                                    {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
+                            slot["id"] = call.get("id") or slot["id"]
+                            fn = call.get("function") or {}
+                            slot["function"]["name"] += fn.get("name") or ""
+                            slot["function"]["arguments"] += fn.get("arguments") or ""
+        except httpx.HTTPError as exc:
+            raise ModelError(f"cannot reach model endpoint {url}: {exc}") from None
+        metrics = _metrics_from_usage(usage)
+        metrics.duration = time.perf_counter() - start
+        metrics.time_to_first_token = first
+        yield ModelResponse(content="".join(text) if text else None, tool_calls=[calls[i] for i in sorted(calls)],
+                            metrics=metrics, provider_data={"id": response_id} if response_id else None)
+
+    def _respond(self, messages, tools):
+        import httpx
+
+        body = self._body(messages, tools)
         url = f"{self.base_url}/chat/completions"
         try:
             resp = self._client.post(url, json=body)
@@ -176,16 +245,20 @@ class OpenAILike(Model):
             choice = data["choices"][0]["message"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise ModelError(f"model endpoint {url} sent no chat completion: {resp.text[:300]}") from None
-        usage = data.get("usage") or {}
-        metrics = Metrics(
-            input_tokens=usage.get("prompt_tokens") or 0,
-            output_tokens=usage.get("completion_tokens") or 0,
-            total_tokens=usage.get("total_tokens") or 0,
-            cache_read_tokens=(usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0,
-            reasoning_tokens=(usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0,
-        )
+        metrics = _metrics_from_usage(data.get("usage") or {})
         return ModelResponse(content=choice.get("content"), tool_calls=choice.get("tool_calls") or [],
                              metrics=metrics, provider_data={"id": data.get("id")} if data.get("id") else None)
+
+
+def _metrics_from_usage(usage: Dict[str, Any]) -> Metrics:
+    """An OpenAI ``usage`` object as metrics."""
+    return Metrics(
+        input_tokens=usage.get("prompt_tokens") or 0,
+        output_tokens=usage.get("completion_tokens") or 0,
+        total_tokens=usage.get("total_tokens") or 0,
+        cache_read_tokens=(usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0,
+        reasoning_tokens=(usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0,
+    )
 
 
 class OpenAIChat(OpenAILike):
