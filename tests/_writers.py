@@ -19,9 +19,11 @@ def write_runs(spec, session_id: str, n: int, worker: int) -> int:
     from agno_nb.models import EchoModel
 
     with open_db(spec) as db:
-        agent = Agent(id="writer", model=EchoModel(), db=db, session_state={f"w{worker}": 0})
+        agent = Agent(id="writer", model=EchoModel(), db=db)
         for i in range(n):
-            agent.run(f"worker {worker} run {i}", session_id=session_id)
+            # a run's session_state is merged over the stored one (an Agent's own session_state
+            # only seeds a new session, as in Agno): each writer's key must survive the others
+            agent.run(f"worker {worker} run {i}", session_id=session_id, session_state={f"w{worker}": i})
     return n
 
 
