@@ -34,3 +34,19 @@ class DatabaseUnreachableError(AgnoNbError, ConnectionError):
 
 class SessionOwnershipError(AgnoNbError, PermissionError):
     """A user_id tried to write a session that belongs to another user."""
+
+
+class DatabaseCorruptError(AgnoNbError, RuntimeError):
+    """A database file whose pages SQLite cannot read (a damaged or foreign file)."""
+
+
+class ConnectionLostError(DatabaseUnreachableError):
+    """The database connection broke while rows were being read."""
+
+
+class MissingDependencyError(AgnoNbError, ImportError):
+    """An optional package a database needs is not installed; the message says which extra to install."""
+
+
+class HotJournalError(AgnoNbError, RuntimeError):
+    """A SQLite file left mid-transaction by a killed writer (a hot rollback journal) that could not be read."""

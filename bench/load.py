@@ -21,7 +21,8 @@ all of them; the 1-minute load average is recorded with each.
 ``ex.messages(agent_id=..., since=..., until=...)`` (the busiest agent, one week) on the
 largest file, with SQLite's query plan.
 
-SQLite files are kept in bench/out/data/ and reused (``--regenerate`` to rewrite). PostgreSQL:
+SQLite files are kept in bench/out/data/ (``--data-dir`` to keep them elsewhere, e.g. a tmp
+folder shared between checkouts) and reused (``--regenerate`` to rewrite). PostgreSQL:
 $AGNO_NB_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test), a fresh
 schema ``bench_<random>`` dropped at the end; unreachable: skipped. Results (merged, per
 section): bench/out/load.json. Targets are printed with a verdict; the exit code is 0 either
@@ -77,14 +78,15 @@ FILTER_AGENT = "support-agent"  # the busiest agent (30% of sessions)
 # -- data ----------------------------------------------------------------------------------
 
 def sqlite_file(sessions: int, runs: int, seed: int, regenerate: bool) -> tuple[Path, dict]:
-    DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"agno3-{sessions}x{runs}-seed{seed}.db"
+    data = Path(os.environ.get("AGNO_NB_BENCH_DATA", DATA))
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / f"agno3-{sessions}x{runs}-seed{seed}.db"
     meta_path = path.with_suffix(".json")
     if not regenerate and path.is_file() and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         if meta.get("generator_version") == GENERATOR_VERSION:
             return path, meta
-    print(f"  writing {path.relative_to(ROOT)} ({sessions} sessions x {runs} runs) ...", flush=True)
+    print(f"  writing {path} ({sessions} sessions x {runs} runs) ...", flush=True)
     t0 = time.perf_counter()
     counts = _synth.write_sqlite(str(path), _synth.Generator(sessions, runs, seed=seed))
     meta = {"generator_version": GENERATOR_VERSION, **counts, "write_s": time.perf_counter() - t0,
@@ -173,7 +175,7 @@ def compare(args) -> dict:
         if backend == "sqlite":
             path, meta = sqlite_file(args.sessions, args.runs_per_session, args.seed, args.regenerate)
             warm(path)
-            entry = {"data": {**meta, "path": str(path.relative_to(ROOT))}}
+            entry = {"data": {**meta, "path": str(path)}}
             entry["results"] = run_ops(ops, str(path), args.reps)
         else:
             why = pg_reachable()
@@ -332,8 +334,11 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--regenerate", action="store_true", help="rewrite cached SQLite files")
+    ap.add_argument("--data-dir", default=None, help=f"where the SQLite files are kept (default {DATA})")
     ap.add_argument("--skip-alternatives", action="store_true", help="measure agno_nb only")
     args = ap.parse_args()
+    if args.data_dir:
+        os.environ["AGNO_NB_BENCH_DATA"] = str(Path(args.data_dir).resolve())
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - {"sqlite", "postgres"}
     if unknown:

@@ -120,6 +120,11 @@ class Parser:
         try:
             problems = self._register(raw, f)
             result = build()
+        except duckdb.Error:
+            failed = raw.read_error()  # the source's own error, which DuckDB wraps in its text
+            if failed is not None:
+                raise failed from None
+            raise
         finally:
             if not large:
                 self.con.execute("SET arrow_large_buffer_size = false")
