@@ -120,6 +120,7 @@ def main() -> None:
     ex = agno_nb.connect(args.source, **opts) if args.op == "nb.messages.filtered" else None
 
     base = peak_rss_bytes()
+    cpu0 = time.process_time()  # every thread's CPU: on a busy machine a steadier figure than wall time
     t0 = time.perf_counter()
     if args.op.startswith("nb.") and ex is None:
         df = getattr(agno_nb.connect(args.source, **opts), args.op[3:])()
@@ -132,8 +133,9 @@ def main() -> None:
     else:
         raise SystemExit(f"unknown op {args.op!r}")
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     peak = peak_rss_bytes() - base
-    print(json.dumps({"op": args.op, "seconds": seconds, "rows": len(df), "peak_mb": peak / 1e6,
+    print(json.dumps({"op": args.op, "seconds": seconds, "cpu_s": cpu, "rows": len(df), "peak_mb": peak / 1e6,
                       "df_mb": float(df.memory_usage(deep=True).sum()) / 1e6, "columns": len(df.columns)}))
 
 
