@@ -26,11 +26,13 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("AGNO_TELEMETRY", "false")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# $AGNO_NB_ROOT: another agno_nb tree to measure (bench/load.py's reference: the old in-process ADBC path)
+sys.path.insert(0, os.environ.get("AGNO_NB_ROOT") or str(Path(__file__).resolve().parent.parent))
 
 # Every import an operation needs happens before the baseline.
 import adbc_driver_postgresql.dbapi  # noqa: E402,F401
-import adbc_driver_sqlite.dbapi  # noqa: E402,F401
+if os.environ.get("AGNO_NB_ROOT"):
+    import adbc_driver_sqlite.dbapi  # noqa: E402,F401  (the old path's driver; agno_nb itself never loads it)
 import duckdb  # noqa: E402,F401
 import pandas as pd  # noqa: E402
 import pyarrow  # noqa: E402,F401

@@ -23,6 +23,7 @@ import warnings
 import weakref
 from typing import Any, Iterator, Optional, Sequence
 
+import numpy as np
 import pyarrow as pa
 
 from ..errors import AgnoNbError, DatabaseCorruptError, DatabaseUnreachableError, HotJournalError
@@ -195,8 +196,6 @@ class ArrowCursor:
     def batches(self, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         """The rows of the last query, ``batch_rows`` at a time, typed as ``result_schema(schema)``."""
         schema = self.result_schema(schema)
-        binary = [pa.binary() if pa.types.is_string(f.type) or pa.types.is_large_string(f.type) else f.type
-                  for f in schema]
         while True:
             try:
                 rows = self.cur.fetchmany(self.batch_rows)
@@ -204,8 +203,7 @@ class ArrowCursor:
                 raise (error_for(exc, self.path) or exc) from None
             if not rows:
                 return
-            columns = zip(*rows)
-            arrays = [_array(values, t, f.type) for values, t, f in zip(columns, binary, schema)]
+            arrays = [_array(values, f.type) for values, f in zip(zip(*rows), schema)]
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def reader(self, schema: pa.Schema) -> pa.RecordBatchReader:
@@ -218,12 +216,30 @@ class ArrowCursor:
         self.cur.close()
 
 
-def _array(values: Sequence[Any], read_as: pa.DataType, want: pa.DataType) -> pa.Array:
-    if read_as == want:
-        return pa.array(values, want)
-    arr = pa.array(values, read_as)
+def _array(values: Sequence[Any], want: pa.DataType) -> pa.Array:
     try:
-        return arr.cast(want)  # checks UTF-8 without copying the bytes
-    except pa.ArrowInvalid:
-        # text that is not UTF-8 (SQLite stores whatever it is given): as Python would show it
-        return pa.array([v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in values], want)
+        if pa.types.is_string(want) and None not in values:
+            return _utf8_array(values)
+        return pa.array(values, want)  # UTF-8 bytes straight into a string array (checked)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        if not pa.types.is_string(want):
+            raise
+        # not all UTF-8 bytes (SQLite stores whatever text it is given, and a column may hold
+        # numbers): as Python would show them
+        return pa.array([v.decode("utf-8", "replace") if isinstance(v, bytes) else None if v is None else str(v)
+                         for v in values], want)
+
+
+def _utf8_array(values: Sequence[bytes]) -> pa.Array:
+    """A string array of ``values`` (bytes, no None), in one copy: joined, then checked as UTF-8.
+
+    Twice as fast as ``pa.array`` on run_data's kilobytes per row.
+    """
+    n = len(values)
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=n), out=offsets[1:])
+    if offsets[-1] >= 2 ** 31:
+        return pa.array(values, pa.string())  # over 2 GB in one batch: Arrow's own builder chunks it
+    arr = pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(values)))
+    arr.validate(full=True)  # UTF-8, and offsets that fit
+    return arr
