@@ -186,7 +186,7 @@ class SqlSource:
         if engine == "adbc" and self.backend == "sqlite":
             raise ValueError(
                 "engine='adbc' reads PostgreSQL only. A SQLite file is read through Python's own sqlite3 "
-                "(engine='auto', the default, is as fast): ADBC's SQLite driver is a second SQLite library, and two "
+                "(engine='auto', the default): ADBC's SQLite driver is a second SQLite library, and two "
                 "in one process cannot see each other's file locks, so an agent writing in this process could "
                 "lose runs or corrupt the file.")
         if engine == "adbc" and not _adbc_available(self.backend):
