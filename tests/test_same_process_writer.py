@@ -140,3 +140,15 @@ def test_loads_never_open_a_second_sqlite_library(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[] []"
+
+
+def test_adbc_engine_is_refused_on_sqlite(tmp_path):
+    """The in-process ADBC SQLite path is gone; asking for it says why (PostgreSQL keeps ADBC)."""
+    import pytest
+
+    path = str(tmp_path / "agent.db")
+    _seed(path)
+    with pytest.raises(ValueError, match="second SQLite library"):
+        agno_nb.connect(path, engine="adbc")
+    assert len(agno_nb.connect(path, engine="sqlalchemy", progress=False).messages()) == \
+        len(agno_nb.connect(path, progress=False).messages())
