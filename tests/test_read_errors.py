@@ -239,6 +239,39 @@ def test_iso_text_created_at(tmp_path):
         assert "s-1" not in set(ex.sessions(since="2026-01-03").session_id)
 
 
+def test_iso_text_created_at_inside_the_json(fixture_copy):
+    """Agno 2.x's runs list (run and message times) and 3.x's run_data (message times)."""
+    import json
+
+    when = pd.Timestamp("2026-01-02 03:04:05", tz="UTC")
+    legacy = fixture_copy("agno-2.9-sqlite.db")
+    con = sqlite3.connect(legacy)
+    sid, text = con.execute("SELECT session_id, runs FROM agno_sessions WHERE runs IS NOT NULL LIMIT 1").fetchone()
+    runs = json.loads(json.loads(text))  # Agno 2.x encoded this column twice
+    runs[0]["created_at"] = "2026-01-02 03:04:05"
+    for m in runs[0]["messages"]:
+        m["created_at"] = "2026-01-02T03:04:05Z"
+    con.execute("UPDATE agno_sessions SET runs = ? WHERE session_id = ?", (json.dumps(json.dumps(runs)), sid))
+    con.commit()
+    con.close()
+    ex = agno_nb.connect(legacy, progress=False)
+    got = ex.runs(session_ids=[sid]).set_index("run_id")
+    assert got.loc[runs[0]["run_id"], "created_at"] == when
+    msgs = ex.messages(session_ids=[sid])
+    assert (msgs[msgs.run_id == runs[0]["run_id"]].created_at == when).all()
+    assert (msgs[msgs.run_id != runs[0]["run_id"]].created_at > pd.Timestamp("2000-01-01", tz="UTC")).all()
+
+    current = fixture_copy("agno-3.1-sqlite.db")
+    con = sqlite3.connect(current)
+    run_id = con.execute("SELECT run_id FROM agno_runs LIMIT 1").fetchone()[0]
+    con.execute("UPDATE agno_runs SET run_data = json_set(run_data, '$.messages[0].created_at', '2026-01-02 03:04:05') "
+                "WHERE run_id = ?", (run_id,))
+    con.commit()
+    con.close()
+    msgs = agno_nb.connect(current, progress=False).messages()
+    assert msgs[msgs.run_id == run_id].sort_values("message_index").created_at.iloc[0] == when
+
+
 # -- connect()'s PostgreSQL errors name the user, never the password -----------------------
 
 @pytest.mark.parametrize("change", ["database", "user"])
