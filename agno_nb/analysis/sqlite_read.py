@@ -121,16 +121,21 @@ def connect(path: str, *, raw_text: bool = True) -> sqlite3.Connection:
     """
     if not os.path.isfile(path):
         raise DatabaseUnreachableError(f"cannot read SQLite file {path!r}: no such file")
+    con = None
     try:
         con = _open(path, raw_text)
         con.execute("SELECT count(*) FROM sqlite_master").fetchall()  # a hot journal shows here
         return con
     except sqlite3.Error as exc:
+        if con is not None:
+            con.close()
         code = getattr(exc, "sqlite_errorcode", None)
         if (code == _READONLY_ROLLBACK or "readonly database" in str(exc)) and _has_hot_journal(path):
             try:
                 copy = _RecoveredCopy(path)
             except (OSError, sqlite3.Error) as copy_exc:
+                if not _has_hot_journal(path):  # a writer rolled the file back meanwhile: it reads as it is
+                    return connect(path, raw_text=raw_text)
                 raise HotJournalError(
                     f"SQLite file {path!r} has a hot rollback journal ({path}-journal): a writer was killed in "
                     "the middle of a transaction, and a read-only reader may not roll it back (SQLite says "
