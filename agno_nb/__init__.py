@@ -10,8 +10,12 @@ from .agent import Agent, Step, Team, Workflow
 from .db.enums import RunStatus, SessionType
 from .errors import (
     AgnoNbError,
+    ConnectionLostError,
     CorruptRowError,
+    DatabaseCorruptError,
     DatabaseUnreachableError,
+    HotJournalError,
+    MissingDependencyError,
     ReadOnlyError,
     SessionNotFoundError,
     SessionOwnershipError,
@@ -44,7 +48,8 @@ __all__ = [
     "Agent", "Team", "Workflow", "Step",
     "Session", "AgentSession", "TeamSession", "WorkflowSession", "RunOutput", "Message", "Metrics", "ToolExecution",
     "SessionType", "RunStatus",
-    "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "ReadOnlyError", "SessionNotFoundError", "SessionOwnershipError",
+    "AgnoNbError", "ConnectionLostError", "CorruptRowError", "DatabaseCorruptError", "DatabaseUnreachableError",
+    "HotJournalError", "MissingDependencyError", "ReadOnlyError", "SessionNotFoundError", "SessionOwnershipError",
     "SessionSummary", "SessionMetrics", "RunInput", "WorkflowChatInteraction",
     *_LAZY,
 ]

@@ -46,3 +46,15 @@ class SessionNotFoundError(AgnoNbError, LookupError):
 
 class ReadOnlyError(AgnoNbError, PermissionError):
     """SQL that would write, delete, attach, load or change a setting: the explorer only reads."""
+
+
+class DatabaseCorruptError(AgnoNbError, RuntimeError):
+    """A database file whose pages SQLite cannot read (a damaged or foreign file)."""
+
+
+class ConnectionLostError(DatabaseUnreachableError):
+    """The database connection broke while rows were being read."""
+
+
+class HotJournalError(AgnoNbError, RuntimeError):
+    """A SQLite file left mid-transaction by a killed writer (a hot rollback journal) that could not be read."""

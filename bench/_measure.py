@@ -26,11 +26,13 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("AGNO_TELEMETRY", "false")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# $AGNO_NB_ROOT: another agno_nb tree to measure (bench/load.py's reference: the old in-process ADBC path)
+sys.path.insert(0, os.environ.get("AGNO_NB_ROOT") or str(Path(__file__).resolve().parent.parent))
 
 # Every import an operation needs happens before the baseline.
 import adbc_driver_postgresql.dbapi  # noqa: E402,F401
-import adbc_driver_sqlite.dbapi  # noqa: E402,F401
+if os.environ.get("AGNO_NB_ROOT"):
+    import adbc_driver_sqlite.dbapi  # noqa: E402,F401  (the old path's driver; agno_nb itself never loads it)
 import duckdb  # noqa: E402,F401
 import pandas as pd  # noqa: E402
 import pyarrow  # noqa: E402,F401
@@ -120,6 +122,7 @@ def main() -> None:
     ex = agno_nb.connect(args.source, **opts) if args.op == "nb.messages.filtered" else None
 
     base = peak_rss_bytes()
+    cpu0 = time.process_time()  # every thread's CPU: on a busy machine a steadier figure than wall time
     t0 = time.perf_counter()
     if args.op.startswith("nb.") and ex is None:
         df = getattr(agno_nb.connect(args.source, **opts), args.op[3:])()
@@ -132,8 +135,9 @@ def main() -> None:
     else:
         raise SystemExit(f"unknown op {args.op!r}")
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     peak = peak_rss_bytes() - base
-    print(json.dumps({"op": args.op, "seconds": seconds, "rows": len(df), "peak_mb": peak / 1e6,
+    print(json.dumps({"op": args.op, "seconds": seconds, "cpu_s": cpu, "rows": len(df), "peak_mb": peak / 1e6,
                       "df_mb": float(df.memory_usage(deep=True).sum()) / 1e6, "columns": len(df.columns)}))
 
 

@@ -6,9 +6,14 @@
 
 Writes N synthetic sessions in the Agno 3.1 layout (bench/_synth.py: agno's own tables,
 rows as agno 3.1.10 writes them, ~430-480 MB for 20k sessions x 5 runs), then measures,
-each in a fresh process (bench/_measure.py), ``--reps`` times (median reported):
+each in a fresh process (bench/_measure.py), ``--reps`` times (median reported; the CPU
+seconds too, steadier than wall time on a busy machine):
 
-- ``agno_nb.connect(src).messages()``, ``.runs()``, ``.sessions()``;
+- ``agno_nb.connect(src).messages()``, ``.runs()``, ``.sessions()`` (SQLite: the safe path,
+  Python's ``sqlite3`` only);
+- for reference only, ``messages()`` through the old in-process ADBC SQLite driver (agno_nb as of
+  commit ``ADBC_REF``, extracted with ``git archive``): UNSAFE, since a second SQLite library
+  beside ``sqlite3`` lets an agent writing in the same process lose runs;
 - real agno 3.1: ``SqliteDb/PostgresDb(...).get_sessions(deserialize=True)`` flattened into a
   messages DataFrame (same 19 columns);
 - ``pandas.read_sql`` of the runs table + ``json.loads`` per run, flattened the same way.
@@ -22,7 +27,8 @@ all of them; the 1-minute load average is recorded with each.
 ``ex.messages(agent_id=..., since=..., until=...)`` (the busiest agent, one week) on the
 largest file, with SQLite's query plan.
 
-SQLite files are kept in bench/out/data/ and reused (``--regenerate`` to rewrite). PostgreSQL:
+SQLite files are kept in bench/out/data/ (``--data-dir`` to keep them elsewhere, e.g. a tmp
+folder shared between checkouts) and reused (``--regenerate`` to rewrite). PostgreSQL:
 $AGNO_NB_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test), a fresh
 schema ``bench_<random>`` dropped at the end; unreachable: skipped. Results (merged, per
 section): bench/out/load.json. Targets are printed with a verdict; the exit code is 0 either
@@ -59,6 +65,7 @@ GENERATOR_VERSION = 1  # bump when _synth changes what it writes, to regenerate 
 
 OPS = {
     "nb.messages": "agno_nb messages()",
+    "nb.messages.adbc": "old in-process ADBC (UNSAFE) messages()",
     "nb.runs": "agno_nb runs()",
     "nb.sessions": "agno_nb sessions()",
     "agno.flatten": "agno get_sessions + flatten",
@@ -73,19 +80,25 @@ MAX_PEAK_OVER_DF = 3.0
 MAX_FILTERED_S = 0.2
 MAX_STEP_OVER_LINEAR = 1.25
 FILTER_AGENT = "support-agent"  # the busiest agent (30% of sessions)
+# The last commit that read SQLite through ADBC's driver in the user's process. That path is
+# unsafe (a second SQLite library beside sqlite3: an agent writing in the same process loses
+# runs, see tests/test_same_process_writer.py); it is measured, from that commit's code, only
+# as the reference the safe sqlite3 path is held to.
+ADBC_REF = "b58140e"
 
 
 # -- data ----------------------------------------------------------------------------------
 
 def sqlite_file(sessions: int, runs: int, seed: int, regenerate: bool) -> tuple[Path, dict]:
-    DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"agno3-{sessions}x{runs}-seed{seed}.db"
+    data = Path(os.environ.get("AGNO_NB_BENCH_DATA", DATA))
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / f"agno3-{sessions}x{runs}-seed{seed}.db"
     meta_path = path.with_suffix(".json")
     if not regenerate and path.is_file() and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         if meta.get("generator_version") == GENERATOR_VERSION:
             return path, meta
-    print(f"  writing {path.relative_to(ROOT)} ({sessions} sessions x {runs} runs) ...", flush=True)
+    print(f"  writing {path} ({sessions} sessions x {runs} runs) ...", flush=True)
     t0 = time.perf_counter()
     counts = _synth.write_sqlite(str(path), _synth.Generator(sessions, runs, seed=seed))
     meta = {"generator_version": GENERATOR_VERSION, **counts, "write_s": time.perf_counter() - t0,
@@ -120,14 +133,42 @@ def pg_size(schema: str) -> int:
 
 # -- measuring -----------------------------------------------------------------------------
 
+def adbc_tree() -> str | None:
+    """agno_nb as of ADBC_REF, extracted once into a tmp folder (None without git or that commit)."""
+    global _ADBC_TREE
+    if _ADBC_TREE is None:
+        import tarfile
+        import tempfile
+
+        dest = Path(tempfile.mkdtemp(prefix="agno_nb-adbc-ref-"))
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ADBC_REF, "agno_nb"], capture_output=True)
+        if archive.returncode != 0:
+            print(f"  old ADBC path not measured: git archive {ADBC_REF} failed ({archive.stderr.decode()[:200]})")
+            _ADBC_TREE = ""
+        else:
+            import io
+
+            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                tar.extractall(dest)
+            _ADBC_TREE = str(dest)
+    return _ADBC_TREE or None
+
+
+_ADBC_TREE: str | None = None
+
+
 def measure(op: str, source: str, schema: str | None = None, filters: dict | None = None) -> dict:
+    env = None
+    if op == "nb.messages.adbc":
+        env = {**os.environ, "AGNO_NB_ROOT": adbc_tree()}
+        op = "nb.messages"
     cmd = [sys.executable, str(BENCH / "_measure.py"), op, source]
     if schema:
         cmd += ["--schema", schema]
     if filters:
         cmd += ["--filters", json.dumps(filters)]
     load = os.getloadavg()[0]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"{op} failed:\n{proc.stderr[-3000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -137,9 +178,11 @@ def measure(op: str, source: str, schema: str | None = None, filters: dict | Non
 
 def summarize(samples: list[dict]) -> dict:
     secs = [s["seconds"] for s in samples]
+    cpu = [s["cpu_s"] for s in samples if "cpu_s" in s]
     peaks = [s["peak_mb"] for s in samples]
     df_mb = samples[0]["df_mb"]
     return {"median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
+            "median_cpu_s": statistics.median(cpu) if cpu else None,
             "rows": samples[0]["rows"], "df_mb": df_mb, "peak_mb": statistics.median(peaks),
             "peak_over_df": statistics.median(peaks) / df_mb if df_mb else None,
             "load_avg": [s["load_before"] for s in samples], "samples": samples}
@@ -163,6 +206,8 @@ def compare(args) -> dict:
     section = {"sessions": args.sessions, "runs_per_session": args.runs_per_session, "reps": args.reps,
                "seed": args.seed, "backends": {}}
     ops = list(OPS) if not args.skip_alternatives else ["nb.messages", "nb.runs", "nb.sessions"]
+    if "nb.messages.adbc" in ops and adbc_tree() is None:
+        ops.remove("nb.messages.adbc")
     # what any agno_nb load costs in a fresh process whatever its size (DuckDB's instance,
     # the ADBC driver, SQLAlchemy's inspection): the peak of a 10-session load
     tiny, _ = sqlite_file(10, args.runs_per_session, args.seed, args.regenerate)
@@ -174,9 +219,10 @@ def compare(args) -> dict:
         if backend == "sqlite":
             path, meta = sqlite_file(args.sessions, args.runs_per_session, args.seed, args.regenerate)
             warm(path)
-            entry = {"data": {**meta, "path": str(path.relative_to(ROOT))}}
+            entry = {"data": {**meta, "path": str(path)}}
             entry["results"] = run_ops(ops, str(path), args.reps)
         else:
+            ops = [op for op in ops if op != "nb.messages.adbc"]  # PostgreSQL reads through ADBC anyway
             why = pg_reachable()
             if why is not None:
                 print(f"  postgres: skipped, cannot connect ({why})")
@@ -195,7 +241,8 @@ def compare(args) -> dict:
                 drop_schemas([schema])
         res = entry["results"]
         nb = res["nb.messages"]["median_s"]
-        entry["ratios"] = {alt: res[alt]["median_s"] / nb for alt in ("agno.flatten", "pandas.json") if alt in res}
+        entry["ratios"] = {alt: res[alt]["median_s"] / nb for alt in ("agno.flatten", "pandas.json", "nb.messages.adbc")
+                           if alt in res}
         section["backends"][backend] = entry
     return section
 
@@ -341,18 +388,22 @@ def print_compare(section: dict) -> None:
         n_msgs = res["nb.messages"]["rows"]
         print(f"\n{backend}: {section['sessions']} sessions x {section['runs_per_session']} runs = {d['runs']} runs, "
               f"{n_msgs} messages, {d['bytes'] / 1e6:.0f} MB on disk; median of {section['reps']}")
-        print(f"{'operation':34s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'rows':>8s} {'df MB':>7s} "
+        print(f"{'operation':42s} {'median s':>9s} {'cpu s':>7s} {'min s':>7s} {'max s':>7s} {'rows':>8s} {'df MB':>7s} "
               f"{'peak MB':>8s} {'peak/df':>7s}")
         for op, label in OPS.items():
             if op not in res:
                 continue
             r = res[op]
-            print(f"{label:34s} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['max_s']:7.3f} {r['rows']:8d} "
+            cpu = f"{r['median_cpu_s']:7.3f}" if r.get("median_cpu_s") is not None else f"{'':7s}"
+            print(f"{label:42s} {r['median_s']:9.3f} {cpu} {r['min_s']:7.3f} {r['max_s']:7.3f} {r['rows']:8d} "
                   f"{r['df_mb']:7.1f} {r['peak_mb']:8.0f} {r['peak_over_df']:7.2f}")
         fixed = section.get("fixed_overhead_mb")
         max_s, x_agno, x_pandas = TARGETS[backend]
         nb = res["nb.messages"]["median_s"]
         print(f"  messages() {nb:.3f} s (target <= {max_s} s): {verdict(nb <= max_s)}")
+        if "nb.messages.adbc" in entry["ratios"]:
+            x = entry["ratios"]["nb.messages.adbc"]
+            print(f"  safe sqlite3 path: {1 / x:.2f}x the time of the old in-process ADBC path (UNSAFE, reference only)")
         for alt, want in (("agno.flatten", x_agno), ("pandas.json", x_pandas)):
             if alt in entry["ratios"]:
                 x = entry["ratios"][alt]
@@ -397,9 +448,12 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--regenerate", action="store_true", help="rewrite cached SQLite files")
+    ap.add_argument("--data-dir", default=None, help=f"where the SQLite files are kept (default {DATA})")
     ap.add_argument("--skip-alternatives", action="store_true", help="measure agno_nb only")
     ap.add_argument("--sql", action="store_true", help="measure repeated ex.sql() queries only (SQLite)")
     args = ap.parse_args()
+    if args.data_dir:
+        os.environ["AGNO_NB_BENCH_DATA"] = str(Path(args.data_dir).resolve())
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - {"sqlite", "postgres"}
     if unknown:

@@ -171,10 +171,10 @@ def test_sql_relation_and_shortcuts(written):
         assert len(agno_nb.sessions_df(f"sqlite:///{db.db_file}")) == 4
 
 
-def test_adbc_and_sqlalchemy_paths_agree(written):
+def test_arrow_and_sqlalchemy_paths_agree(written):
     db, _ = written
     for name in TABLES:
-        a = agno_nb.connect(db, engine="adbc").table(name)
+        a = agno_nb.connect(db, engine="auto").table(name)
         b = agno_nb.connect(db, engine="sqlalchemy").table(name)
         pd.testing.assert_frame_equal(a, b)
 
@@ -282,7 +282,7 @@ def test_columns_empty_in_the_first_thousand_rows_still_load(tmp_path):
     team = Team(name="Crew", id="crew", db=db, members=[Agent(id="m", model=EchoModel())],
                 model=ScriptedModel([tool_call("delegate_task_to_member", {"member_id": "m", "task": "t"}), "ok"]))
     team.run("go", session_id="z-team")
-    for engine in ("adbc", "sqlalchemy"):
+    for engine in ("auto", "sqlalchemy"):
         runs_df = agno_nb.connect(db, engine=engine).runs()
         assert len(runs_df) == 1102
         assert runs_df.team_id.dropna().tolist() == ["crew"] and runs_df.parent_run_id.notna().sum() == 1
@@ -293,5 +293,5 @@ def test_paths_with_uri_characters(tmp_path):
     odd.mkdir()
     path = odd / "agent db.sqlite"
     path.write_bytes((FIXTURES / "agno-3.1-sqlite.db").read_bytes())
-    for engine in ("adbc", "sqlalchemy"):
+    for engine in ("auto", "sqlalchemy"):
         assert len(agno_nb.connect(path, engine=engine).messages()) == 16

@@ -23,7 +23,7 @@ TEXT = "TEXT"        # any JSON value as text; strings unquoted (message content
 # (``from_json`` gives exactly that for a VARCHAR field: a JSON string's text, any other
 # value's JSON text, without parsing the value again after the document.)
 JSONTEXT = "JSONTEXT"  # any JSON value kept as JSON text (tool arguments)
-TIME = "TIME"        # Unix seconds (or milliseconds) -> TIMESTAMPTZ (UTC)
+TIME = "TIME"        # Unix seconds (or milliseconds), or ISO text in JSON -> TIMESTAMPTZ (UTC)
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class Column:
     @property
     def parse_type(self) -> str:
         """The type ``from_json`` parses this column's path as."""
-        return {TEXT: "VARCHAR", JSONTEXT: "JSON", TIME: "DOUBLE"}.get(self.type, self.type)
+        # a time in JSON is a number or ISO text: read as text, converted by value_sql
+        return {TEXT: "VARCHAR", JSONTEXT: "JSON", TIME: "VARCHAR"}.get(self.type, self.type)
 
     @property
     def duckdb_type(self) -> str:
@@ -172,8 +173,10 @@ def value_sql(col: Column, row: str, doc: str) -> str:
         src = col.sql or "NULL"
     if col.type == TIME:
         # some writers store milliseconds: anything past year 5138 in seconds is taken as ms
-        return (f"to_timestamp(CASE WHEN CAST({src} AS DOUBLE) > 1e11 THEN CAST({src} AS DOUBLE) / 1000 "
-                f"ELSE CAST({src} AS DOUBLE) END)")
+        num = f"TRY_CAST({src} AS DOUBLE)" if col.row is None else f"CAST({src} AS DOUBLE)"
+        stamp = f"to_timestamp(CASE WHEN {num} > 1e11 THEN {num} / 1000 ELSE {num} END)"
+        # in JSON, ISO text ('2026-01-02 03:04:05', naive = UTC) too; stored rows come as numbers
+        return stamp if col.row is not None else f"coalesce({stamp}, TRY_CAST({src} AS TIMESTAMPTZ))"
     return f"CAST({src} AS {col.duckdb_type})"
 
 

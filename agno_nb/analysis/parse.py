@@ -41,7 +41,7 @@ CREATE OR REPLACE TEMP MACRO agno_doc(x) AS
 
 # Row fields of a run found inside JSON (legacy runs lists, workflow step runs).
 _ROW_STRUCT = ('{"run_id": "VARCHAR", "agent_id": "VARCHAR", "team_id": "VARCHAR", "workflow_id": "VARCHAR", '
-               '"user_id": "VARCHAR", "parent_run_id": "VARCHAR", "status": "VARCHAR", "created_at": "DOUBLE"}')
+               '"user_id": "VARCHAR", "parent_run_id": "VARCHAR", "status": "VARCHAR", "created_at": "VARCHAR"}')
 
 
 def _rows_from_json(src: str, session_expr: str, user_expr: str, parent_expr: str, index_expr: str) -> str:
@@ -52,7 +52,7 @@ def _rows_from_json(src: str, session_expr: str, user_expr: str, parent_expr: st
            WHEN k.team_id IS NOT NULL AND k.agent_id IS NULL THEN 'team' ELSE 'agent' END AS run_type,
       k.agent_id, k.team_id, k.workflow_id, coalesce(k.user_id, {user_expr}) AS user_id,
       coalesce(k.parent_run_id, {parent_expr}) AS parent_run_id, upper(k.status) AS status,
-      {index_expr} AS run_index, CAST(x AS VARCHAR) AS run_data, CAST(k.created_at AS BIGINT) AS created_at
+      {index_expr} AS run_index, CAST(x AS VARCHAR) AS run_data, CAST(coalesce(TRY_CAST(k.created_at AS DOUBLE), epoch(TRY_CAST(k.created_at AS TIMESTAMPTZ))) AS BIGINT) AS created_at
     FROM {src}"""
 
 
@@ -120,6 +120,11 @@ class Parser:
         try:
             problems = self._register(raw, f)
             result = build()
+        except duckdb.Error:
+            failed = raw.read_error()  # the source's own error, which DuckDB wraps in its text
+            if failed is not None:
+                raise failed from None
+            raise
         finally:
             if not large:
                 self.con.execute("SET arrow_large_buffer_size = false")

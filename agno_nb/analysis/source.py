@@ -1,18 +1,18 @@
 """Reading the stored rows, read-only, into Arrow tables.
 
 The rows are fetched with filters pushed down into the source's SQL (bound, never
-pasted), through Apache Arrow's ADBC drivers (SQLite in the default install,
-PostgreSQL with the ``postgres`` extra) or, where a driver is missing, through
-SQLAlchemy. Both paths are tested. Nothing here writes: SQLite is opened with
-``mode=ro``, PostgreSQL in a ``READ ONLY`` transaction.
+pasted), as Arrow: a SQLite file through Python's own ``sqlite3`` module only (see
+:mod:`.sqlite_read` for why no other SQLite library may open it in this process),
+PostgreSQL through Apache Arrow's ADBC driver (the ``postgres`` extra). ``engine="sqlalchemy"``
+reads both through SQLAlchemy instead. Both paths are tested. Nothing here writes: SQLite is
+opened with ``mode=ro``, PostgreSQL in a ``READ ONLY`` transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
-import sqlite3
-import urllib.parse
 import queue
 import threading
 from dataclasses import dataclass
@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db.schema import DEFAULT_SESSION_TABLE, check_identifier, default_runs_table
-from ..errors import DatabaseUnreachableError
+from ..errors import AgnoNbError, ConnectionLostError, DatabaseUnreachableError, MissingDependencyError
+from . import sqlite_read
 
 SESSION_ROW = ("session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id",
                "session_data", "summary", "created_at", "updated_at")
@@ -102,7 +102,7 @@ class RawRows:
 
     def __init__(self, sessions: Optional[pa.Table] = None, runs: Optional[pa.Table] = None, legacy: bool = False,
                  *, runs_stream: Optional[pa.RecordBatchReader] = None, load_sessions=None, closer=None,
-                 has_workflows: Optional[bool] = None, run_counts: Optional[pa.Table] = None):
+                 has_workflows: Optional[bool] = None, run_counts: Optional[pa.Table] = None, failure=None):
         self._sessions = sessions
         self.run_counts = run_counts  # COUNT_SCHEMA: top-level runs per session, when only counted
         self._runs = runs
@@ -111,6 +111,12 @@ class RawRows:
         self._stream = runs_stream
         self._load_sessions = load_sessions
         self._closer = closer
+        self._failure = failure
+
+    def read_error(self) -> Optional[AgnoNbError]:
+        """The error that ended the streamed read, if any: DuckDB wraps it in its own text."""
+        failed = self._failure() if self._failure is not None else None
+        return failed if isinstance(failed, AgnoNbError) else None
 
     @property
     def sessions(self) -> pa.Table:
@@ -154,8 +160,17 @@ class RawRows:
             pass
 
 
+ENGINES = ("auto", "adbc", "sqlalchemy")
+
+
 class SqlSource:
-    """A SQLite file or a PostgreSQL database holding Agno's session tables."""
+    """A SQLite file or a PostgreSQL database holding Agno's session tables.
+
+    ``engine``: ``"auto"`` (the default) reads as Arrow, a SQLite file through ``sqlite3``
+    and PostgreSQL through ADBC when its driver is installed (else SQLAlchemy);
+    ``"adbc"`` insists on ADBC (PostgreSQL only: ADBC's SQLite driver would be a second
+    SQLite library in this process); ``"sqlalchemy"`` reads through SQLAlchemy.
+    """
 
     def __init__(self, url: sa.URL, *, session_table: Optional[str] = None, runs_table: Optional[str] = None,
                  db_schema: Optional[str] = None, engine: str = "auto"):
@@ -166,10 +181,22 @@ class SqlSource:
         self.db_schema = check_identifier(db_schema, "db_schema")
         if self.backend == "postgresql" and self.db_schema is None:
             self.db_schema = "ai"
-        if engine not in ("auto", "adbc", "sqlalchemy"):
-            raise ValueError(f"engine must be 'auto', 'adbc' or 'sqlalchemy'; got {engine!r}")
-        self.engine = "adbc" if engine == "auto" and _adbc_available(self.backend) else (
-            "sqlalchemy" if engine == "auto" else engine)
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}; got {engine!r}")
+        if engine == "adbc" and self.backend == "sqlite":
+            raise ValueError(
+                "engine='adbc' reads PostgreSQL only. A SQLite file is read through Python's own sqlite3 "
+                "(engine='auto', the default): ADBC's SQLite driver is a second SQLite library, and two "
+                "in one process cannot see each other's file locks, so an agent writing in this process could "
+                "lose runs or corrupt the file.")
+        if engine == "adbc" and not _adbc_available(self.backend):
+            raise MissingDependencyError(
+                f"engine='adbc' needs the ADBC PostgreSQL driver: pip install \"agno_nb[postgres]\" "
+                f"(reading {self.describe()})")
+        if engine == "sqlalchemy":
+            self.engine = "sqlalchemy"
+        else:  # "arrow": sqlite3 -> Arrow on SQLite, ADBC on PostgreSQL
+            self.engine = "arrow" if self.backend == "sqlite" or _adbc_available(self.backend) else "sqlalchemy"
         self._layout: Optional[Tuple[bool, bool, bool]] = None
 
     # -- where -----------------------------------------------------------------------------
@@ -178,15 +205,13 @@ class SqlSource:
     def path(self) -> Optional[str]:
         return self.url.database if self.backend == "sqlite" else None
 
-    def _ro_uri(self) -> str:
-        """A read-only SQLite URI for the file (a path may hold '?', '#' or '%')."""
-        return f"file:{urllib.parse.quote(self.path)}?mode=ro"
-
     def describe(self) -> str:
         if self.backend == "sqlite":
             return f"SQLite file {self.path!r}"
         u = self.url
-        return f"PostgreSQL database {u.database!r} on {u.host or 'localhost'}:{u.port or 5432}"
+        # the user too (never the password): a wrong role is a common reason to be refused
+        user = f"user {u.username!r}" if u.username else "the login user (none in the URL)"
+        return f"PostgreSQL database {u.database!r} on {u.host or 'localhost'}:{u.port or 5432} as {user}"
 
     def __repr__(self) -> str:
         return f"{self.describe()}, session_table={self.session_table!r}"
@@ -195,11 +220,18 @@ class SqlSource:
 
     def _sa_engine(self) -> sa.Engine:
         if self.backend == "sqlite":
-            # read-only, and never creating the file
-            return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(self._ro_uri(), uri=True,
-                                                                                  check_same_thread=False))
+            # read-only, never creating the file, through sqlite3 (see sqlite_read)
+            return sa.create_engine("sqlite://", creator=lambda: sqlite_read.connect(self.path, raw_text=False))
         url = self.url.set(drivername="postgresql+psycopg") if self.url.drivername in ("postgresql", "postgres") else self.url
-        return sa.create_engine(url, connect_args={"connect_timeout": 10})
+        try:
+            return sa.create_engine(url, connect_args={"connect_timeout": 10})
+        except ImportError as exc:
+            raise self._missing(exc) from None
+
+    def _missing(self, exc: ImportError) -> MissingDependencyError:
+        return MissingDependencyError(
+            f"reading {self.describe()} needs {getattr(exc, 'name', None) or 'a PostgreSQL driver'}, which is not "
+            "installed: pip install \"agno_nb[postgres]\"")
 
     def layout(self) -> Tuple[bool, bool, bool]:
         """(has sessions table, has runs table, sessions table has a legacy runs column)."""
@@ -212,8 +244,12 @@ class SqlSource:
                     has_r = insp.has_table(self.runs_table, schema=self.db_schema)
                     legacy = has_s and any(c["name"] == "runs" for c in insp.get_columns(self.session_table, schema=self.db_schema))
                     tables = insp.get_table_names(schema=self.db_schema) if not has_s else []
+            except AgnoNbError:
+                raise
+            except ImportError as exc:
+                raise self._missing(exc) from None
             except sa.exc.DBAPIError as exc:
-                raise self._unreachable(exc) from None
+                raise (self._read_error(exc) or self._unreachable(exc)) from None
             finally:
                 engine.dispose()
             if not has_s:
@@ -224,14 +260,35 @@ class SqlSource:
             self._layout = (has_s, has_r, legacy)
         return self._layout
 
-    def _unreachable(self, exc: Exception) -> DatabaseUnreachableError:
+    def _detail(self, exc: BaseException) -> str:
+        """The first line of a driver's message, without the password."""
         orig = getattr(exc, "orig", None) or exc
-        detail = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        text = str(orig).strip()
+        detail = text.splitlines()[0] if text else type(orig).__name__
         if self.url.password:
             detail = detail.replace(str(self.url.password), "***")
+        return detail
+
+    def _unreachable(self, exc: Exception) -> DatabaseUnreachableError:
         hint = ("check the path" if self.backend == "sqlite"
-                else "is the server running and does the database exist? (`pg_isready -h HOST -p PORT`)")
-        return DatabaseUnreachableError(f"cannot read {self.describe()}: {detail}. {hint}")
+                else "is the server running, does the database exist, may this user log in? (`pg_isready -h HOST -p PORT`)")
+        return DatabaseUnreachableError(f"cannot read {self.describe()}: {self._detail(exc)}. {hint}")
+
+    def _read_error(self, exc: BaseException) -> Optional[AgnoNbError]:
+        """agno_nb's error for a driver error met while reading, or None to let it through."""
+        if isinstance(exc, AgnoNbError):
+            return exc
+        if self.backend == "sqlite":
+            orig = getattr(exc, "orig", None) or exc
+            return sqlite_read.error_for(orig, self.path)
+        text = str(getattr(exc, "orig", None) or exc).lower()
+        if any(s in text for s in _CONNECTION_LOST):
+            return ConnectionLostError(
+                f"lost the connection to {self.describe()} while reading: {self._detail(exc)}. The server closed it "
+                "(restarted, or an administrator ended the session); nothing was changed. Load again once it is back.")
+        if _is_connect_error(exc):
+            return self._unreachable(exc)
+        return None
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -258,26 +315,62 @@ class SqlSource:
         if col.name in _JSON_ROW:
             return sa.cast(col, sa.Text).label(col.name)
         if self.backend == "sqlite":
-            # SQLite types are per value: a stray integer id or a text timestamp would change a
-            # column's Arrow type mid-read (ADBC fails with "Type mismatch"); cast to the declared type
+            if col.name in ("created_at", "updated_at"):
+                return _sqlite_seconds(col).label(col.name)
+            # SQLite types are per value: a stray integer id would change a column's type
+            # mid-read; cast to the declared type
             return sa.cast(col, col.type).label(col.name)
         return col
 
     def session_query(self, f: Filters) -> sa.Select:
         s, r = self._tables()
         query = sa.select(*[self._text(c) for c in s.columns])
-        conds = _column_conds(s, f, ("user_id", "agent_id", "team_id", "workflow_id", "session_type"))
-        conds += _time_conds(s, f)
+        conds = self._column_conds(s, f, ("user_id", "agent_id", "team_id", "workflow_id", "session_type"))
+        conds += self._time_conds(s, f)
         if f.status is not None and r is not None:
             conds.append(s.c.session_id.in_(sa.select(r.c.session_id).where(r.c.status == f.status)))
         return query.where(*conds)
 
+    def _column_conds(self, table: sa.Table, f: Filters, keys: Sequence[str]) -> List[sa.ColumnElement]:
+        """The filters on ``table``'s own columns: session_ids and the equality filters ``keys``."""
+        conds = [self._in_ids(table.c.session_id, f.session_ids)] if f.session_ids is not None else []
+        return conds + [table.c[k] == getattr(f, k) for k in keys if getattr(f, k) is not None]
+
+    def _in_ids(self, col: sa.ColumnElement, ids: Sequence[str]) -> sa.ColumnElement:
+        """``col IN ids`` with the ids bound as one JSON array, so any number of them fits.
+
+        (SQLite takes at most 32,766 bound values, PostgreSQL 65,535.)
+        """
+        doc = sa.bindparam(None, json.dumps(list(ids)), sa.Text)
+        if self.backend == "sqlite":
+            values = sa.func.json_each(doc).table_valued("value")
+        else:
+            values = sa.func.jsonb_array_elements_text(sa.cast(doc, postgresql.JSONB)).table_valued("value")
+        return col.in_(sa.select(values.c.value))
+
+    def _time_conds(self, table: sa.Table, f: Filters) -> List[sa.ColumnElement]:
+        """``since`` (inclusive) and ``until`` (exclusive) on ``created_at``.
+
+        On SQLite a timestamp stored as ISO text sorts after every number: such rows are
+        compared by their text's Unix seconds (each bound is then two index ranges).
+        """
+        col, conds = table.c.created_at, []
+        for bound, op in ((f.since, "__ge__"), (f.until, "__lt__")):
+            if bound is None:
+                continue
+            if self.backend != "sqlite":
+                conds.append(getattr(col, op)(bound))
+                continue
+            conds.append(sa.or_(sa.and_(getattr(col, op)(bound), col <= _MAX_INT),
+                                sa.and_(col > _MAX_INT, getattr(_sqlite_seconds(col), op)(bound))))
+        return conds
+
     def _run_conds(self, f: Filters, *, in_index_order: bool = False, raw: bool = False) -> List[sa.ColumnElement]:
         s, r = self._tables()
-        conds = _column_conds(r, f, ("user_id", "agent_id", "team_id", "workflow_id", "status"))
+        conds = self._column_conds(r, f, ("user_id", "agent_id", "team_id", "workflow_id", "status"))
         if f.session_type is not None:
             conds.append(r.c.session_id.in_(sa.select(s.c.session_id).where(s.c.session_type == f.session_type)))
-        times = _time_conds(r, f)
+        times = self._time_conds(r, f)
         if times:
             # one condition, so one index range scan when row ids are intersected below
             conds.append(sa.and_(*times))
@@ -313,8 +406,7 @@ class SqlSource:
         if not self._by_rowid(f, conds):
             return None
         inner = sa.select(sa.literal(1)).select_from(self._rowids(conds).subquery()).limit(_FEW_RUNS + 1)
-        sql, params = self._compiled(sa.select(sa.func.count()).select_from(inner.subquery()))
-        cur.execute(sql, parameters=params or None)
+        cur.execute(*self._compiled(sa.select(sa.func.count()).select_from(inner.subquery())))
         return cur.fetchone()[0] <= _FEW_RUNS
 
     def count_query(self, f: Filters) -> Optional[sa.Select]:
@@ -349,7 +441,7 @@ class SqlSource:
 
         Without ``run_data`` the runs stay in the database: only their number per session is
         read (``run_counts``; in the Agno 2.x layout, the run rows without their JSON). With
-        it, through ADBC, the run rows come as a stream, and session rows are read only if the
+        it, as Arrow, the run rows come as a stream, and session rows are read only if the
         load needs them (the Agno 2.x layout, a ``session_type`` filter).
         """
         _, _, legacy = self.layout()
@@ -357,16 +449,19 @@ class SqlSource:
         run_query = self.run_query(f, run_data=run_data) if count_query is None else None
         session_query = self.session_query(f)
         try:
-            if self.engine == "adbc":
+            if self.engine == "arrow":
                 lazy = run_data and run_query is not None and not legacy and f.session_type is None
-                return self._fetch_adbc(session_query, run_query, legacy, sessions_now=not lazy,
-                                        stream=run_data and not legacy, count_query=count_query, f=f)
+                return self._fetch_arrow(session_query, run_query, legacy, sessions_now=not lazy,
+                                         stream=run_data and not legacy, count_query=count_query, f=f)
             tables = self._fetch_sqlalchemy([session_query] + [q for q in (run_query, count_query) if q is not None])
-        except DatabaseUnreachableError:
+        except AgnoNbError:
             raise
+        except ImportError as exc:
+            raise self._missing(exc) from None
         except Exception as exc:
-            if _is_connect_error(exc):
-                raise self._unreachable(exc) from None
+            failed = self._read_error(exc)
+            if failed is not None:
+                raise failed from None
             raise
         sessions = _conform(tables[0], SESSION_SCHEMA)
         run_rows = _conform(tables[1], RUN_SCHEMA) if run_query is not None else RUN_SCHEMA.empty_table()
@@ -380,100 +475,49 @@ class SqlSource:
         params = compiled.params
         return str(compiled), tuple(params[name] for name in (compiled.positiontup or []))
 
-    def _adbc_sql(self, query: sa.Select, schema: pa.Schema) -> Tuple[str, Tuple[Any, ...]]:
-        sql, params = self._compiled(query)
-        if self.backend == "sqlite":
-            # ADBC's SQLite driver takes each column's type from the first batch of rows: a
-            # column NULL there (team_id, parent_run_id, ...) would become int64 and the first
-            # text in a later batch would fail the read. A first row of the declared types
-            # (dropped again by _drop_type_row) fixes the types; the query's order follows it.
-            names = [c.name for c in query.selected_columns]
-            lits = ", ".join(f"{_type_literal(schema.field(n).type if n in schema.names else pa.string())} AS \"{n}\""
-                             for n in names)
-            sql = f"SELECT {lits} UNION ALL SELECT * FROM ({sql})"
-        return sql, params
+    def _arrow_cursor(self):
+        """A cursor of the Arrow path, inside a read-only transaction (see _SqliteCursor, _PgCursor)."""
+        return _SqliteCursor(self.path) if self.backend == "sqlite" else _PgCursor(self.url)
 
-    def _adbc_connect(self):
-        if self.backend == "sqlite":
-            import adbc_driver_sqlite.dbapi as adbc
-
-            if not Path(self.path).is_file():
-                raise DatabaseUnreachableError(f"cannot read {self.describe()}: no such file")
-            return adbc.connect(uri=self._ro_uri())
-        import adbc_driver_postgresql.dbapi as adbc
-
-        return adbc.connect(_libpq_uri(self.url))
-
-    def _fetch_adbc(self, session_query: sa.Select, run_query: Optional[sa.Select], legacy: bool, *,
-                    sessions_now: bool, stream: bool, count_query: Optional[sa.Select] = None,
-                    f: Optional[Filters] = None) -> RawRows:
-        conn = self._adbc_connect()
-        cur = reader = ahead = None
+    def _fetch_arrow(self, session_query: sa.Select, run_query: Optional[sa.Select], legacy: bool, *,
+                     sessions_now: bool, stream: bool, count_query: Optional[sa.Select] = None,
+                     f: Optional[Filters] = None) -> RawRows:
+        cur = self._arrow_cursor()
+        ahead = None
 
         def close():
-            try:
-                if ahead is not None:
-                    ahead.stop()
-                if reader is not None:
-                    reader.close()
-                if cur is not None:
-                    cur.close()
-                conn.rollback()
-            finally:
-                conn.close()
+            if ahead is not None:
+                ahead.stop()
+            cur.close()
 
         try:
-            cur = conn.cursor()
-            if self.backend == "postgresql":
-                cur.execute("SET TRANSACTION READ ONLY")
-            sessions = self._adbc_table(cur, session_query, SESSION_SCHEMA) if sessions_now else None
+            sessions = cur.table(*self._compiled(session_query), SESSION_SCHEMA) if sessions_now else None
             has_workflows = None
             if stream and run_query is not None:
                 # workflow runs carry their step runs inside: the parser reads those in a second pass
                 _, r = self._tables()
-                has_workflows = self._adbc_exists(cur, sa.select(sa.literal(1)).select_from(r)
-                                                  .where(r.c.run_type == "workflow").limit(1))
+                cur.execute(*self._compiled(sa.select(sa.literal(1)).select_from(r)
+                                            .where(r.c.run_type == "workflow").limit(1)))
+                has_workflows = cur.fetchone() is not None
                 stream = not has_workflows
                 if f is not None and self._few_runs(cur, f):
                     run_query = self.run_query(f, run_data=True, few=True)
-            counts = self._adbc_table(cur, count_query, COUNT_SCHEMA) if count_query is not None else None
+            counts = cur.table(*self._compiled(count_query), COUNT_SCHEMA) if count_query is not None else None
             if run_query is None:
                 runs = RUN_SCHEMA.empty_table()
             elif not stream:
-                runs = self._adbc_table(cur, run_query, RUN_SCHEMA)
+                runs = cur.table(*self._compiled(run_query), RUN_SCHEMA)
             else:
-                sql, params = self._adbc_sql(run_query, RUN_SCHEMA)
-                # Batches small enough to stay in the CPU's caches between the read and the
-                # parse, and to keep little in flight (the defaults: 1024 rows; ~16 MB on PostgreSQL)
-                if self.backend == "postgresql":
-                    cur.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(_PG_BATCH_BYTES)})
-                else:
-                    cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_SQLITE_BATCH_ROWS)})
-                cur.execute(sql, parameters=params or None)
-                reader = cur.fetch_record_batch()
-                ahead = _ReadAhead(reader, RUN_SCHEMA, typed_row=self.backend == "sqlite")
+                ahead = _ReadAhead(cur.reader(*self._compiled(run_query), RUN_SCHEMA), RUN_SCHEMA, self._read_error)
                 return RawRows(sessions=sessions, legacy=legacy, has_workflows=False, closer=close,
-                               runs_stream=ahead.stream(),
-                               load_sessions=lambda: self._fetch_adbc(
+                               runs_stream=ahead.stream(), failure=lambda: ahead.error,
+                               load_sessions=lambda: self._fetch_arrow(
                                    session_query, None, legacy, sessions_now=True, stream=False).sessions)
         except BaseException:
             close()
             raise
         close()
         return RawRows(sessions=sessions, runs=runs, legacy=legacy, has_workflows=has_workflows, run_counts=counts)
-
-    def _adbc_table(self, cur, query: sa.Select, schema: pa.Schema) -> pa.Table:
-        sql, params = self._adbc_sql(query, schema)
-        cur.execute(sql, parameters=params or None)
-        table = cur.fetch_arrow_table()
-        if self.backend == "sqlite":
-            table = _drop_type_row(table)
-        return _conform(table, schema)
-
-    def _adbc_exists(self, cur, query: sa.Select) -> bool:
-        sql, params = self._compiled(query)
-        cur.execute(sql, parameters=params or None)
-        return cur.fetchone() is not None
 
     def _fetch_sqlalchemy(self, queries: Sequence[sa.Select]) -> List[pa.Table]:
         engine = self._sa_engine()
@@ -494,58 +538,119 @@ class SqlSource:
             engine.dispose()
 
 
+class _SqliteCursor:
+    """The Arrow path on SQLite: ``sqlite3`` only, one read transaction (one snapshot) per load."""
+
+    def __init__(self, path: str):
+        self.con = sqlite_read.connect(path)
+        try:
+            self.con.execute("BEGIN")
+            self.cur = sqlite_read.ArrowCursor(self.con, path, batch_rows=_SQLITE_BATCH_ROWS)
+        except BaseException:
+            self.con.close()
+            raise
+
+    def execute(self, sql: str, params: Sequence[Any]) -> None:
+        self.cur.execute(sql, params)
+
+    def fetchone(self):
+        return self.cur.fetchone()
+
+    def table(self, sql: str, params: Sequence[Any], schema: pa.Schema) -> pa.Table:
+        self.cur.execute(sql, params)
+        return _conform(self.cur.table(schema), schema)
+
+    def reader(self, sql: str, params: Sequence[Any], schema: pa.Schema) -> pa.RecordBatchReader:
+        self.cur.execute(sql, params)
+        return self.cur.reader(schema)
+
+    def close(self) -> None:
+        try:
+            self.cur.close()
+            self.con.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 - the read's own error, if any, is the one to report
+            pass
+        finally:
+            self.con.close()
+
+
+class _PgCursor:
+    """The Arrow path on PostgreSQL: ADBC's driver (no SQLite involved), in a READ ONLY transaction."""
+
+    def __init__(self, url: sa.URL):
+        import adbc_driver_postgresql.dbapi as adbc
+
+        self.conn = adbc.connect(_libpq_uri(url))
+        try:
+            self.cur = self.conn.cursor()
+            # batches small enough to stay in the CPU's caches between the read and the parse
+            # (the default is ~16 MB)
+            self.cur.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(_PG_BATCH_BYTES)})
+            self.cur.execute("SET TRANSACTION READ ONLY")
+        except BaseException:
+            self.conn.close()
+            raise
+        self.reading: Optional[pa.RecordBatchReader] = None
+
+    def execute(self, sql: str, params: Sequence[Any]) -> None:
+        self.cur.execute(sql, parameters=tuple(params) or None)
+
+    def fetchone(self):
+        return self.cur.fetchone()
+
+    def table(self, sql: str, params: Sequence[Any], schema: pa.Schema) -> pa.Table:
+        self.execute(sql, params)
+        return _conform(self.cur.fetch_arrow_table(), schema)
+
+    def reader(self, sql: str, params: Sequence[Any], schema: pa.Schema) -> pa.RecordBatchReader:
+        self.execute(sql, params)
+        self.reading = self.cur.fetch_record_batch()
+        return self.reading
+
+    def close(self) -> None:
+        # after a lost connection each step fails too ("Failed to rollback"): those errors
+        # would hide the one that tells what happened
+        for step in (getattr(self.reading, "close", None), self.cur.close, self.conn.rollback, self.conn.close):
+            try:
+                if step is not None:
+                    step()
+            except Exception:  # noqa: BLE001
+                pass
+
+
 _PG_BATCH_BYTES = 2 << 20
-_SQLITE_BATCH_ROWS = 512
+_SQLITE_BATCH_ROWS = 1024
 _FEW_RUNS = 5000  # up to this many matching runs, SQLite looks them up by row id and sorts them
-_TYPE_ROW = "agno_nb:type-row"  # values of the typing first row (see SqlSource._adbc_sql)
-_TYPE_ROW_INT = -(2 ** 62) + 1
+_MAX_INT = 2 ** 63 - 1  # in SQLite every text value sorts after this
+_CONNECTION_LOST = ("terminating connection", "server closed the connection", "no connection to the server",
+                    "connection reset", "could not receive data", "ssl syscall", "eof detected",
+                    "connection has been closed", "broken pipe", "connection is closed")
 
 
-def _column_conds(table: sa.Table, f: Filters, keys: Sequence[str]) -> List[sa.ColumnElement]:
-    """The filters on ``table``'s own columns: session_ids and the equality filters ``keys``."""
-    conds = [table.c.session_id.in_(f.session_ids)] if f.session_ids is not None else []
-    return conds + [table.c[k] == getattr(f, k) for k in keys if getattr(f, k) is not None]
+def _sqlite_seconds(col: sa.ColumnElement) -> sa.ColumnElement:
+    """A SQLite timestamp as Unix seconds, whether stored as a number or as ISO text.
 
-
-def _time_conds(table: sa.Table, f: Filters) -> List[sa.ColumnElement]:
-    """``since`` (inclusive) and ``until`` (exclusive) on ``created_at``."""
-    return ([table.c.created_at >= f.since] if f.since is not None else []) + (
-        [table.c.created_at < f.until] if f.until is not None else [])
-
-
-def _type_literal(t: pa.DataType) -> str:
-    return str(_TYPE_ROW_INT) if pa.types.is_integer(t) else f"'{_TYPE_ROW}'"
-
-
-def _drop_type_row(batch):
-    """``batch`` (a RecordBatch or Table) without the typing row."""
-    mask = None
-    for i, fld in enumerate(batch.schema):
-        if pa.types.is_integer(fld.type):
-            marker = _TYPE_ROW_INT
-        elif pa.types.is_string(fld.type):
-            marker = _TYPE_ROW
-        else:
-            continue
-        eq = pc.fill_null(pc.equal(batch.column(i), pa.scalar(marker, fld.type)), False)
-        mask = eq if mask is None else pc.and_(mask, eq)
-    if mask is None or batch.num_rows == 0 or not pc.any(mask).as_py():
-        return batch
-    return batch.filter(pc.invert(mask))
+    ``CAST('2026-01-02 03:04:05' AS INTEGER)`` is 2026 (a date in 1970): ISO text goes
+    through ``strftime('%s')`` instead (which honours a UTC offset; naive text is UTC).
+    """
+    iso = sa.and_(sa.func.typeof(col) == "text", col.op("GLOB")("[0-9][0-9][0-9][0-9]-[0-9]*"))
+    return sa.case((iso, sa.cast(sa.func.strftime("%s", col), sa.BigInteger)), else_=sa.cast(col, sa.BigInteger))
 
 
 class _ReadAhead:
     """Reads ``reader`` in a background thread, a few batches ahead of whoever consumes it.
 
-    The database read (SQLite or libpq, in C, without the GIL) then overlaps with DuckDB
-    parsing the batches before, while only ``depth`` batches wait in memory. Batches come out
-    with ``schema``'s column types (and without the typing row, see SqlSource._adbc_sql).
+    The database read (SQLite stepping in ``sqlite3`` or libpq, both without the GIL) then
+    overlaps with DuckDB parsing the batches before, while only ``depth`` batches wait in
+    memory. Batches come out with ``schema``'s column types. An error ends the stream; it is
+    kept in ``error``, as agno_nb's own error where ``translate`` knows it.
     """
 
     _END = object()
 
-    def __init__(self, reader: pa.RecordBatchReader, schema: pa.Schema, typed_row: bool, depth: int = 2):
-        self.reader, self.schema, self.typed_row = reader, schema, typed_row
+    def __init__(self, reader: pa.RecordBatchReader, schema: pa.Schema, translate, depth: int = 2):
+        self.reader, self.schema, self.translate = reader, schema, translate
+        self.error: Optional[BaseException] = None
         self.queue: "queue.Queue[Any]" = queue.Queue(maxsize=depth)
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._produce, name="agno_nb-read", daemon=True)
@@ -562,16 +667,17 @@ class _ReadAhead:
 
     def _produce(self) -> None:
         try:
-            first = self.typed_row
             for batch in self.reader:
-                if first:
-                    batch, first = _drop_type_row(batch), False
                 if batch.num_rows and not self._put(
                         batch if batch.schema.equals(self.schema) else _conform_batch(batch, self.schema)):
                     return
             self._put(self._END)
         except BaseException as exc:  # handed to the consumer, raised there
-            self._put(exc)
+            try:
+                self.error = self.translate(exc) or exc
+            except Exception:  # noqa: BLE001 - the original is still worth raising
+                self.error = exc
+            self._put(self.error)
 
     def batches(self):
         while True:
@@ -623,19 +729,20 @@ def _libpq_uri(url: sa.URL) -> str:
 
 
 def _adbc_available(backend: str) -> bool:
-    module = "adbc_driver_sqlite" if backend == "sqlite" else "adbc_driver_postgresql"
+    if backend != "postgresql":
+        return False
     try:
-        __import__(module)
+        import adbc_driver_postgresql.dbapi  # noqa: F401
         return True
     except ImportError:
         return False
 
 
-def _is_connect_error(exc: Exception) -> bool:
+def _is_connect_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return any(s in text for s in ("could not connect", "connection refused", "connection to server",
                                    "unable to open database", "could not translate host", "database \"",
-                                   "io error", "timeout expired"))
+                                   "io error", "timeout expired", "password authentication", "role \""))
 
 
 def source_from(obj: Any, *, session_table=None, runs_table=None, db_schema=None, engine="auto"):
