@@ -499,17 +499,18 @@ def test_two_thousand_message_session_is_fast(tmp_path, capsys):
     ex = agno_nb.connect(str(tmp_path / "big.db"))
     assert len(ex.messages(session_ids=["big"])) == 2000
 
-    t0 = time.perf_counter()
+    # CPU seconds, not wall time: other processes on a shared 2-core machine do not count
+    t0 = time.process_time()
     r = replay(ex, "big")
-    opened = time.perf_counter() - t0
+    opened = time.process_time() - t0
     assert r.n_steps == 2000
 
     steps = []
     r.show_context = True
     for i in list(range(1, 200)) + [1999, 0, 1000, 1500]:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         r.goto(i)
-        steps.append(time.perf_counter() - t0)
+        steps.append(time.process_time() - t0)
     assert r.position == 1500 and "turn 75" in r.header.value
     with capsys.disabled():
         print(f"\n[widgets timing] open 2,000-message session: {opened * 1000:.0f} ms; "
