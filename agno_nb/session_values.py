@@ -18,7 +18,27 @@ def _compact(data: Mapping[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-class SessionSummary(dict):
+class _StoredValue(dict):
+    """A dict holding exactly the JSON Agno stores, with Agno's ``from_dict``/``to_dict``."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]):
+        """The value stored as ``data`` (any mapping); unknown keys are kept."""
+        if isinstance(data, cls):
+            return data
+        out = cls()
+        out.update(data)
+        return out
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The JSON Agno stores (None values left out)."""
+        return _compact(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict.__repr__(self)})"
+
+
+class SessionSummary(_StoredValue):
     """A session's summary: ``summary`` text, ``topics`` and ``updated_at``.
 
     As in Agno, ``updated_at`` is a :class:`datetime.datetime` on the object and an ISO
@@ -30,19 +50,6 @@ class SessionSummary(dict):
                  updated_at: Union[datetime.datetime, str, int, float, None] = None, **extra: Any):
         super().__init__()
         self.update(_compact({"summary": summary, "topics": topics, "updated_at": _iso(updated_at), **extra}))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SessionSummary":
-        """The summary stored as ``data`` (any mapping); unknown keys are kept."""
-        if isinstance(data, cls):
-            return data
-        out = cls()
-        out.update(data)
-        return out
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The JSON Agno stores: None values left out, ``updated_at`` as ISO text."""
-        return _compact(self)
 
     @property
     def summary(self) -> Optional[str]:
@@ -79,8 +86,6 @@ class SessionSummary(dict):
         else:
             self[key] = value
 
-    def __repr__(self) -> str:
-        return f"SessionSummary({dict.__repr__(self)})"
 
 
 def _iso(value: Union[datetime.datetime, str, int, float, None]) -> Optional[str]:
@@ -92,7 +97,7 @@ def _iso(value: Union[datetime.datetime, str, int, float, None]) -> Optional[str
     return value.isoformat()
 
 
-class RunInput(dict):
+class RunInput(_StoredValue):
     """What was passed to ``run()``: ``input_content`` and any media (``images``,
     ``videos``, ``audios``, ``files``, kept as the stored JSON)."""
 
@@ -103,19 +108,6 @@ class RunInput(dict):
         self.update(_compact({"input_content": input_content, "images": images or None,
                               "videos": videos or None, "audios": audios or None, "files": files or None,
                               **extra}))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RunInput":
-        """The input stored as ``data`` (any mapping); unknown keys are kept."""
-        if isinstance(data, cls):
-            return data
-        out = cls()
-        out.update(data)
-        return out
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The JSON Agno stores (None values left out)."""
-        return _compact(self)
 
     @property
     def input_content(self) -> Any:
@@ -141,6 +133,3 @@ class RunInput(dict):
             except (TypeError, ValueError):
                 return str(content)
         return str(content)
-
-    def __repr__(self) -> str:
-        return f"RunInput({dict.__repr__(self)})"
