@@ -273,13 +273,14 @@ def llm_messages(span: Span) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]
     if not ins and not outs:
         ins, outs = _event_messages(span)
     _enrich(ins, _loads(a.get("input.value")))
+    _enrich(outs, _loads(a.get("output.value")))
     return ins, outs
 
 
 def _enrich(messages: List[Dict[str, Any]], doc: Any) -> None:
     """Take ids, ``from_history`` and times from an Agno-style ``input.value``
     (``{"messages": [...]}``, as openinference-instrumentation-agno and ``to_otlp`` write it)."""
-    full = doc.get("messages") if isinstance(doc, dict) else None
+    full = doc.get("messages") if isinstance(doc, dict) else doc
     if not isinstance(full, list) or len(full) != len(messages):
         return
     if any(not isinstance(f, dict) or f.get("role") != m.get("role") for f, m in zip(full, messages)):
@@ -315,6 +316,7 @@ class _Run:
         self.parent_run_id: Optional[str] = None
         self.llm: List[Span] = []
         self.tools: List[Span] = []
+        self.order = span.order if span else 0
         self.start: Optional[float] = span.start if span else None
         self.end: Optional[float] = span.end if span else None
         self.session_id: Optional[str] = None
@@ -322,7 +324,7 @@ class _Run:
 
     def widen(self, span: Span) -> None:
         if span.start is not None and (self.start is None or span.start < self.start):
-            self.start = span.start
+            self.start, self.order = span.start, span.order
         if span.end is not None and (self.end is None or span.end > self.end):
             self.end = span.end
 
@@ -362,7 +364,7 @@ def build_tables(spans: List[Span]) -> Tuple[Dict[str, List[Dict[str, Any]]], Di
     # the session and user of a trace: the first span in it that names one
     trace_session: Dict[str, str] = {}
     trace_user: Dict[str, str] = {}
-    for s in sorted(spans, key=lambda s: (s.start or 0)):
+    for s in sorted(spans, key=lambda s: s.order):
         sid, uid = _session_attr(s.attrs), _user_attr(s.attrs)
         if sid and s.trace_id not in trace_session:
             trace_session[s.trace_id] = sid
@@ -409,12 +411,13 @@ def build_tables(spans: List[Span]) -> Tuple[Dict[str, List[Dict[str, Any]]], Di
 def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
     sessions: Dict[str, Dict[str, Any]] = {}
     run_rows, message_rows, tool_rows = [], [], []
-    all_runs.sort(key=lambda r: (r.session_id, r.start if r.start is not None else 0, r.run_id))
+    all_runs.sort(key=lambda r: (r.session_id, _int((r.span.attrs if r.span else {}).get("agno.run.index")) or 0,
+                                 r.order, r.run_id))
     index: Dict[str, int] = defaultdict(int)
     for run in all_runs:
         a = run.span.attrs if run.span else {}
-        llm = sorted(run.llm, key=lambda s: s.start or 0)
-        tools = sorted(run.tools, key=lambda s: s.start or 0)
+        llm = sorted(run.llm, key=lambda s: s.order)
+        tools = sorted(run.tools, key=lambda s: s.order)
         team_id = _first(a, "agno.team.id", "gen_ai.team.id")
         workflow_id = _first(a, "agno.workflow.id")
         run_type = "team" if team_id else "workflow" if workflow_id else "agent"
@@ -435,13 +438,17 @@ def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
             provider = provider or _first(s.attrs, "llm.provider", "gen_ai.provider.name", "gen_ai.system", "llm.system")
         model = model or _first(a, "gen_ai.request.model", "llm.model_name")
         provider = provider or _first(a, "gen_ai.provider.name", "gen_ai.system", "llm.provider")
+        llm_tokens = ins_tokens  # each model call once: the session's totals
+        own_tokens = _tokens(a)
+        if any(t is not None for t in own_tokens):  # the run's span knows its totals (to_otlp writes them)
+            ins_tokens = own_tokens
         i_tok, o_tok, t_tok = ins_tokens
         own = [m for m in messages if not m.get("from_history")]
         last_user = next((m for m in reversed(own) if m.get("role") == "user"), None)
         last_answer = next((m for m in reversed(own) if m.get("role") == "assistant" and m.get("content")), None)
         run_row = {
             "run_id": run.run_id, "session_id": run.session_id, "parent_run_id": run.parent_run_id,
-            "run_index": index[run.session_id], "run_type": run_type, "agent_id": _text(agent_id),
+            "run_index": _int(a.get("agno.run.index")) if a.get("agno.run.index") is not None else index[run.session_id], "run_type": run_type, "agent_id": _text(agent_id),
             "team_id": _text(team_id), "workflow_id": _text(workflow_id), "user_id": run.user_id,
             "status": _status(run), "model": _text(model), "model_provider": _text(provider),
             "input": _text(_first(a, "input.value")) if run.span is not None and not _agno_input(a)
@@ -449,9 +456,11 @@ def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
             "content": _text(_first(a, "output.value")) if run.span is not None and a.get("output.value") is not None
             else (last_answer or {}).get("content"),
             "created_at": run.start, "input_tokens": i_tok, "output_tokens": o_tok, "total_tokens": t_tok,
-            "duration": (run.end - run.start) if run.start is not None and run.end is not None else None,
-            "time_to_first_token": None, "n_messages": len(messages), "n_tool_calls": len(calls),
-            "step_results": None,
+            "duration": run.span.duration if run.span is not None else (
+                round(run.end - run.start, 6) if run.start is not None and run.end is not None else None),
+            "time_to_first_token": _first(a, "agno.metrics.time_to_first_token"),
+            "n_messages": len(messages), "n_tool_calls": len(calls),
+            "step_results": _json_text(_first(a, "agno.workflow.step_results")),
         }
         index[run.session_id] += 1
         run_rows.append(run_row)
@@ -464,7 +473,7 @@ def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
                                  "from_history": m.get("from_history"), "created_at": m.get("created_at"),
                                  "input_tokens": m.get("input_tokens"), "output_tokens": m.get("output_tokens"),
                                  "total_tokens": m.get("total_tokens"), "duration": m.get("duration"),
-                                 "time_to_first_token": None})
+                                 "time_to_first_token": m.get("time_to_first_token")})
         tool_rows += [{**common, **c} for c in calls]
         s = sessions.get(run.session_id)
         if s is None:
@@ -479,14 +488,25 @@ def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
                 s["session_type"] = run_type
                 s[f"{run_type}_id"] = run_row[f"{run_type}_id"]
         s["user_id"] = s["user_id"] or run.user_id
+        s["session_name"] = s["session_name"] or _first(a, "agno.session.name")
+        s["summary"] = s["summary"] or _first(a, "agno.session.summary")
+        if a.get("agno.session.updated_at") is not None:
+            s["stored_updated_at"] = float(a["agno.session.updated_at"])
+        if any(a.get(f"agno.session.{k}") is not None for k in ("input_tokens", "output_tokens", "total_tokens")):
+            s["stored_tokens"] = tuple(_int(a.get(f"agno.session.{k}"))
+                                       for k in ("input_tokens", "output_tokens", "total_tokens"))
         if run.start is not None:
             s["created_at"] = min(x for x in (s["created_at"], run.start) if x is not None)
         if run.end is not None:
             s["updated_at"] = max(x for x in (s["updated_at"], run.end) if x is not None)
-        for k, v in zip(("input_tokens", "output_tokens", "total_tokens"), ins_tokens):
+        for k, v in zip(("input_tokens", "output_tokens", "total_tokens"), llm_tokens):
             s[k] = _add(s[k], v)
     for s in sessions.values():
         s["session_type"] = s["session_type"] or "agent"
+        # what to_otlp wrote from the store wins over what the spans add up to
+        s["updated_at"] = s.pop("stored_updated_at", s["updated_at"])
+        for k, v in zip(("input_tokens", "output_tokens", "total_tokens"), s.pop("stored_tokens", ())):
+            s[k] = v
     return {"sessions": list(sessions.values()), "runs": run_rows, "messages": message_rows, "tool_calls": tool_rows}
 
 
@@ -527,7 +547,9 @@ def _run_messages(run: "_Run", llm: List[Span]) -> Tuple[List[Dict[str, Any]], T
             m.setdefault("created_at", span.end)
         if outs:
             outs[-1].update(zip(("input_tokens", "output_tokens", "total_tokens"), tokens))
-            outs[-1]["duration"] = span.duration
+            # a model call of no time at all is a writer that did not know it (to_otlp of a None)
+            outs[-1]["duration"] = span.duration or None
+            outs[-1]["time_to_first_token"] = _first(span.attrs, "agno.metrics.time_to_first_token")
         messages += outs
     return messages, tuple(totals)
 
@@ -550,10 +572,12 @@ def _run_tool_calls(run: "_Run", tools: List[Span], messages: List[Dict[str, Any
         out.append({"tool_call_id": _text(call_id), "tool_name": _text(name), "tool_args": _json_text(args),
                     "result": _text(_first(a, "output.value", "gen_ai.tool.call.result")),
                     "tool_call_error": span.error, "duration": span.duration, "created_at": span.start,
-                    "child_run_id": None})
+                    "child_run_id": _text(a.get("agno.tool.child_run_id"))})
     if tools:
         return out
-    answers = {m.get("tool_call_id"): m for m in messages if m.get("role") == "tool" and m.get("tool_call_id")}
+    own = [m for m in messages if not m.get("from_history")]
+    asked = [c for m in own if m.get("role") == "assistant" for c in m.get("tool_calls") or []]
+    answers = {m.get("tool_call_id"): m for m in own if m.get("role") == "tool" and m.get("tool_call_id")}
     for c in asked:
         reply = answers.get(c.get("id"))
         if reply is not None:

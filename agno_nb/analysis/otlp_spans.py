@@ -47,10 +47,14 @@ class Span:
     events: List[Tuple[str, Optional[float], Dict[str, Any]]] = field(default_factory=list)
     resource: Dict[str, Any] = field(default_factory=dict)
     where: str = ""  # file:line, for messages
+    order: int = 0   # start time in nanoseconds: sorts spans closer than a float of seconds can
+    end_order: int = 0
 
     @property
     def duration(self) -> Optional[float]:
-        return self.end - self.start if self.start is not None and self.end is not None else None
+        if self.start is None or self.end is None:
+            return None
+        return round((self.end_order - self.order) / 1e9, 6) if self.order else round(self.end - self.start, 6)
 
 
 @dataclass
@@ -189,7 +193,11 @@ def _otlp_attrs(items: Any) -> Dict[str, Any]:
 
 
 def _nanos(value: Any) -> Optional[float]:
-    return int(value) / 1e9 if value not in (None, "", 0, "0") else None
+    # whole seconds and the rest apart: a float of nanoseconds would round away microseconds
+    if value in (None, "", 0, "0"):
+        return None
+    sec, ns = divmod(int(value), 10 ** 9)
+    return sec + ns / 1e9
 
 
 def _kind(value: Any) -> str:
@@ -216,7 +224,9 @@ def _otlp_span(raw: Dict[str, Any], resource: Dict[str, Any], where: str) -> Spa
         attrs=_otlp_attrs(raw.get("attributes")),
         events=[(str(e.get("name") or ""), _nanos(e.get("timeUnixNano", e.get("time_unix_nano"))),
                  _otlp_attrs(e.get("attributes"))) for e in raw.get("events") or []],
-        resource=resource, where=where)
+        resource=resource, where=where,
+        order=int(raw.get("startTimeUnixNano", raw.get("start_time_unix_nano")) or 0),
+        end_order=int(raw.get("endTimeUnixNano", raw.get("end_time_unix_nano")) or 0))
 
 
 # -- the SDK's span.to_json() ------------------------------------------------------------
@@ -258,4 +268,10 @@ def _sdk_span(raw: Dict[str, Any], where: str) -> Span:
         attrs=dict(raw.get("attributes") or {}),
         events=[(str(e.get("name") or ""), _iso(e.get("timestamp")), dict(e.get("attributes") or {}))
                 for e in raw.get("events") or []],
-        resource=dict(resource.get("attributes") or {}) if isinstance(resource, dict) else {}, where=where)
+        resource=dict(resource.get("attributes") or {}) if isinstance(resource, dict) else {}, where=where,
+        order=_order(raw.get("start_time")), end_order=_order(raw.get("end_time")))
+
+
+def _order(value: Any) -> int:
+    t = _iso(value)
+    return int(round(t * 1e6)) * 1000 if t is not None else 0
