@@ -341,7 +341,10 @@ def _user_attr(a: Dict[str, Any]) -> Optional[str]:
 
 def build_tables(spans: List[Span]) -> Tuple[Dict[str, List[Dict[str, Any]]], Dict[str, int]]:
     """The rows of the four tables, and the count of unmapped spans by ``name (kind)``."""
-    by_id = {(s.trace_id, s.span_id): s for s in spans}
+    by_id: Dict[Tuple[str, str], Span] = {}
+    for s in spans:  # a span exported twice (two files, a retried export) counts once
+        by_id.setdefault((s.trace_id, s.span_id), s)
+    spans = list(by_id.values())
     roles = {id(s): role_of(s) for s in spans}
     unmapped: Dict[str, int] = defaultdict(int)
 
