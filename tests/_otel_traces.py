@@ -71,7 +71,16 @@ def _agno(base_url: str, out: Path, tp: TracerProvider) -> dict:
     other = Agent(name="Plain", id="plain-agent", telemetry=False, db=SqliteDb(db_file=str(out / "agno.db")),
                   model=OpenAILike(id="fake-model", base_url=base_url, api_key="sk-test"))
     runs.append(other.run("Hello there", session_id="hello", user_id="carol"))
-    return {"run_ids": [r.run_id for r in runs]}
+    from agno.team import Team
+
+    member = Agent(name="Forecaster", id="forecaster", tools=[get_weather], telemetry=False,
+                   model=OpenAILike(id="fake-model", base_url=base_url, api_key="sk-test"))
+    team = Team(name="Travel", id="travel-team", members=[member], telemetry=False,
+                db=SqliteDb(db_file=str(out / "agno.db")),
+                model=OpenAILike(id="fake-model", base_url=base_url, api_key="sk-test"))
+    team_run = team.run("Trip to Paris?", session_id="trip", user_id="dave")
+    return {"run_ids": [r.run_id for r in runs], "team_run_id": team_run.run_id,
+            "member_run_ids": [m.run_id for m in team_run.member_responses]}
 
 
 def _openai(base_url: str, out: Path, tp: TracerProvider) -> dict:

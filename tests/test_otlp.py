@@ -29,7 +29,8 @@ HERE = Path(__file__).parent
 
 @pytest.fixture(scope="module")
 def server():
-    with FakeOpenAIServer(tool_args={"get_weather": {"city": "Paris"}}) as s:
+    with FakeOpenAIServer(tool_args={"get_weather": {"city": "Paris"}, "delegate_task_to_member": {
+            "member_id": "forecaster", "task": "Weather in Paris?"}}) as s:
         yield s
 
 
@@ -86,32 +87,33 @@ def test_openinference_agno_traces_become_sessions_runs_messages_and_tool_calls(
     assert "OpenTelemetry traces" in repr(ex)
 
     sessions = ex.sessions().set_index("session_id")
-    assert sorted(sessions.index) == ["hello", "picnic"]  # session.id, not the 3 traces
+    assert sorted(sessions.index) == ["hello", "picnic", "trip"]  # session.id, not the 4 traces
     assert sessions.loc["picnic", "n_runs"] == 2 and sessions.loc["picnic", "user_id"] == "bob"
     assert sessions.loc["picnic", "agent_id"] == "weather-agent" and sessions.loc["picnic", "session_type"] == "agent"
 
     runs = ex.runs()
-    assert len(runs) == kinds["AGENT"] == 3
-    assert sorted(runs.run_id) == sorted(made["run_ids"])  # agno.run.id, the ids agno stored
+    assert len(runs) == kinds["AGENT"] == 5
+    # agno.run.id: the ids agno stored
+    assert sorted(runs.run_id) == sorted(made["run_ids"] + [made["team_run_id"]] + made["member_run_ids"])
     picnic = runs[runs.session_id == "picnic"].sort_values("run_index")
     assert list(picnic.input) == ["Picnic in Paris?", "Umbrella?"]
     assert list(picnic.content) == ["Tool said: Sunny in Paris, 21C"] * 2
     assert set(runs.model) == {"fake-model"} and set(runs.status) == {"COMPLETED"}
 
     # token counts: the sum of the LLM spans' llm.token_count.* in each run's trace
-    by_trace = {s["traceId"]: s["attrs"]["agno.run.id"] for s in spans if s["attrs"].get("openinference.span.kind") == "AGENT"}
+    run_of = {s["spanId"]: s["attrs"]["agno.run.id"] for s in spans if s["attrs"].get("openinference.span.kind") == "AGENT"}
     want = Counter()
     for s in spans:
         if s["attrs"].get("openinference.span.kind") == "LLM":
-            want[by_trace[s["traceId"]], "in"] += int(s["attrs"]["llm.token_count.prompt"])
-            want[by_trace[s["traceId"]], "out"] += int(s["attrs"]["llm.token_count.completion"])
+            want[run_of[s["parentSpanId"]], "in"] += int(s["attrs"]["llm.token_count.prompt"])
+            want[run_of[s["parentSpanId"]], "out"] += int(s["attrs"]["llm.token_count.completion"])
     for r in runs.itertuples():
         assert (r.input_tokens, r.output_tokens, r.total_tokens) == (
             want[r.run_id, "in"], want[r.run_id, "out"], want[r.run_id, "in"] + want[r.run_id, "out"])
     assert sessions.loc["picnic", "total_tokens"] == runs[runs.session_id == "picnic"].total_tokens.sum()
 
     messages = ex.messages()
-    assert (messages.role == "assistant").sum() == kinds["LLM"] == 5  # one answer per model call
+    assert (messages.role == "assistant").sum() == kinds["LLM"] == 9  # one answer per model call
     first = messages[messages.run_id == picnic.run_id.iloc[0]].sort_values("message_index")
     assert list(first.role) == ["user", "assistant", "tool", "assistant"]
     call = json.loads(first.tool_calls.iloc[1])[0]
@@ -120,10 +122,23 @@ def test_openinference_agno_traces_become_sessions_runs_messages_and_tool_calls(
     assert first.input_tokens.iloc[1] > 0 and first.duration.iloc[1] > 0
 
     tools = ex.tool_calls()
-    assert len(tools) == kinds["TOOL"] == 2
-    assert set(tools.tool_name) == {"get_weather"} and set(tools.result) == {"Sunny in Paris, 21C"}
-    assert [json.loads(a) for a in tools.tool_args] == [{"city": "Paris"}] * 2
+    assert len(tools) == kinds["TOOL"] == 4
+    weather = tools[tools.tool_name == "get_weather"]
+    assert len(weather) == 3 and set(weather.result) == {"Sunny in Paris, 21C"}
+    assert [json.loads(a) for a in weather.tool_args] == [{"city": "Paris"}] * 3
     assert set(tools.tool_call_id) == set(messages.tool_call_id.dropna())
+
+    # a team run and its member run, nested spans: parent_run_id
+    trip = runs[runs.session_id == "trip"].set_index("run_id")
+    assert sessions.loc["trip", "session_type"] == "team" and sessions.loc["trip", "team_id"] == "travel-team"
+    assert sessions.loc["trip", "n_runs"] == 1 and sessions.loc["trip", "user_id"] == "dave"
+    assert trip.loc[made["team_run_id"], "run_type"] == "team" and pd.isna(trip.loc[made["team_run_id"], "parent_run_id"])
+    member = trip.loc[made["member_run_ids"][0]]
+    assert member.parent_run_id == made["team_run_id"] and member.agent_id == "forecaster"
+    assert member.input == "Weather in Paris?"
+    delegation = tools[tools.tool_name == "delegate_task_to_member"]
+    assert list(delegation.run_id) == [made["team_run_id"]]
+    assert json.loads(delegation.tool_args.iloc[0]) == {"member_id": "forecaster", "task": "Weather in Paris?"}
 
 
 def test_agno_traces_carry_what_agno_stored(agno_traces):
@@ -136,11 +151,12 @@ def test_agno_traces_carry_what_agno_stored(agno_traces):
     # message ids and history flags come from the agno input.value (the final answer has none there)
     t, s = traced.messages().sort_values(key), stored.messages().sort_values(key)
     known = t.message_id.notna()
-    assert known.sum() == len(t) - 3 and list(t.message_id[known]) == list(s.message_id[known.values])
+    assert known.sum() == len(t) - len(traced.runs()) and list(t.message_id[known]) == list(s.message_id[known.values])
     tcols = ["run_id", "tool_call_id", "tool_name", "tool_args", "result"]
     assert _content(traced.tool_calls().sort_values("tool_call_id"), tcols) == \
         _content(stored.tool_calls().sort_values("tool_call_id"), tcols)
-    rcols = ["run_id", "session_id", "agent_id", "user_id", "input", "content", "input_tokens", "output_tokens"]
+    rcols = ["run_id", "session_id", "parent_run_id", "run_type", "agent_id", "team_id", "user_id", "status",
+             "input", "content", "input_tokens", "output_tokens", "n_messages", "n_tool_calls"]
     assert _content(traced.runs().sort_values("run_id"), rcols) == _content(stored.runs().sort_values("run_id"), rcols)
 
 
@@ -163,17 +179,19 @@ def test_filters_work_on_traces(agno_traces):
     out, _ = agno_traces
     ex = _quiet(out)  # the folder: traces.jsonl and console.json hold the same spans
     runs = ex.runs()
-    assert len(runs) == 3  # each span once, though two files hold it
+    assert len(runs) == 5  # each span once, though two files hold it
     assert set(ex.runs(agent_id="plain-agent").session_id) == {"hello"}
     assert set(ex.messages(user_id="bob").session_id) == {"picnic"}
     assert len(ex.tool_calls(session_ids=["hello"])) == 0 and len(ex.tool_calls(session_ids="picnic")) == 2
+    assert set(ex.runs(team_id="travel-team").run_type) == {"team"}
+    assert list(ex.sessions(session_type="team").session_id) == ["trip"]
+    assert set(ex.messages(session_type="team").session_id) == {"trip"}
     assert list(ex.sessions(agent_id="weather-agent").session_id) == ["picnic"]
     assert len(ex.messages(agent_id="weather-agent")) == 8
     start = runs.created_at.min()
     assert len(ex.runs(since=start + pd.Timedelta(days=1))) == 0 and len(ex.runs(until=start)) == 0
-    assert len(ex.runs(since=start)) == 3 and len(ex.runs(status="completed")) == 3
-    assert len(ex.sessions(session_type="team")) == 0
-    assert ex.sql("select count(*) n from messages where role = 'tool'").n[0] == 2
+    assert len(ex.runs(since=start)) == 5 and len(ex.runs(status="completed")) == 5
+    assert ex.sql("select count(*) n from messages where role = 'tool'").n[0] == 4
 
 
 # -- GenAI conventions, from the openai client --------------------------------------------
@@ -267,7 +285,7 @@ def test_malformed_lines_and_unknown_spans_give_one_warning(agno_traces, tmp_pat
     assert str(path) in text and f"{path}:3: not JSON" in text and f"{path}:4" in text and "spanId" in text
     assert f"{path}:6" in text and "skipped 4 unreadable" in text
     assert "3 span(s) not mapped" in text and "GET /health (SERVER) ×2" in text and "embed (INTERNAL) ×1" in text
-    assert len(runs) == 3 and len(messages) == 10  # the good spans all read
+    assert len(runs) == 5 and len(messages) == len(agno_nb.connect(agno_traces[0] / "traces.jsonl").messages())
 
 
 def test_file_with_no_span_is_a_clear_error(tmp_path):
