@@ -91,12 +91,13 @@ def _documents(text: str, path: Path, problems: List[Problem]) -> Iterator[Tuple
     another (pretty-printed). After a value that does not parse, reading goes on at the
     next line that starts a value at its first column."""
     decoder = json.JSONDecoder()
-    pos, n = 0, len(text)
+    pos, n, line, counted = 0, len(text), 1, 0
     while True:
         pos = _WS.match(text, pos).end()
         if pos >= n:
             return
-        line = text.count("\n", 0, pos) + 1
+        line += text.count("\n", counted, pos)  # counted from the last value on, not from the start
+        counted = pos
         try:
             doc, end = decoder.raw_decode(text, pos)
         except ValueError as exc:

@@ -116,16 +116,17 @@ def _span(trace: str, span: str, parent: Optional[str], name: str, kind: int, st
     return out
 
 
-def session_spans(runs: pd.DataFrame, messages: pd.DataFrame, tools: pd.DataFrame,
+def session_spans(runs: List[Dict[str, Any]], messages: List[Dict[str, Any]], tools: List[Dict[str, Any]],
                   session: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-    """The spans of one session's runs, messages and tool calls (``session``: its name and summary)."""
-    run_rows = [_clean(r) for r in runs.sort_values("run_index").to_dict("records")]
+    """The spans of one session's runs, messages and tool calls (rows of the four tables;
+    ``session``: the attributes the session itself adds)."""
+    run_rows = sorted(runs, key=lambda r: (r["run_index"] if r["run_index"] is not None else 0))
     by_run: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
-    for m in messages.sort_values(["run_id", "message_index"]).to_dict("records"):
-        by_run[m["run_id"]].append(_clean(m))
+    for m in sorted(messages, key=lambda m: m["message_index"]):
+        by_run[m["run_id"]].append(m)
     calls: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
-    for t in tools.to_dict("records"):
-        calls[t["run_id"]].append(_clean(t))
+    for t in tools:
+        calls[t["run_id"]].append(t)
     ids = {r["run_id"] for r in run_rows}
     top = {r["run_id"]: r["run_id"] for r in run_rows}
     parents = {r["run_id"]: r["parent_run_id"] for r in run_rows}
@@ -222,10 +223,9 @@ def _dur(seconds: Any) -> int:
     return int(round(float(seconds) * 1e9)) if _present(seconds) else 0
 
 
-def _session_attrs(sessions: pd.DataFrame, sid: str) -> Dict[str, Any]:
-    if sid not in sessions.index:
+def _session_attrs(row: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    if row is None:
         return {}
-    row = _clean(sessions.loc[sid].to_dict())
     updated = row.get("updated_at")
     return {"agno.session.name": row.get("session_name"), "agno.session.summary": row.get("summary"),
             "agno.session.updated_at": _ns(updated) / 1e9 if updated is not None else None,
@@ -236,18 +236,20 @@ def _session_attrs(sessions: pd.DataFrame, sid: str) -> Dict[str, Any]:
 def write_otlp(explorer, path, filters: Dict[str, Any]) -> Path:
     """Write the sessions that match ``filters`` to ``path`` as OTLP/JSON lines (atomically)."""
     path = Path(os.path.abspath(Path(path).expanduser()))
-    sessions = explorer.sessions(**filters).set_index("session_id")
-    runs = explorer.runs(**filters)
-    messages = explorer.messages(**filters)
-    tools = explorer.tool_calls(**filters)
+    # plain rows (NULL as None, times as datetimes), grouped by session
+    tables = {name: defaultdict(list) for name in ("sessions", "runs", "messages", "tool_calls")}
+    for name, groups in tables.items():
+        for row in explorer._arrow(name, filters).to_pylist():
+            groups[row["session_id"]].append(_clean(row))
     resource = {"attributes": _attrs({"service.name": "agno_nb", "telemetry.sdk.name": "agno_nb"})}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for sid, session_runs in runs.groupby("session_id", sort=True):
-                spans = session_spans(session_runs, messages[messages["session_id"] == sid],
-                                      tools[tools["session_id"] == sid], _session_attrs(sessions, sid))
+            for sid in sorted(tables["runs"]):
+                session = (tables["sessions"].get(sid) or [None])[0]
+                spans = session_spans(tables["runs"][sid], tables["messages"].get(sid, []),
+                                      tables["tool_calls"].get(sid, []), _session_attrs(session))
                 line = {"resourceSpans": [{"resource": resource,
                                            "scopeSpans": [{"scope": SCOPE, "spans": spans}]}]}
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
