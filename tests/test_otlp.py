@@ -281,6 +281,7 @@ def test_malformed_lines_and_unknown_spans_give_one_warning(agno_traces, tmp_pat
         runs, messages = ex.runs(), ex.messages()
         ex.tool_calls()
     assert len(caught) == 1  # once, not once per table
+    assert caught[0].filename == __file__  # pointing at the line that read the files
     text = str(caught[0].message)
     assert str(path) in text and f"{path}:3: not JSON" in text and f"{path}:4" in text and "spanId" in text
     assert f"{path}:6" in text and "skipped 4 unreadable" in text
@@ -405,3 +406,18 @@ def test_to_otlp_writes_genai_spans_in_the_collector_shape(demo_db, tmp_path):
     assert ops["invoke_agent"] == len(ex.runs())
     assert ops["execute_tool"] == len(ex.tool_calls())
     assert ops["chat"] >= (ex.messages().role == "assistant").sum()
+
+
+def test_spans_appended_to_a_file_are_read(agno_traces, tmp_path):
+    """A collector appends to its file: the next load, and the next SQL query, see the new spans."""
+    lines = (agno_traces[0] / "traces.jsonl").read_text().splitlines(keepends=True)
+    path = tmp_path / "growing.jsonl"
+    first = [l for l in lines if "\"hello\"" not in l and "Hello there" not in l]
+    path.write_text("".join(first))
+    ex = _quiet(path)
+    assert "hello" not in set(ex.sessions().session_id)
+    assert ex.sql("select count(*) n from runs").n[0] == 4
+    with path.open("a") as f:
+        f.writelines(l for l in lines if l not in first)
+    assert "hello" in set(ex.sessions().session_id)
+    assert ex.sql("select count(*) n from runs").n[0] == 5

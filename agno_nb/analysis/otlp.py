@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -654,7 +655,7 @@ class OtlpSource:
             more = f" (and {len(self.problems) - 20} more)" if len(self.problems) > 20 else ""
             parts.append(f"skipped {len(self.problems)} unreadable line(s) or span(s): {listed}{more}")
         if parts:
-            warnings.warn(f"{self.describe()}: " + ". ".join(parts), RuntimeWarning, stacklevel=5)
+            warnings.warn(f"{self.describe()}: " + ". ".join(parts), RuntimeWarning, stacklevel=_caller_level())
 
     def load(self, con: duckdb.DuckDBPyConnection, name: str, f: Filters) -> pa.Table:
         self._read()
@@ -663,6 +664,16 @@ class OtlpSource:
             return table
         keep = _matching(self._tables, name, f)
         return table.filter(pa.array(keep, pa.bool_()))
+
+
+def _caller_level() -> int:
+    """The stack level of the first frame outside agno_nb: the warning points at the user's line
+    (``connect(...)`` or ``ex.messages()``, whichever read the files)."""
+    package = str(Path(__file__).resolve().parents[1])
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _matching(tables: Dict[str, pa.Table], name: str, f: Filters) -> List[bool]:
