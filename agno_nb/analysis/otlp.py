@@ -20,8 +20,6 @@ The files are read once and kept until one of them changes.
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 import warnings
 from collections import defaultdict
@@ -33,15 +31,11 @@ import pyarrow as pa
 
 from ..errors import AgnoNbError
 from .columns import TABLES
+from .otlp_messages import (add_counts, as_int, as_text, first_of, json_text, llm_messages, loads, role_of,
+                            same_message, token_counts)
 from .otlp_spans import SUFFIXES, Problem, Span, read_spans, trace_files
 from .source import Filters
 
-LLM_OPERATIONS = {"chat", "text_completion", "generate_content", "completion"}
-AGENT_OPERATIONS = {"invoke_agent"}
-CHAIN_OPERATIONS = {"invoke_workflow"}
-TOOL_OPERATIONS = {"execute_tool"}
-_OI_MESSAGE = re.compile(r"^llm\.(input|output)_messages\.(\d+)\.message\.(.+)$")
-_OLD_MESSAGE = re.compile(r"^gen_ai\.(prompt|completion)\.(\d+)\.(.+)$")
 _ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
           "TIMESTAMPTZ": pa.timestamp("us", tz="UTC")}
 
@@ -59,254 +53,6 @@ def is_trace_path(path: Path) -> bool:
             return False
         return any(p.is_file() and p.suffix.lower() in SUFFIXES for p in path.iterdir())
     return False
-
-
-# -- span roles --------------------------------------------------------------------------
-
-def role_of(span: Span) -> Optional[str]:
-    """``agent``, ``chain``, ``llm``, ``tool``, or None for a span this module cannot map."""
-    a = span.attrs
-    oi = str(a.get("openinference.span.kind") or "").upper()
-    op = str(a.get("gen_ai.operation.name") or "").lower()
-    if oi == "AGENT" or op in AGENT_OPERATIONS:
-        return "agent"
-    if oi == "CHAIN" or op in CHAIN_OPERATIONS:
-        return "chain"
-    if oi == "TOOL" or op in TOOL_OPERATIONS:
-        return "tool"
-    if oi == "LLM" or op in LLM_OPERATIONS:
-        return "llm"
-    if not oi and not op and any(k.startswith(("gen_ai.prompt", "gen_ai.completion", "gen_ai.input.messages",
-                                                "gen_ai.usage.", "llm.input_messages")) for k in a):
-        return "llm"
-    return None
-
-
-def _first(attrs: Dict[str, Any], *keys: str) -> Any:
-    for k in keys:
-        v = attrs.get(k)
-        if v not in (None, ""):
-            return v
-    return None
-
-
-def _int(v: Any) -> Optional[int]:
-    try:
-        return int(v) if v not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(v: Any) -> Optional[str]:
-    if v is None:
-        return None
-    return v if isinstance(v, str) else json.dumps(v)
-
-
-def _json_text(v: Any) -> Optional[str]:
-    """JSON text as DuckDB writes it (compact), from a value or from JSON text."""
-    if v is None:
-        return None
-    if isinstance(v, str):
-        try:
-            v = json.loads(v)
-        except ValueError:
-            return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
-    return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
-
-
-def _loads(v: Any) -> Any:
-    if isinstance(v, str):
-        try:
-            return json.loads(v)
-        except ValueError:
-            return None
-    return v
-
-
-# -- messages from one LLM span ----------------------------------------------------------
-
-def _call(id_: Any, name: Any, arguments: Any) -> Dict[str, Any]:
-    args = arguments if isinstance(arguments, str) else json.dumps(arguments if arguments is not None else {})
-    return {"id": id_, "type": "function", "function": {"name": name, "arguments": args}}
-
-
-def _openinference_messages(attrs: Dict[str, Any], side: str) -> List[Dict[str, Any]]:
-    found: Dict[int, Dict[str, Any]] = defaultdict(dict)
-    for key, value in attrs.items():
-        m = _OI_MESSAGE.match(key)
-        if m and m.group(1) == side:
-            found[int(m.group(2))][m.group(3)] = value
-    out = []
-    for _, flat in sorted(found.items()):
-        calls: Dict[int, Dict[str, Any]] = defaultdict(dict)
-        parts: Dict[int, Dict[str, Any]] = defaultdict(dict)
-        for k, v in flat.items():
-            m = re.match(r"^tool_calls\.(\d+)\.tool_call\.(.+)$", k)
-            if m:
-                calls[int(m.group(1))][m.group(2)] = v
-            m = re.match(r"^contents\.(\d+)\.message_content\.(.+)$", k)
-            if m:
-                parts[int(m.group(1))][m.group(2)] = v
-        content = flat.get("content")
-        if content is None and parts:
-            content = "".join(str(p.get("text") or "") for _, p in sorted(parts.items()))
-        msg = {"role": flat.get("role"), "content": content, "tool_call_id": flat.get("tool_call_id"),
-               "tool_name": flat.get("name") if flat.get("role") == "tool" else None}
-        if calls:
-            msg["tool_calls"] = [_call(c.get("id"), c.get("function.name"), c.get("function.arguments"))
-                                 for _, c in sorted(calls.items())]
-        out.append(msg)
-    return out
-
-
-def _genai_messages(value: Any) -> List[Dict[str, Any]]:
-    """``gen_ai.input.messages`` / ``gen_ai.output.messages``: ``[{role, parts: [...]}]``."""
-    items = _loads(value)
-    out: List[Dict[str, Any]] = []
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            continue
-        if "parts" not in item:  # the older {role, content} shape
-            out.append(_plain_message(item))
-            continue
-        texts, calls, replies = [], [], []
-        for part in item.get("parts") or []:
-            kind = part.get("type")
-            if kind == "tool_call":
-                calls.append(_call(part.get("id"), part.get("name"), part.get("arguments")))
-            elif kind == "tool_call_response":
-                replies.append(part)
-            elif "content" in part:
-                texts.append(_text(part.get("content")))
-        role = item.get("role")
-        for reply in replies:  # one tool message per response
-            out.append({"role": "tool", "content": _text(reply.get("response")), "tool_call_id": reply.get("id")})
-        if texts or calls or not replies:
-            msg = {"role": role, "content": "".join(t for t in texts if t) if texts else None}
-            if calls:
-                msg["tool_calls"] = calls
-            out.append(msg)
-    return out
-
-
-def _plain_message(item: Dict[str, Any]) -> Dict[str, Any]:
-    """An OpenAI-style ``{role, content, tool_calls, tool_call_id}`` message."""
-    msg = {"role": item.get("role"), "content": _text(item.get("content")), "tool_call_id": item.get("tool_call_id")}
-    calls = item.get("tool_calls")
-    if isinstance(calls, str):
-        calls = _loads(calls)
-    if calls:
-        msg["tool_calls"] = [_call(c.get("id"), (c.get("function") or c).get("name"),
-                                   (c.get("function") or c).get("arguments")) for c in calls if isinstance(c, dict)]
-    return msg
-
-
-def _indexed_messages(attrs: Dict[str, Any], side: str) -> List[Dict[str, Any]]:
-    """OpenLLMetry's ``gen_ai.prompt.N.role`` / ``gen_ai.completion.N.content``."""
-    found: Dict[int, Dict[str, Any]] = defaultdict(dict)
-    for key, value in attrs.items():
-        m = _OLD_MESSAGE.match(key)
-        if m and m.group(1) == side:
-            found[int(m.group(2))][m.group(3)] = value
-    out = []
-    for _, flat in sorted(found.items()):
-        calls: Dict[int, Dict[str, Any]] = defaultdict(dict)
-        for k, v in flat.items():
-            m = re.match(r"^tool_calls\.(\d+)\.(.+)$", k)
-            if m:
-                calls[int(m.group(1))][m.group(2)] = v
-        msg = {"role": flat.get("role") or ("assistant" if side == "completion" else None),
-               "content": flat.get("content"), "tool_call_id": flat.get("tool_call_id")}
-        if calls:
-            msg["tool_calls"] = [_call(c.get("id"), c.get("name"), c.get("arguments")) for _, c in sorted(calls.items())]
-        out.append(msg)
-    return out
-
-
-def _event_messages(span: Span) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
-    """The older GenAI events: ``gen_ai.content.prompt``/``completion`` and ``gen_ai.*.message``/``gen_ai.choice``."""
-    ins: List[Dict[str, Any]] = []
-    outs: List[Dict[str, Any]] = []
-    for name, _, attrs in span.events:
-        if name == "gen_ai.content.prompt":
-            ins += [_plain_message(m) for m in _loads(attrs.get("gen_ai.prompt")) or [] if isinstance(m, dict)]
-        elif name == "gen_ai.content.completion":
-            outs += [_plain_message(m) for m in _loads(attrs.get("gen_ai.completion")) or [] if isinstance(m, dict)]
-        elif name in ("gen_ai.system.message", "gen_ai.user.message", "gen_ai.assistant.message", "gen_ai.tool.message"):
-            body = _loads(attrs.get("body")) if "body" in attrs else attrs
-            body = dict(body or {})
-            body.setdefault("role", name.split(".")[1])
-            if "id" in body and body["role"] == "tool":
-                body.setdefault("tool_call_id", body["id"])
-            ins.append(_plain_message(body))
-        elif name == "gen_ai.choice":
-            body = _loads(attrs.get("body")) if "body" in attrs else attrs
-            message = _loads((body or {}).get("message")) or {
-                k.split(".", 1)[1]: v for k, v in (body or {}).items() if k.startswith("message.")}
-            message = dict(message or {})
-            message.setdefault("role", "assistant")
-            outs.append(_plain_message(message))
-    return ins, outs
-
-
-def llm_messages(span: Span) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
-    """The (input, output) messages of an LLM span, from whichever convention it follows."""
-    a = span.attrs
-    ins = _openinference_messages(a, "input")
-    outs = _openinference_messages(a, "output")
-    if not ins and "gen_ai.input.messages" in a:
-        ins = _genai_messages(a["gen_ai.input.messages"])
-        system = _loads(a.get("gen_ai.system_instructions"))
-        if isinstance(system, list) and system:
-            text = "".join(str(p.get("content") or "") for p in system if isinstance(p, dict))
-            ins = [{"role": "system", "content": text}] + ins
-    if not outs and "gen_ai.output.messages" in a:
-        outs = _genai_messages(a["gen_ai.output.messages"])
-    if not ins and isinstance(_loads(a.get("gen_ai.prompt")), list):
-        ins = [_plain_message(m) for m in _loads(a["gen_ai.prompt"]) if isinstance(m, dict)]
-    if not outs and isinstance(_loads(a.get("gen_ai.completion")), list):
-        outs = [_plain_message(m) for m in _loads(a["gen_ai.completion"]) if isinstance(m, dict)]
-    if not ins:
-        ins = _indexed_messages(a, "prompt")
-    if not outs:
-        outs = _indexed_messages(a, "completion")
-    if not ins and not outs:
-        ins, outs = _event_messages(span)
-    _enrich(ins, _loads(a.get("input.value")))
-    _enrich(outs, _loads(a.get("output.value")))
-    return ins, outs
-
-
-def _enrich(messages: List[Dict[str, Any]], doc: Any) -> None:
-    """Take ids, ``from_history`` and times from an Agno-style ``input.value``
-    (``{"messages": [...]}``, as openinference-instrumentation-agno and ``to_otlp`` write it)."""
-    full = doc.get("messages") if isinstance(doc, dict) else doc
-    if not isinstance(full, list) or len(full) != len(messages):
-        return
-    if any(not isinstance(f, dict) or f.get("role") != m.get("role") for f, m in zip(full, messages)):
-        return
-    for f, m in zip(full, messages):
-        for key in ("id", "from_history", "created_at", "tool_name"):
-            if f.get(key) is not None and m.get(key) is None:
-                m[key] = f[key]
-
-
-def _same(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
-    return (a.get("role"), a.get("content"), a.get("tool_call_id")) == (b.get("role"), b.get("content"), b.get("tool_call_id"))
-
-
-def _tokens(a: Dict[str, Any]) -> Tuple[Optional[int], Optional[int], Optional[int]]:
-    i = _int(_first(a, "llm.token_count.prompt", "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"))
-    o = _int(_first(a, "llm.token_count.completion", "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"))
-    t = _int(_first(a, "llm.token_count.total", "gen_ai.usage.total_tokens"))
-    if t is None and (i is not None or o is not None):
-        t = (i or 0) + (o or 0)
-    return i, o, t
-
-
-def _add(a: Optional[int], b: Optional[int]) -> Optional[int]:
-    return b if a is None else a if b is None else a + b
 
 
 # -- from spans to the four tables --------------------------------------------------------
@@ -331,12 +77,12 @@ class _Run:
 
 
 def _session_attr(a: Dict[str, Any]) -> Optional[str]:
-    v = _first(a, "session.id", "gen_ai.conversation.id")
+    v = first_of(a, "session.id", "gen_ai.conversation.id")
     return str(v) if v is not None else None
 
 
 def _user_attr(a: Dict[str, Any]) -> Optional[str]:
-    v = _first(a, "user.id", "enduser.id", "gen_ai.user.id")
+    v = first_of(a, "user.id", "enduser.id", "gen_ai.user.id")
     return str(v) if v is not None else None
 
 
@@ -379,7 +125,7 @@ def build_tables(spans: List[Span]) -> Tuple[Dict[str, List[Dict[str, Any]]], Di
     orphan_runs: Dict[str, _Run] = {}
     for s in spans:
         if roles[id(s)] in ("agent", "chain") and _is_run(s):
-            run_id = str(_first(s.attrs, "agno.run.id") or s.span_id)
+            run_id = str(first_of(s.attrs, "agno.run.id") or s.span_id)
             runs[(s.trace_id, s.span_id)] = _Run(run_id, s, s.trace_id)
     for s in spans:
         role = roles[id(s)]
@@ -415,21 +161,21 @@ def build_tables(spans: List[Span]) -> Tuple[Dict[str, List[Dict[str, Any]]], Di
 def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
     sessions: Dict[str, Dict[str, Any]] = {}
     run_rows, message_rows, tool_rows = [], [], []
-    all_runs.sort(key=lambda r: (r.session_id, _int((r.span.attrs if r.span else {}).get("agno.run.index")) or 0,
+    all_runs.sort(key=lambda r: (r.session_id, as_int((r.span.attrs if r.span else {}).get("agno.run.index")) or 0,
                                  r.order, r.run_id))
     index: Dict[str, int] = defaultdict(int)
     for run in all_runs:
         a = run.span.attrs if run.span else {}
         llm = sorted(run.llm, key=lambda s: s.order)
         tools = sorted(run.tools, key=lambda s: s.order)
-        team_id = _first(a, "agno.team.id", "gen_ai.team.id")
-        workflow_id = _first(a, "agno.workflow.id")
+        team_id = first_of(a, "agno.team.id", "gen_ai.team.id")
+        workflow_id = first_of(a, "agno.workflow.id")
         run_type = "team" if team_id else "workflow" if workflow_id else "agent"
-        agent_id = None if run_type != "agent" else _first(
+        agent_id = None if run_type != "agent" else first_of(
             a, "agno.agent.id", "gen_ai.agent.id", "gen_ai.agent.name", "agent.name",
             *(("graph.node.name",) if run.span is not None else ()))
         if agent_id is None and run.span is None and llm:
-            agent_id = _first(llm[0].attrs, "gen_ai.agent.id", "gen_ai.agent.name")
+            agent_id = first_of(llm[0].attrs, "gen_ai.agent.id", "gen_ai.agent.name")
         messages, ins_tokens = _run_messages(run, llm)
         calls = _run_tool_calls(run, tools, messages)
         for m in messages:  # a tool message names its tool, from the call it answers
@@ -438,12 +184,12 @@ def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
                                        if c.get("id") and c.get("id") == m.get("tool_call_id")), None)
         model = provider = None
         for s in llm:
-            model = model or _first(s.attrs, "llm.model_name", "gen_ai.response.model", "gen_ai.request.model")
-            provider = provider or _first(s.attrs, "llm.provider", "gen_ai.provider.name", "gen_ai.system", "llm.system")
-        model = model or _first(a, "gen_ai.request.model", "llm.model_name")
-        provider = provider or _first(a, "gen_ai.provider.name", "gen_ai.system", "llm.provider")
+            model = model or first_of(s.attrs, "llm.model_name", "gen_ai.response.model", "gen_ai.request.model")
+            provider = provider or first_of(s.attrs, "llm.provider", "gen_ai.provider.name", "gen_ai.system", "llm.system")
+        model = model or first_of(a, "gen_ai.request.model", "llm.model_name")
+        provider = provider or first_of(a, "gen_ai.provider.name", "gen_ai.system", "llm.provider")
         llm_tokens = ins_tokens  # each model call once: the session's totals
-        own_tokens = _tokens(a)
+        own_tokens = token_counts(a)
         if any(t is not None for t in own_tokens):  # the run's span knows its totals (to_otlp writes them)
             ins_tokens = own_tokens
         i_tok, o_tok, t_tok = ins_tokens
@@ -452,28 +198,28 @@ def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
         last_answer = next((m for m in reversed(own) if m.get("role") == "assistant" and m.get("content")), None)
         run_row = {
             "run_id": run.run_id, "session_id": run.session_id, "parent_run_id": run.parent_run_id,
-            "run_index": _int(a.get("agno.run.index")) if a.get("agno.run.index") is not None else index[run.session_id], "run_type": run_type, "agent_id": _text(agent_id),
-            "team_id": _text(team_id), "workflow_id": _text(workflow_id), "user_id": run.user_id,
-            "status": _status(run), "model": _text(model), "model_provider": _text(provider),
-            "input": _text(_first(a, "input.value")) if run.span is not None and not _agno_input(a)
+            "run_index": as_int(a.get("agno.run.index")) if a.get("agno.run.index") is not None else index[run.session_id], "run_type": run_type, "agent_id": as_text(agent_id),
+            "team_id": as_text(team_id), "workflow_id": as_text(workflow_id), "user_id": run.user_id,
+            "status": _status(run), "model": as_text(model), "model_provider": as_text(provider),
+            "input": as_text(first_of(a, "input.value")) if run.span is not None and not _agno_input(a)
             else (last_user or {}).get("content"),
-            "content": _text(_first(a, "output.value")) if run.span is not None and a.get("output.value") is not None
+            "content": as_text(first_of(a, "output.value")) if run.span is not None and a.get("output.value") is not None
             else (last_answer or {}).get("content"),
             "created_at": run.start, "input_tokens": i_tok, "output_tokens": o_tok, "total_tokens": t_tok,
             "duration": run.span.duration if run.span is not None else (
                 round(run.end - run.start, 6) if run.start is not None and run.end is not None else None),
-            "time_to_first_token": _first(a, "agno.metrics.time_to_first_token"),
+            "time_to_first_token": first_of(a, "agno.metrics.time_to_first_token"),
             "n_messages": len(messages), "n_tool_calls": len(calls),
-            "step_results": _json_text(_first(a, "agno.workflow.step_results")),
+            "step_results": json_text(first_of(a, "agno.workflow.step_results")),
         }
         index[run.session_id] += 1
         run_rows.append(run_row)
         common = {"session_id": run.session_id, "run_id": run.run_id, "agent_id": run_row["agent_id"],
                   "team_id": run_row["team_id"], "user_id": run.user_id}
         for i, m in enumerate(messages):
-            message_rows.append({**common, "message_index": i, "message_id": _text(m.get("id")), "role": m.get("role"),
-                                 "content": _text(m.get("content")), "tool_call_id": m.get("tool_call_id"),
-                                 "tool_name": m.get("tool_name"), "tool_calls": _json_text(m.get("tool_calls")),
+            message_rows.append({**common, "message_index": i, "message_id": as_text(m.get("id")), "role": m.get("role"),
+                                 "content": as_text(m.get("content")), "tool_call_id": m.get("tool_call_id"),
+                                 "tool_name": m.get("tool_name"), "tool_calls": json_text(m.get("tool_calls")),
                                  "from_history": m.get("from_history"), "created_at": m.get("created_at"),
                                  "input_tokens": m.get("input_tokens"), "output_tokens": m.get("output_tokens"),
                                  "total_tokens": m.get("total_tokens"), "duration": m.get("duration"),
@@ -492,19 +238,19 @@ def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
                 s["session_type"] = run_type
                 s[f"{run_type}_id"] = run_row[f"{run_type}_id"]
         s["user_id"] = s["user_id"] or run.user_id
-        s["session_name"] = s["session_name"] or _first(a, "agno.session.name")
-        s["summary"] = s["summary"] or _first(a, "agno.session.summary")
+        s["session_name"] = s["session_name"] or first_of(a, "agno.session.name")
+        s["summary"] = s["summary"] or first_of(a, "agno.session.summary")
         if a.get("agno.session.updated_at") is not None:
             s["stored_updated_at"] = float(a["agno.session.updated_at"])
         if any(a.get(f"agno.session.{k}") is not None for k in ("input_tokens", "output_tokens", "total_tokens")):
-            s["stored_tokens"] = tuple(_int(a.get(f"agno.session.{k}"))
+            s["stored_tokens"] = tuple(as_int(a.get(f"agno.session.{k}"))
                                        for k in ("input_tokens", "output_tokens", "total_tokens"))
         if run.start is not None:
             s["created_at"] = min(x for x in (s["created_at"], run.start) if x is not None)
         if run.end is not None:
             s["updated_at"] = max(x for x in (s["updated_at"], run.end) if x is not None)
         for k, v in zip(("input_tokens", "output_tokens", "total_tokens"), llm_tokens):
-            s[k] = _add(s[k], v)
+            s[k] = add_counts(s[k], v)
     for s in sessions.values():
         s["session_type"] = s["session_type"] or "agent"
         # what to_otlp wrote from the store wins over what the spans add up to
@@ -515,7 +261,7 @@ def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
 
 
 def _agno_input(a: Dict[str, Any]) -> bool:
-    doc = _loads(a.get("input.value"))
+    doc = loads(a.get("input.value"))
     return isinstance(doc, dict) and isinstance(doc.get("messages"), list)
 
 
@@ -537,23 +283,23 @@ def _run_messages(run: "_Run", llm: List[Span]) -> Tuple[List[Dict[str, Any]], T
         ins, outs = llm_messages(span)
         for m in ins:
             m.setdefault("created_at", span.start)
-        if len(ins) >= len(messages) and all(_same(a, b) for a, b in zip(messages, ins)):
+        if len(ins) >= len(messages) and all(same_message(a, b) for a, b in zip(messages, ins)):
             for old, new in zip(messages, ins):  # the later copy may know more (ids, history flags)
                 for k, v in new.items():
                     if old.get(k) is None and v is not None:
                         old[k] = v
             messages += ins[len(messages):]
         else:
-            messages += [m for m in ins if not any(_same(m, x) for x in messages)]
-        tokens = _tokens(span.attrs)
-        totals = [_add(t, v) for t, v in zip(totals, tokens)]
+            messages += [m for m in ins if not any(same_message(m, x) for x in messages)]
+        tokens = token_counts(span.attrs)
+        totals = [add_counts(t, v) for t, v in zip(totals, tokens)]
         for m in outs:
             m.setdefault("created_at", span.end)
         if outs:
             outs[-1].update(zip(("input_tokens", "output_tokens", "total_tokens"), tokens))
             # a model call of no time at all is a writer that did not know it (to_otlp of a None)
             outs[-1]["duration"] = span.duration or None
-            outs[-1]["time_to_first_token"] = _first(span.attrs, "agno.metrics.time_to_first_token")
+            outs[-1]["time_to_first_token"] = first_of(span.attrs, "agno.metrics.time_to_first_token")
         messages += outs
     return messages, tuple(totals)
 
@@ -565,18 +311,18 @@ def _run_tool_calls(run: "_Run", tools: List[Span], messages: List[Dict[str, Any
     out = []
     for span in tools:
         a = span.attrs
-        name = _first(a, "tool.name", "gen_ai.tool.name", "tool_call.function.name") or span.name
-        args = _first(a, "tool_call.function.arguments", "gen_ai.tool.call.arguments", "input.value", "tool.parameters")
-        call_id = _first(a, "tool_call.id", "gen_ai.tool.call.id")
+        name = first_of(a, "tool.name", "gen_ai.tool.name", "tool_call.function.name") or span.name
+        args = first_of(a, "tool_call.function.arguments", "gen_ai.tool.call.arguments", "input.value", "tool.parameters")
+        call_id = first_of(a, "tool_call.id", "gen_ai.tool.call.id")
         if call_id is None:  # the first call asked for with this name (and these arguments) not yet matched
             same = [c for c in asked if c.get("id") not in claimed and c["function"].get("name") == name]
-            best = next((c for c in same if _json_text(c["function"].get("arguments")) == _json_text(args)), None)
+            best = next((c for c in same if json_text(c["function"].get("arguments")) == json_text(args)), None)
             call_id = (best or (same[0] if same else {})).get("id")
         claimed.add(call_id)
-        out.append({"tool_call_id": _text(call_id), "tool_name": _text(name), "tool_args": _json_text(args),
-                    "result": _text(_first(a, "output.value", "gen_ai.tool.call.result")),
+        out.append({"tool_call_id": as_text(call_id), "tool_name": as_text(name), "tool_args": json_text(args),
+                    "result": as_text(first_of(a, "output.value", "gen_ai.tool.call.result")),
                     "tool_call_error": span.error, "duration": span.duration, "created_at": span.start,
-                    "child_run_id": _text(a.get("agno.tool.child_run_id"))})
+                    "child_run_id": as_text(a.get("agno.tool.child_run_id"))})
     if tools:
         return out
     own = [m for m in messages if not m.get("from_history")]
@@ -586,7 +332,7 @@ def _run_tool_calls(run: "_Run", tools: List[Span], messages: List[Dict[str, Any
         reply = answers.get(c.get("id"))
         if reply is not None:
             out.append({"tool_call_id": c.get("id"), "tool_name": c["function"].get("name"),
-                        "tool_args": _json_text(c["function"].get("arguments")), "result": reply.get("content"),
+                        "tool_args": json_text(c["function"].get("arguments")), "result": reply.get("content"),
                         "tool_call_error": None, "duration": None, "created_at": reply.get("created_at"),
                         "child_run_id": None})
     return out
