@@ -158,106 +158,119 @@ def build_tables(spans: List[Span]) -> Tuple[Dict[str, List[Dict[str, Any]]], Di
     return _rows(all_runs), dict(unmapped)
 
 
+_TOKENS = ("input_tokens", "output_tokens", "total_tokens")
+
+
 def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
+    """The rows of the four tables, runs in order within each session."""
     sessions: Dict[str, Dict[str, Any]] = {}
-    run_rows, message_rows, tool_rows = [], [], []
+    out: Dict[str, List[Dict[str, Any]]] = {"runs": [], "messages": [], "tool_calls": []}
     all_runs.sort(key=lambda r: (r.session_id, as_int((r.span.attrs if r.span else {}).get("agno.run.index")) or 0,
                                  r.order, r.run_id))
     index: Dict[str, int] = defaultdict(int)
     for run in all_runs:
-        a = run.span.attrs if run.span else {}
-        llm = sorted(run.llm, key=lambda s: s.order)
-        tools = sorted(run.tools, key=lambda s: s.order)
-        team_id = first_of(a, "agno.team.id", "gen_ai.team.id")
-        workflow_id = first_of(a, "agno.workflow.id")
-        run_type = "team" if team_id else "workflow" if workflow_id else "agent"
-        agent_id = None if run_type != "agent" else first_of(
-            a, "agno.agent.id", "gen_ai.agent.id", "gen_ai.agent.name", "agent.name",
-            *(("graph.node.name",) if run.span is not None else ()))
-        if agent_id is None and run.span is None and llm:
-            agent_id = first_of(llm[0].attrs, "gen_ai.agent.id", "gen_ai.agent.name")
-        messages, ins_tokens = _run_messages(run, llm)
-        calls = _run_tool_calls(run, tools, messages)
+        messages, llm_tokens = _run_messages(run, sorted(run.llm, key=lambda s: s.order))
+        calls = _run_tool_calls(run, sorted(run.tools, key=lambda s: s.order), messages)
+        names = {c.get("id"): c["function"]["name"] for m in messages for c in m.get("tool_calls") or [] if c.get("id")}
         for m in messages:  # a tool message names its tool, from the call it answers
             if m.get("role") == "tool" and not m.get("tool_name"):
-                m["tool_name"] = next((c["function"]["name"] for x in messages for c in x.get("tool_calls") or []
-                                       if c.get("id") and c.get("id") == m.get("tool_call_id")), None)
-        model = provider = None
-        for s in llm:
-            model = model or first_of(s.attrs, "llm.model_name", "gen_ai.response.model", "gen_ai.request.model")
-            provider = provider or first_of(s.attrs, "llm.provider", "gen_ai.provider.name", "gen_ai.system", "llm.system")
-        model = model or first_of(a, "gen_ai.request.model", "llm.model_name")
-        provider = provider or first_of(a, "gen_ai.provider.name", "gen_ai.system", "llm.provider")
-        llm_tokens = ins_tokens  # each model call once: the session's totals
-        own_tokens = token_counts(a)
-        if any(t is not None for t in own_tokens):  # the run's span knows its totals (to_otlp writes them)
-            ins_tokens = own_tokens
-        i_tok, o_tok, t_tok = ins_tokens
-        own = [m for m in messages if not m.get("from_history")]
-        last_user = next((m for m in reversed(own) if m.get("role") == "user"), None)
-        last_answer = next((m for m in reversed(own) if m.get("role") == "assistant" and m.get("content")), None)
-        run_row = {
-            "run_id": run.run_id, "session_id": run.session_id, "parent_run_id": run.parent_run_id,
-            "run_index": as_int(a.get("agno.run.index")) if a.get("agno.run.index") is not None else index[run.session_id], "run_type": run_type, "agent_id": as_text(agent_id),
-            "team_id": as_text(team_id), "workflow_id": as_text(workflow_id), "user_id": run.user_id,
-            "status": _status(run), "model": as_text(model), "model_provider": as_text(provider),
-            "input": as_text(first_of(a, "input.value")) if run.span is not None and not _agno_input(a)
-            else (last_user or {}).get("content"),
-            "content": as_text(first_of(a, "output.value")) if run.span is not None and a.get("output.value") is not None
-            else (last_answer or {}).get("content"),
-            "created_at": run.start, "input_tokens": i_tok, "output_tokens": o_tok, "total_tokens": t_tok,
-            "duration": run.span.duration if run.span is not None else (
-                round(run.end - run.start, 6) if run.start is not None and run.end is not None else None),
-            "time_to_first_token": first_of(a, "agno.metrics.time_to_first_token"),
-            "n_messages": len(messages), "n_tool_calls": len(calls),
-            "step_results": json_text(first_of(a, "agno.workflow.step_results")),
-        }
+                m["tool_name"] = names.get(m.get("tool_call_id"))
+        row = _run_row(run, messages, calls, llm_tokens, index[run.session_id])
         index[run.session_id] += 1
-        run_rows.append(run_row)
-        common = {"session_id": run.session_id, "run_id": run.run_id, "agent_id": run_row["agent_id"],
-                  "team_id": run_row["team_id"], "user_id": run.user_id}
-        for i, m in enumerate(messages):
-            message_rows.append({**common, "message_index": i, "message_id": as_text(m.get("id")), "role": m.get("role"),
-                                 "content": as_text(m.get("content")), "tool_call_id": m.get("tool_call_id"),
-                                 "tool_name": m.get("tool_name"), "tool_calls": json_text(m.get("tool_calls")),
-                                 "from_history": m.get("from_history"), "created_at": m.get("created_at"),
-                                 "input_tokens": m.get("input_tokens"), "output_tokens": m.get("output_tokens"),
-                                 "total_tokens": m.get("total_tokens"), "duration": m.get("duration"),
-                                 "time_to_first_token": m.get("time_to_first_token")})
-        tool_rows += [{**common, **c} for c in calls]
-        s = sessions.get(run.session_id)
-        if s is None:
-            s = sessions[run.session_id] = {
-                "session_id": run.session_id, "session_type": None, "agent_id": None, "team_id": None,
-                "workflow_id": None, "user_id": run.user_id, "session_name": None, "created_at": run.start,
-                "updated_at": run.end, "n_runs": 0, "input_tokens": None, "output_tokens": None,
-                "total_tokens": None, "summary": None}
-        if run.parent_run_id is None:
-            s["n_runs"] += 1
-            if s["session_type"] is None:
-                s["session_type"] = run_type
-                s[f"{run_type}_id"] = run_row[f"{run_type}_id"]
-        s["user_id"] = s["user_id"] or run.user_id
-        s["session_name"] = s["session_name"] or first_of(a, "agno.session.name")
-        s["summary"] = s["summary"] or first_of(a, "agno.session.summary")
-        if a.get("agno.session.updated_at") is not None:
-            s["stored_updated_at"] = float(a["agno.session.updated_at"])
-        if any(a.get(f"agno.session.{k}") is not None for k in ("input_tokens", "output_tokens", "total_tokens")):
-            s["stored_tokens"] = tuple(as_int(a.get(f"agno.session.{k}"))
-                                       for k in ("input_tokens", "output_tokens", "total_tokens"))
-        if run.start is not None:
-            s["created_at"] = min(x for x in (s["created_at"], run.start) if x is not None)
-        if run.end is not None:
-            s["updated_at"] = max(x for x in (s["updated_at"], run.end) if x is not None)
-        for k, v in zip(("input_tokens", "output_tokens", "total_tokens"), llm_tokens):
-            s[k] = add_counts(s[k], v)
+        out["runs"].append(row)
+        common = {"session_id": run.session_id, "run_id": run.run_id, "agent_id": row["agent_id"],
+                  "team_id": row["team_id"], "user_id": run.user_id}
+        out["messages"] += [{**common, **_message_row(i, m)} for i, m in enumerate(messages)]
+        out["tool_calls"] += [{**common, **c} for c in calls]
+        _add_to_session(sessions, run, row, llm_tokens)
     for s in sessions.values():
         s["session_type"] = s["session_type"] or "agent"
         # what to_otlp wrote from the store wins over what the spans add up to
         s["updated_at"] = s.pop("stored_updated_at", s["updated_at"])
-        for k, v in zip(("input_tokens", "output_tokens", "total_tokens"), s.pop("stored_tokens", ())):
+        for k, v in zip(_TOKENS, s.pop("stored_tokens", ())):
             s[k] = v
-    return {"sessions": list(sessions.values()), "runs": run_rows, "messages": message_rows, "tool_calls": tool_rows}
+    return {"sessions": list(sessions.values()), **out}
+
+
+def _run_row(run: "_Run", messages: List[Dict[str, Any]], calls: List[Dict[str, Any]],
+             llm_tokens: Tuple[Optional[int], ...], position: int) -> Dict[str, Any]:
+    a = run.span.attrs if run.span else {}
+    llm = sorted(run.llm, key=lambda s: s.order)
+    team_id = first_of(a, "agno.team.id", "gen_ai.team.id")
+    workflow_id = first_of(a, "agno.workflow.id")
+    run_type = "team" if team_id else "workflow" if workflow_id else "agent"
+    agent_id = None
+    if run_type == "agent":
+        agent_id = first_of(a, "agno.agent.id", "gen_ai.agent.id", "gen_ai.agent.name", "agent.name", "graph.node.name")
+        if agent_id is None and run.span is None and llm:
+            agent_id = first_of(llm[0].attrs, "gen_ai.agent.id", "gen_ai.agent.name")
+    model = next((v for s in llm for v in [first_of(s.attrs, "llm.model_name", "gen_ai.response.model",
+                                                    "gen_ai.request.model")] if v), None)
+    provider = next((v for s in llm for v in [first_of(s.attrs, "llm.provider", "gen_ai.provider.name",
+                                                       "gen_ai.system", "llm.system")] if v), None)
+    tokens = token_counts(a)
+    if all(t is None for t in tokens):  # the run's span may know its totals (to_otlp writes them)
+        tokens = llm_tokens
+    own = [m for m in messages if not m.get("from_history")]
+    last_user = next((m for m in reversed(own) if m.get("role") == "user"), None)
+    last_answer = next((m for m in reversed(own) if m.get("role") == "assistant" and m.get("content")), None)
+    duration = run.span.duration if run.span is not None else (
+        round(run.end - run.start, 6) if run.start is not None and run.end is not None else None)
+    stored_index = as_int(a.get("agno.run.index"))
+    return {
+        "run_id": run.run_id, "session_id": run.session_id, "parent_run_id": run.parent_run_id,
+        "run_index": stored_index if stored_index is not None else position, "run_type": run_type,
+        "agent_id": as_text(agent_id), "team_id": as_text(team_id), "workflow_id": as_text(workflow_id),
+        "user_id": run.user_id, "status": _status(run),
+        "model": as_text(model or first_of(a, "gen_ai.request.model", "llm.model_name")),
+        "model_provider": as_text(provider or first_of(a, "gen_ai.provider.name", "gen_ai.system", "llm.provider")),
+        # an agent span's input.value is the run's input, unless it holds the messages (LLM-style)
+        "input": as_text(a["input.value"]) if a.get("input.value") is not None and not _agno_input(a)
+        else (last_user or {}).get("content"),
+        "content": as_text(a["output.value"]) if a.get("output.value") is not None
+        else (last_answer or {}).get("content"),
+        "created_at": run.start, **dict(zip(_TOKENS, tokens)), "duration": duration,
+        "time_to_first_token": first_of(a, "agno.metrics.time_to_first_token"),
+        "n_messages": len(messages), "n_tool_calls": len(calls),
+        "step_results": json_text(first_of(a, "agno.workflow.step_results")),
+    }
+
+
+def _message_row(i: int, m: Dict[str, Any]) -> Dict[str, Any]:
+    return {"message_index": i, "message_id": as_text(m.get("id")), "role": m.get("role"),
+            "content": as_text(m.get("content")), "tool_call_id": m.get("tool_call_id"),
+            "tool_name": m.get("tool_name"), "tool_calls": json_text(m.get("tool_calls")),
+            "from_history": m.get("from_history"), "created_at": m.get("created_at"),
+            **{k: m.get(k) for k in _TOKENS}, "duration": m.get("duration"),
+            "time_to_first_token": m.get("time_to_first_token")}
+
+
+def _add_to_session(sessions: Dict[str, Dict[str, Any]], run: "_Run", row: Dict[str, Any],
+                    llm_tokens: Tuple[Optional[int], ...]) -> None:
+    a = run.span.attrs if run.span else {}
+    s = sessions.get(run.session_id)
+    if s is None:
+        s = sessions[run.session_id] = {
+            "session_id": run.session_id, "session_type": None, "agent_id": None, "team_id": None,
+            "workflow_id": None, "user_id": run.user_id, "session_name": None, "created_at": run.start,
+            "updated_at": run.end, "n_runs": 0, "input_tokens": None, "output_tokens": None,
+            "total_tokens": None, "summary": None}
+    if run.parent_run_id is None:
+        s["n_runs"] += 1
+        if s["session_type"] is None:  # the first top-level run says what the session is
+            s["session_type"] = row["run_type"]
+            s[f"{row['run_type']}_id"] = row[f"{row['run_type']}_id"]
+    s["user_id"] = s["user_id"] or run.user_id
+    s["session_name"] = s["session_name"] or first_of(a, "agno.session.name")
+    s["summary"] = s["summary"] or first_of(a, "agno.session.summary")
+    if a.get("agno.session.updated_at") is not None:
+        s["stored_updated_at"] = float(a["agno.session.updated_at"])
+    if any(a.get(f"agno.session.{k}") is not None for k in _TOKENS):
+        s["stored_tokens"] = tuple(as_int(a.get(f"agno.session.{k}")) for k in _TOKENS)
+    s["created_at"] = min((x for x in (s["created_at"], run.start) if x is not None), default=None)
+    s["updated_at"] = max((x for x in (s["updated_at"], run.end) if x is not None), default=None)
+    for k, v in zip(_TOKENS, llm_tokens):  # each model call once
+        s[k] = add_counts(s[k], v)
 
 
 def _agno_input(a: Dict[str, Any]) -> bool:
