@@ -299,6 +299,11 @@ def test_file_with_no_span_is_a_clear_error(tmp_path):
     broken.write_text('{"resourceSpans": [\n')
     with pytest.raises(TraceFileError, match=r"broken\.jsonl:1: not JSON"):
         agno_nb.connect(broken)
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "settings.json").write_text('{"theme": "dark"}')
+    with pytest.raises(TraceFileError, match=r"not a folder of trace files or a Parquet export.*settings\.json:1"):
+        agno_nb.connect(folder)
 
 
 def test_older_genai_attributes_and_events(tmp_path):

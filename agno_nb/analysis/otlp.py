@@ -396,8 +396,9 @@ class OtlpSource:
         spans, problems = read_spans(files)
         if not spans and problems:
             p = problems[0]
-            raise TraceFileError(f"no span could be read from {str(self.path)!r}: {p.where}: {p.error}"
-                                 + (f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""))
+            what = "a folder of trace files or a Parquet export" if self.path.is_dir() else "a trace file"
+            raise TraceFileError(f"{str(self.path)!r} is not {what}: no span could be read ({p.where}: {p.error}"
+                                 + (f"; and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ")"))
         rows, unmapped = build_tables(spans)
         self._tables = {name: to_arrow(name, rows[name]) for name in TABLES}
         self._key, self.unmapped, self.problems = stamp, unmapped, problems
