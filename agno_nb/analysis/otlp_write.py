@@ -69,8 +69,8 @@ def _ns(t: Any) -> Optional[int]:
 
 
 class _Clock:
-    """Start times that only go forward within a trace: readers order spans by start time,
-    and Agno stores times in whole seconds."""
+    """Start times that only go forward within a run: readers order a run's model calls (and
+    its tool calls) by start time, and Agno stores times in whole seconds."""
 
     def __init__(self) -> None:
         self.last = 0
@@ -136,21 +136,20 @@ def session_spans(runs: List[Dict[str, Any]], messages: List[Dict[str, Any]], to
             top[rid], seen, p = p, seen | {p}, parents.get(p)
     spans: List[Dict[str, Any]] = []
     first_top = next((r["run_id"] for r in run_rows if top[r["run_id"]] == r["run_id"]), None)
-    clocks: Dict[str, _Clock] = defaultdict(_Clock)
     for r in run_rows:
         trace = _id(16, r["session_id"], top[r["run_id"]])
-        clock = clocks[trace]
-        spans += _run_spans(r, trace, by_run[r["run_id"]], calls[r["run_id"]], clock,
+        spans += _run_spans(r, trace, by_run[r["run_id"]], calls[r["run_id"]],
                             parent=_id(8, r["session_id"], r["parent_run_id"]) if r["parent_run_id"] in ids else None,
                             session=session if r["run_id"] == first_top else None)
     return spans
 
 
 def _run_spans(r: Dict[str, Any], trace: str, msgs: List[Dict[str, Any]], calls: List[Dict[str, Any]],
-               clock: _Clock, parent: Optional[str], session: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+               parent: Optional[str], session: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+    """The run's span (``invoke_agent``), a ``chat`` span per model answer, an ``execute_tool`` span per call."""
     sid = r["session_id"]
     span_id = _id(8, sid, r["run_id"])
-    start = _ns(r["created_at"]) or clock.at(None)  # runs are ordered by agno.run.index
+    start = _ns(r["created_at"]) or 0  # runs are ordered by agno.run.index, not by time
     who = r["agent_id"] or r["team_id"] or r["workflow_id"] or ""
     out: List[Dict[str, Any]] = []
     clock, tool_clock = _Clock(), _Clock()  # each kind in order within the run
