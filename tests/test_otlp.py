@@ -330,15 +330,33 @@ def test_older_genai_attributes_and_events(tmp_path):
                  {"role": "user", "content": "Bye"}])})
             span.add_event("gen_ai.content.completion", {"gen_ai.completion": json.dumps(
                 [{"role": "assistant", "content": "Goodbye"}])})
+    # an OpenInference chain (a run) around a step chain (part of it) and a model call whose
+    # messages are events (gen_ai.user.message, gen_ai.choice), in another trace, no session.id
+    with tracer.start_as_current_span("pipeline", attributes={"openinference.span.kind": "CHAIN",
+                                                              "input.value": "Sum 2+2", "user.id": "erin"}):
+        with tracer.start_as_current_span("step", attributes={"openinference.span.kind": "CHAIN"}):
+            with tracer.start_as_current_span("chat c", attributes={"gen_ai.operation.name": "chat",
+                                                                    "gen_ai.usage.input_tokens": 7}) as span:
+                span.add_event("gen_ai.system.message", {"content": "Add numbers."})
+                span.add_event("gen_ai.user.message", {"content": "Sum 2+2"})
+                span.add_event("gen_ai.choice", {"index": 0, "finish_reason": "stop",
+                                                 "message": json.dumps({"role": "assistant", "content": "4"})})
     tp.shutdown()
     path = tmp_path / "old.json"
     path.write_text(json.dumps([json.loads(s.to_json()) for s in exporter.get_finished_spans()]))  # a JSON list
     ex = _quiet(path)
-    assert list(ex.sessions().session_id) == ["s-old"]
-    runs = ex.runs()
+    spans = [json.loads(s.to_json()) for s in exporter.get_finished_spans()]
+    chain_trace = next(s["context"]["trace_id"][2:] for s in spans if s["name"] == "pipeline")
+    assert sorted(ex.sessions().session_id) == sorted(["s-old", chain_trace])  # session.id, or the trace
+    runs = ex.runs(session_ids="s-old")
     assert list(runs.agent_id) == ["helper"] and runs.input_tokens[0] == 3 and runs.model[0] == "m1"
-    assert _content(ex.messages(), ["role", "content"]) == [
+    assert _content(ex.messages(session_ids="s-old"), ["role", "content"]) == [
         ("user", "Hi"), ("assistant", "Hello!"), ("user", "Bye"), ("assistant", "Goodbye")]
+    chain = ex.runs(session_ids=chain_trace)
+    assert len(chain) == 1 and chain.input[0] == "Sum 2+2" and chain.user_id[0] == "erin"  # the step is no run
+    assert chain.input_tokens[0] == 7 and chain.content[0] == "4"
+    assert _content(ex.messages(session_ids=chain_trace), ["role", "content"]) == [
+        ("system", "Add numbers."), ("user", "Sum 2+2"), ("assistant", "4")]
 
 
 # -- out: to_otlp ------------------------------------------------------------------------
