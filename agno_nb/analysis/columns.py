@@ -185,7 +185,11 @@ def projection(columns: Sequence[Column], row: str, doc: str) -> str:
 
 
 def describe(table: Optional[str] = None):
-    """The declared columns as a DataFrame: table, column, dtype, description."""
+    """The declared columns as a DataFrame: table, column, dtype, description.
+
+    OpenTelemetry trace files (``connect("traces.jsonl")``, see :mod:`agno_nb.analysis.otlp`)
+    fill the same columns as far as their spans carry them.
+    """
     import pandas as pd
 
     rows = [

@@ -275,6 +275,15 @@ class SessionExplorer:
 
         return write_parquet(self, Path(path), partition_by, filters, overwrite=overwrite)
 
+    def to_otlp(self, path: Union[str, Path], **filters: Any) -> Path:
+        """Write the sessions (those matching ``filters``) to the file ``path`` as OTLP/JSON
+        lines following the OpenTelemetry GenAI conventions (see :mod:`agno_nb.analysis.otlp_write`),
+        for Phoenix or any OpenTelemetry backend; ``connect(path)`` reads them back."""
+        from .otlp_write import write_otlp
+
+        check_filters("to_otlp()", filters)
+        return write_otlp(self, path, filters)
+
 
 def filter_names() -> List[str]:
     """The keyword filters every table method takes (those of ``Filters.build``)."""

@@ -769,6 +769,10 @@ def source_from(obj: Any, *, session_table=None, runs_table=None, db_schema=None
                 raise ValueError("a sqlite:/// URL needs a file path (in-memory databases cannot be shared)")
             return SqlSource(url, session_table=session_table, runs_table=runs_table, db_schema=db_schema, engine=engine)
         path = Path(text).expanduser()
+        from .otlp import OtlpSource, is_trace_path
+
+        if is_trace_path(path):  # .jsonl/.json span files, or a folder of them
+            return OtlpSource(path)
         if path.is_dir():
             from .parquet import ParquetSource
 
