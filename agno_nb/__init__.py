@@ -10,9 +10,11 @@ from .agent import Agent, Step, Team, Workflow
 from .db.enums import RunStatus, SessionType
 from .errors import (
     AgnoNbError,
+    AnnotationError,
     CorruptRowError,
     DatabaseUnreachableError,
     ReadOnlyError,
+    RunNotFoundError,
     SessionNotFoundError,
     SessionOwnershipError,
 )
@@ -33,6 +35,7 @@ __all__ = [
     "Session", "AgentSession", "TeamSession", "WorkflowSession", "RunOutput", "Message", "Metrics", "ToolExecution",
     "SessionType", "RunStatus",
     "AgnoNbError", "CorruptRowError", "DatabaseUnreachableError", "ReadOnlyError", "SessionNotFoundError", "SessionOwnershipError",
+    "AnnotationError", "RunNotFoundError",
     *_LAZY,
 ]
 

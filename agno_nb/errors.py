@@ -46,3 +46,11 @@ class SessionNotFoundError(AgnoNbError, LookupError):
 
 class ReadOnlyError(AgnoNbError, PermissionError):
     """SQL that would write, delete, attach, load or change a setting: the explorer only reads."""
+
+
+class RunNotFoundError(AgnoNbError, LookupError):
+    """A run_id that the source does not hold (e.g. annotating a run that is not stored)."""
+
+
+class AnnotationError(AgnoNbError, ValueError):
+    """An annotation that cannot be stored: a wrong value, or a place agno_nb will not write to."""

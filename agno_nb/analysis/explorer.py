@@ -88,11 +88,18 @@ class SessionExplorer:
     and run_id (``errors="warn"``, the default), or raise :class:`CorruptRowError`
     (``errors="raise"``). A progress bar appears on loads that take over a second
     (``progress=False`` turns it off).
+
+    Annotations (:meth:`annotate`, :meth:`annotations`, the ``score`` and ``label`` columns)
+    live outside Agno's tables: by default in a SQLite file next to the source
+    (``<source>.agno_nb-annotations.sqlite``), or at ``annotations=path``, or, for a
+    PostgreSQL source and only when asked, in the table ``agno_nb.annotations`` of the same
+    database (``annotations="postgres"``, ``annotations_table="schema.table"``). See
+    :mod:`agno_nb.analysis.annotations`.
     """
 
     def __init__(self, source: Any, *, session_table: Optional[str] = None, runs_table: Optional[str] = None,
                  db_schema: Optional[str] = None, engine: str = "auto", progress: bool = True,
-                 errors: str = "warn"):
+                 errors: str = "warn", annotations: Any = None, annotations_table: Optional[str] = None):
         if errors not in _ERRORS:
             raise ValueError(f"errors must be one of {_ERRORS}; got {errors!r}")
         self.source = source_from(source, session_table=session_table, runs_table=runs_table,
@@ -105,6 +112,9 @@ class SessionExplorer:
         self.con.execute("SET TimeZone = 'UTC'")
         self._lock = threading.RLock()
         self._sql_cache: Optional[TableCache] = None
+        from .annotations import store_for
+
+        self.annotation_store = store_for(self.source, annotations, annotations_table)
 
     def __repr__(self) -> str:
         return f"SessionExplorer({self.source!r})"
@@ -130,6 +140,10 @@ class SessionExplorer:
             table = finite_table(table, TABLES[name])
             bar.step("done")
         self._report(problems, errors)
+        if name in ("runs", "sessions"):  # latest score and label, from the annotation store
+            from .annotations import with_latest
+
+            table = with_latest(table, name, self.annotation_store.read())
         return table
 
     def _repair(self, table: pa.Table, problems: List[Dict[str, Any]], f: Filters,
@@ -202,8 +216,10 @@ class SessionExplorer:
     def _sql_tables(self) -> TableCache:
         # created on first use: an explorer used only for DataFrames opens no second DuckDB
         if self._sql_cache is None:
+            from .annotations import Versions
+
             self._sql_cache = TableCache(query_connection(), lambda name: self._arrow(name, {}),
-                                         source_version(self.source))
+                                         Versions(source_version(self.source), self.annotation_store))
         return self._sql_cache
 
     def relation(self, name: str, **filters: Any) -> duckdb.DuckDBPyRelation:
@@ -245,6 +261,45 @@ class SessionExplorer:
         with self._lock:
             if self._sql_cache is not None:
                 self._sql_cache.clear()
+
+    # -- annotations and evals ---------------------------------------------------------------
+
+    def annotate(self, run_id: str, label: Optional[str] = None, score: Optional[float] = None,
+                 note: Optional[str] = None, author: Optional[str] = None,
+                 message_index: Optional[int] = None) -> Dict[str, Any]:
+        """Store an annotation of a run (or of one of its messages) and return it as a dict.
+
+        ``score`` is a number, ``label``, ``note`` and ``author`` text; at least one of label,
+        score and note. ``message_index`` (as in :meth:`messages`) annotates one message.
+        The run must be in the source (:class:`~agno_nb.errors.RunNotFoundError` names it
+        otherwise). The annotation goes to :attr:`annotation_store`, never to the source.
+        """
+        from .annotations import as_output, new_record, session_of
+
+        record = new_record(run_id, label=label, score=score, note=note, author=author,
+                            message_index=message_index)
+        record["session_id"] = session_of(self, run_id)
+        self.annotation_store.add(record)
+        return as_output(record)
+
+    def annotations(self, **filters: Any) -> pd.DataFrame:
+        """The stored annotations, oldest first (columns: ``describe("annotations")``).
+
+        Filters: ``session_ids``, ``run_ids``, ``label``, ``author``, ``since``, ``until``
+        (on ``created_at``).
+        """
+        from .annotations import filtered
+
+        return to_pandas(filtered(self.annotation_store.read(), "annotations()", filters))
+
+    def evals(self, table: Optional[str] = None) -> pd.DataFrame:
+        """Agno's eval runs (``agno_eval_runs``, or ``table``), read-only (columns: ``describe("evals")``).
+
+        Empty, with the same columns, when the database has no such table.
+        """
+        from .evals import read_evals
+
+        return to_pandas(read_evals(self.source, table))
 
     # -- export ----------------------------------------------------------------------------
 
@@ -301,6 +356,9 @@ def connect(source: Any, session_table: Optional[str] = None, runs_table: Option
     """Open stored sessions for analysis: a SQLite path, a database URL
     (``sqlite:///…``, ``postgresql+psycopg://…``), a ``SqliteDb``/``PostgresDb``, a folder
     written by :meth:`SessionExplorer.to_parquet`, or a ``SessionExplorer`` (returned as is).
+
+    ``annotations=`` (a SQLite path, or ``"postgres"``) and ``annotations_table=`` say where
+    :meth:`SessionExplorer.annotate` keeps annotations (default: a SQLite file next to the source).
     """
     if isinstance(source, SessionExplorer):
         return source
@@ -309,7 +367,8 @@ def connect(source: Any, session_table: Optional[str] = None, runs_table: Option
 
 def _shortcut(name: str):
     def load(source: Any, **filters: Any) -> pd.DataFrame:
-        opts = {k: filters.pop(k) for k in ("session_table", "runs_table", "db_schema", "engine", "progress", "errors")
+        opts = {k: filters.pop(k) for k in ("session_table", "runs_table", "db_schema", "engine", "progress", "errors",
+                                            "annotations", "annotations_table")
                 if k in filters}
         return connect(source, **opts).table(name, **filters)
 
