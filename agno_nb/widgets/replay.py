@@ -237,9 +237,9 @@ class Replay(StaticView, widgets.VBox):
         self.annotate_target = widgets.ToggleButtons(options=["run", "message"], value="run",
                                                      tooltips=["Annotate the current run", "Annotate this message"],
                                                      style={"button_width": "70px"})
-        self.good_button = widgets.Button(description="Good", icon="thumbs-up", button_style="success",
+        self.good_button = widgets.Button(description="Good", icon="thumbs-up",
                                           tooltip="Score 1, label 'good'", layout=widgets.Layout(width="80px"))
-        self.bad_button = widgets.Button(description="Bad", icon="thumbs-down", button_style="danger",
+        self.bad_button = widgets.Button(description="Bad", icon="thumbs-down",
                                          tooltip="Score 0, label 'bad'", layout=widgets.Layout(width="80px"))
         self.label_input = widgets.Text(placeholder="label", layout=widgets.Layout(width="140px"))
         self.note_input = widgets.Text(placeholder="note", layout=widgets.Layout(width="260px"))
