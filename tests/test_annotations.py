@@ -198,6 +198,17 @@ def test_latest_score_and_label_columns(sqlite_source):
     assert pd.isna(s.loc["s2", "score"])
     sql = ex.sql("SELECT run_id, score, label FROM runs WHERE score IS NOT NULL ORDER BY score")
     assert sql["run_id"].tolist() == [s1a, s1b]
+    # a new annotation reaches the kept SQL tables without reading the source again
+    ex.sql("SELECT count(*) FROM messages"), ex.sql("SELECT count(*) FROM sessions")
+    loads = []
+    read = ex._arrow
+    ex._arrow = lambda name, *a, **k: loads.append(name) or read(name, *a, **k)
+    ex.annotate(s2, score=0.1)
+    assert ex.sql("SELECT score FROM runs WHERE run_id = ?", [s2])["score"].tolist() == [0.1]
+    assert ex.sql("SELECT score FROM sessions WHERE session_id = 's2'")["score"].tolist() == [0.1]
+    assert ex.sql("SELECT count(*) AS n FROM messages")["n"][0] > 0
+    assert loads == []
+    del ex._arrow
     # filters and row order are the table's own
     assert ex.runs(session_ids=["s1"])["run_id"].tolist() == [s1a, s1b]
     assert ex.runs()["run_id"].tolist() == before["run_id"].tolist()

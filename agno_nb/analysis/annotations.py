@@ -420,19 +420,6 @@ def with_latest(table: pa.Table, name: str, annotations: pa.Table) -> pa.Table:
     return table
 
 
-class Versions:
-    """The source's change check and the store's, as one (the tables kept for SQL carry both)."""
-
-    def __init__(self, source_version: Any, store: AnnotationStore):
-        self.source_version, self.store = source_version, store
-
-    def current(self) -> Hashable:
-        return (self.source_version.current(), self.store.version())
-
-    def close(self) -> None:
-        self.source_version.close()
-
-
 # -- the annotated run -----------------------------------------------------------------------
 
 def session_of(explorer: Any, run_id: str) -> str:

@@ -115,6 +115,7 @@ class SessionExplorer:
         from .annotations import store_for
 
         self.annotation_store = store_for(self.source, annotations, annotations_table)
+        self._annotations_at: Any = None  # the store's version the kept SQL tables show
 
     def __repr__(self) -> str:
         return f"SessionExplorer({self.source!r})"
@@ -216,10 +217,8 @@ class SessionExplorer:
     def _sql_tables(self) -> TableCache:
         # created on first use: an explorer used only for DataFrames opens no second DuckDB
         if self._sql_cache is None:
-            from .annotations import Versions
-
             self._sql_cache = TableCache(query_connection(), lambda name: self._arrow(name, {}),
-                                         Versions(source_version(self.source), self.annotation_store))
+                                         source_version(self.source))
         return self._sql_cache
 
     def relation(self, name: str, **filters: Any) -> duckdb.DuckDBPyRelation:
@@ -236,6 +235,7 @@ class SessionExplorer:
             if filters:
                 return cache.con.from_arrow(self._arrow(name, filters))
             cache.ensure([name])
+            self._sync_annotations(cache)
             return cache.con.table(name)
 
     def sql(self, query: str, params: Optional[Union[Sequence[Any], Dict[str, Any]]] = None) -> pd.DataFrame:
@@ -254,7 +254,22 @@ class SessionExplorer:
         with self._lock:
             cache = self._sql_tables()
             cache.ensure(cache.check(query))
+            self._sync_annotations(cache)
             return to_pandas(cache.con.sql(query, params=params).to_arrow_table())
+
+    def _sync_annotations(self, cache: TableCache) -> None:
+        """New annotations into the kept runs and sessions tables, without reading the source again."""
+        from .annotations import with_latest
+
+        at = self.annotation_store.version()
+        if at == self._annotations_at:
+            return
+        annotations = self.annotation_store.read()
+        for name in ("runs", "sessions"):
+            if name in cache.tables:
+                cache.tables[name] = with_latest(cache.tables[name], name, annotations)
+                cache.con.register(name, cache.tables[name])
+        self._annotations_at = at
 
     def refresh(self) -> None:
         """Forget the tables kept for :meth:`sql`: the next query reads the source again."""
