@@ -395,3 +395,29 @@ def test_evals_of_a_parquet_export_are_empty(sqlite_source, tmp_path):
     path, _ = sqlite_source
     out = agno_nb.connect(path).to_parquet(tmp_path / "exp", partition_by=())
     check_evals(agno_nb.connect(out).evals())
+
+
+def test_concurrent_annotators_lose_nothing(sqlite_source):
+    """Two explorers (as two kernels) annotating at once: WAL and BEGIN IMMEDIATE keep every row."""
+    import threading
+
+    path, runs = sqlite_source
+    explorers = [agno_nb.connect(path), agno_nb.connect(path)]
+    errors = []
+
+    def work(ex, who):
+        try:
+            for i in range(25):
+                ex.annotate(runs["s1"][i % 2], score=i, author=who)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(ex, f"a{n}")) for n, ex in enumerate(explorers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    df = agno_nb.connect(path).annotations()
+    assert len(df) == 50 and df["annotation_id"].is_unique
+    assert df.groupby("author").size().to_dict() == {"a0": 25, "a1": 25}
