@@ -10,6 +10,7 @@ from .agent import Agent, Step, Team, Workflow
 from .db.enums import RunStatus, SessionType
 from .errors import (
     AgnoNbError,
+    AnnotationError,
     ConnectionLostError,
     CorruptRowError,
     DatabaseCorruptError,
@@ -17,6 +18,7 @@ from .errors import (
     HotJournalError,
     MissingDependencyError,
     ReadOnlyError,
+    RunNotFoundError,
     SessionNotFoundError,
     SessionOwnershipError,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "AgnoNbError", "ConnectionLostError", "CorruptRowError", "DatabaseCorruptError", "DatabaseUnreachableError",
     "HotJournalError", "MissingDependencyError", "ReadOnlyError", "SessionNotFoundError", "SessionOwnershipError",
     "SessionSummary", "SessionMetrics", "RunInput", "WorkflowChatInteraction",
+    "AnnotationError", "RunNotFoundError",
     *_LAZY,
 ]
 

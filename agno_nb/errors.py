@@ -58,3 +58,11 @@ class ConnectionLostError(DatabaseUnreachableError):
 
 class HotJournalError(AgnoNbError, RuntimeError):
     """A SQLite file left mid-transaction by a killed writer (a hot rollback journal) that could not be read."""
+
+
+class RunNotFoundError(AgnoNbError, LookupError):
+    """A run_id that the source does not hold (e.g. annotating a run that is not stored)."""
+
+
+class AnnotationError(AgnoNbError, ValueError):
+    """An annotation that cannot be stored: a wrong value, or a place agno_nb will not write to."""

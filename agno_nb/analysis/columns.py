@@ -57,6 +57,15 @@ def _metric_columns(prefix: str = "metrics.") -> List[Column]:
     ]
 
 
+# Filled in after the load from the annotation store (agno_nb.analysis.annotations), never
+# from Agno's tables: the SQL gives the typed NULL they replace.
+def _latest_annotation_columns(whose: str) -> List[Column]:
+    return [
+        Column("score", "DOUBLE", f"Latest score given to a run-level annotation {whose} (ex.annotate)", sql="NULL"),
+        Column("label", "VARCHAR", f"Latest label given to a run-level annotation {whose} (ex.annotate)", sql="NULL"),
+    ]
+
+
 SESSION_COLUMNS: List[Column] = [
     Column("session_id", "VARCHAR", "The session's id", row="session_id"),
     Column("session_type", "VARCHAR", "agent, team or workflow", row="session_type"),
@@ -70,6 +79,7 @@ SESSION_COLUMNS: List[Column] = [
     Column("n_runs", "BIGINT", "Top-level runs (member and step runs not counted)", sql="n_runs"),
     *_metric_columns("session_metrics."),
     Column("summary", "VARCHAR", "The session summary's text, if one was written", sql="summary_text"),
+    *_latest_annotation_columns("of any of its runs"),
 ]
 
 RUN_COLUMNS: List[Column] = [
@@ -95,6 +105,7 @@ RUN_COLUMNS: List[Column] = [
     Column("n_messages", "BIGINT", "Messages stored with the run", sql="coalesce(len({doc}.messages), 0)"),
     Column("n_tool_calls", "BIGINT", "Tool executions in the run", sql="coalesce(len({doc}.tools), 0)"),
     Column("step_results", JSONTEXT, "A workflow run's step results (JSON text)", path="step_results"),
+    *_latest_annotation_columns("of the run"),
 ]
 # n_messages / n_tool_calls count list items; parsing the items as JSON avoids decoding them.
 _RUN_LIST_PATHS = {"messages": '["JSON"]', "tools": '["JSON"]'}
@@ -141,6 +152,40 @@ TABLES: Dict[str, List[Column]] = {
     "messages": MESSAGE_COLUMNS,
     "tool_calls": TOOL_CALL_COLUMNS,
 }
+
+
+# Tables that are not parsed from the session rows, documented by describe() all the same.
+ANNOTATION_COLUMNS: List[Column] = [
+    Column("annotation_id", "VARCHAR", "The annotation's id (returned by ex.annotate)"),
+    Column("session_id", "VARCHAR", "Session of the annotated run"),
+    Column("run_id", "VARCHAR", "The annotated run"),
+    Column("message_index", "BIGINT", "The annotated message (as in messages()); NULL for the whole run"),
+    Column("label", "VARCHAR", "A free label (good, bad, hallucination, ...)"),
+    Column("score", "DOUBLE", "A numeric score (good = 1, bad = 0 from the replay widget)"),
+    Column("note", "VARCHAR", "Free text"),
+    Column("author", "VARCHAR", "Who annotated"),
+    Column("created_at", "TIMESTAMPTZ", "When the annotation was stored (UTC)"),
+]
+
+EVAL_COLUMNS: List[Column] = [
+    Column("run_id", "VARCHAR", "The eval run's id (Agno's, not a session run's)"),
+    Column("eval_type", "VARCHAR", "accuracy, agent_as_judge, performance or reliability"),
+    Column("name", "VARCHAR", "The eval's name"),
+    Column("agent_id", "VARCHAR", "Agent evaluated"),
+    Column("team_id", "VARCHAR", "Team evaluated"),
+    Column("workflow_id", "VARCHAR", "Workflow evaluated"),
+    Column("model_id", "VARCHAR", "Model of the evaluated component"),
+    Column("model_provider", "VARCHAR", "Its provider"),
+    Column("evaluated_component_name", "VARCHAR", "Name of the evaluated agent, team or workflow"),
+    Column("user_id", "VARCHAR", "User of the eval run"),
+    Column("avg_score", "DOUBLE", "eval_data.avg_score (accuracy and agent-as-judge evals), else NULL"),
+    Column("eval_data", "VARCHAR", "The eval's results as Agno stored them (JSON text)"),
+    Column("eval_input", "VARCHAR", "The eval's input as Agno stored it (JSON text)"),
+    Column("created_at", "TIMESTAMPTZ", "When the eval ran (UTC)"),
+    Column("updated_at", "TIMESTAMPTZ", "When its row last changed (UTC)"),
+]
+
+OTHER_TABLES: Dict[str, List[Column]] = {"annotations": ANNOTATION_COLUMNS, "evals": EVAL_COLUMNS}
 
 
 def struct_for(columns: Sequence[Column], extra: Optional[Dict[str, str]] = None) -> str:
@@ -194,8 +239,8 @@ def describe(table: Optional[str] = None):
 
     rows = [
         {"table": name, "column": c.name, "type": c.duckdb_type, "description": c.doc}
-        for name, cols in TABLES.items() if table in (None, name) for c in cols
+        for name, cols in {**TABLES, **OTHER_TABLES}.items() if table in (None, name) for c in cols
     ]
     if not rows:
-        raise KeyError(f"no table {table!r}; tables are {', '.join(TABLES)}")
+        raise KeyError(f"no table {table!r}; tables are {', '.join({**TABLES, **OTHER_TABLES})}")
     return pd.DataFrame(rows)

@@ -88,11 +88,18 @@ class SessionExplorer:
     and run_id (``errors="warn"``, the default), or raise :class:`CorruptRowError`
     (``errors="raise"``). A progress bar appears on loads that take over a second
     (``progress=False`` turns it off).
+
+    Annotations (:meth:`annotate`, :meth:`annotations`, the ``score`` and ``label`` columns)
+    live outside Agno's tables: by default in a SQLite file next to the source
+    (``<source>.agno_nb-annotations.sqlite``), or at ``annotations=path``, or, for a
+    PostgreSQL source and only when asked, in the table ``agno_nb.annotations`` of the same
+    database (``annotations="postgres"``, ``annotations_table="schema.table"``). See
+    :mod:`agno_nb.analysis.annotations`.
     """
 
     def __init__(self, source: Any, *, session_table: Optional[str] = None, runs_table: Optional[str] = None,
                  db_schema: Optional[str] = None, engine: str = "auto", progress: bool = True,
-                 errors: str = "warn"):
+                 errors: str = "warn", annotations: Any = None, annotations_table: Optional[str] = None):
         if errors not in _ERRORS:
             raise ValueError(f"errors must be one of {_ERRORS}; got {errors!r}")
         self.source = source_from(source, session_table=session_table, runs_table=runs_table,
@@ -105,6 +112,10 @@ class SessionExplorer:
         self.con.execute("SET TimeZone = 'UTC'")
         self._lock = threading.RLock()
         self._sql_cache: Optional[TableCache] = None
+        from .annotations import store_for
+
+        self.annotation_store = store_for(self.source, annotations, annotations_table)
+        self._annotations_at: Any = None  # the store's version the kept SQL tables show
 
     def __repr__(self) -> str:
         return f"SessionExplorer({self.source!r})"
@@ -130,6 +141,10 @@ class SessionExplorer:
             table = finite_table(table, TABLES[name])
             bar.step("done")
         self._report(problems, errors)
+        if name in ("runs", "sessions"):  # latest score and label, from the annotation store
+            from .annotations import with_latest
+
+            table = with_latest(table, name, self.annotation_store.read())
         return table
 
     def _repair(self, table: pa.Table, problems: List[Dict[str, Any]], f: Filters,
@@ -220,6 +235,7 @@ class SessionExplorer:
             if filters:
                 return cache.con.from_arrow(self._arrow(name, filters))
             cache.ensure([name])
+            self._sync_annotations(cache)
             return cache.con.table(name)
 
     def sql(self, query: str, params: Optional[Union[Sequence[Any], Dict[str, Any]]] = None) -> pd.DataFrame:
@@ -238,13 +254,67 @@ class SessionExplorer:
         with self._lock:
             cache = self._sql_tables()
             cache.ensure(cache.check(query))
+            self._sync_annotations(cache)
             return to_pandas(cache.con.sql(query, params=params).to_arrow_table())
+
+    def _sync_annotations(self, cache: TableCache) -> None:
+        """New annotations into the kept runs and sessions tables, without reading the source again."""
+        from .annotations import with_latest
+
+        at = self.annotation_store.version()
+        if at == self._annotations_at:
+            return
+        annotations = self.annotation_store.read()
+        for name in ("runs", "sessions"):
+            if name in cache.tables:
+                cache.tables[name] = with_latest(cache.tables[name], name, annotations)
+                cache.con.register(name, cache.tables[name])
+        self._annotations_at = at
 
     def refresh(self) -> None:
         """Forget the tables kept for :meth:`sql`: the next query reads the source again."""
         with self._lock:
             if self._sql_cache is not None:
                 self._sql_cache.clear()
+
+    # -- annotations and evals ---------------------------------------------------------------
+
+    def annotate(self, run_id: str, label: Optional[str] = None, score: Optional[float] = None,
+                 note: Optional[str] = None, author: Optional[str] = None,
+                 message_index: Optional[int] = None) -> Dict[str, Any]:
+        """Store an annotation of a run (or of one of its messages) and return it as a dict.
+
+        ``score`` is a number, ``label``, ``note`` and ``author`` text; at least one of label,
+        score and note. ``message_index`` (as in :meth:`messages`) annotates one message.
+        The run must be in the source (:class:`~agno_nb.errors.RunNotFoundError` names it
+        otherwise). The annotation goes to :attr:`annotation_store`, never to the source.
+        """
+        from .annotations import as_output, new_record, session_of
+
+        record = new_record(run_id, label=label, score=score, note=note, author=author,
+                            message_index=message_index)
+        record["session_id"] = session_of(self, run_id)
+        self.annotation_store.add(record)
+        return as_output(record)
+
+    def annotations(self, **filters: Any) -> pd.DataFrame:
+        """The stored annotations, oldest first (columns: ``describe("annotations")``).
+
+        Filters: ``session_ids``, ``run_ids``, ``label``, ``author``, ``since``, ``until``
+        (on ``created_at``).
+        """
+        from .annotations import filtered
+
+        return to_pandas(filtered(self.annotation_store.read(), "annotations()", filters))
+
+    def evals(self, table: Optional[str] = None) -> pd.DataFrame:
+        """Agno's eval runs (``agno_eval_runs``, or ``table``), read-only (columns: ``describe("evals")``).
+
+        Empty, with the same columns, when the database has no such table.
+        """
+        from .evals import read_evals
+
+        return to_pandas(read_evals(self.source, table))
 
     # -- export ----------------------------------------------------------------------------
 
@@ -310,6 +380,9 @@ def connect(source: Any, session_table: Optional[str] = None, runs_table: Option
     """Open stored sessions for analysis: a SQLite path, a database URL
     (``sqlite:///…``, ``postgresql+psycopg://…``), a ``SqliteDb``/``PostgresDb``, a folder
     written by :meth:`SessionExplorer.to_parquet`, or a ``SessionExplorer`` (returned as is).
+
+    ``annotations=`` (a SQLite path, or ``"postgres"``) and ``annotations_table=`` say where
+    :meth:`SessionExplorer.annotate` keeps annotations (default: a SQLite file next to the source).
     """
     if isinstance(source, SessionExplorer):
         return source
@@ -318,7 +391,8 @@ def connect(source: Any, session_table: Optional[str] = None, runs_table: Option
 
 def _shortcut(name: str):
     def load(source: Any, **filters: Any) -> pd.DataFrame:
-        opts = {k: filters.pop(k) for k in ("session_table", "runs_table", "db_schema", "engine", "progress", "errors")
+        opts = {k: filters.pop(k) for k in ("session_table", "runs_table", "db_schema", "engine", "progress", "errors",
+                                            "annotations", "annotations_table")
                 if k in filters}
         return connect(source, **opts).table(name, **filters)
 

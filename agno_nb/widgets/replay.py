@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from . import html as h
 from .base import StaticView
-from .data import RunNode, SessionData, load_session
+from .data import RunNode, SessionData, load_session, records
 from .tree import run_tree_html
 
 NBSP = "\u00a0"
@@ -59,18 +59,27 @@ class Replay(StaticView, widgets.VBox):
     that starts at its bottom, so the current message is in view and the page does not
     jump. A failed run shows its error (type and text) after its last message.
 
+    Annotate the current run or message (the ``run``/``message`` toggle) with the Good and
+    Bad buttons (score 1 or 0, label ``good``/``bad`` unless the label field says otherwise),
+    or Save a label and a note; from Python: :meth:`annotate`, :meth:`good`, :meth:`bad`.
+    They go through the explorer's :meth:`~agno_nb.analysis.SessionExplorer.annotate` (the
+    side store, never the source) and show at once under the controls, with ``author``.
+
     The static view (nbconvert, nbviewer, GitHub) is a summary: the run tree, the
     failures, and the first and last ``static_steps`` steps, so a saved notebook stays
     small whatever the session's size.
     """
 
     def __init__(self, source: Any, session_id: str, run_id: Optional[str] = None, *, window: int = 6,
-                 context_limit: int = 100, static_steps: int = 10, height: str = "480px", **kwargs: Any):
+                 context_limit: int = 100, static_steps: int = 10, height: str = "480px",
+                 author: Optional[str] = None, **kwargs: Any):
         from ..analysis import connect
 
         super().__init__(**kwargs)
         self.session_id = session_id
-        self.data: SessionData = load_session(connect(source), session_id)
+        self.explorer = connect(source)
+        self.author = author
+        self.data: SessionData = load_session(self.explorer, session_id)
         self.window = max(1, int(window))
         self.context_limit = context_limit
         self.static_steps = max(1, int(static_steps))
@@ -116,13 +125,14 @@ class Replay(StaticView, widgets.VBox):
         self.body = widgets.HTML()
         self.context = widgets.HTML(layout=widgets.Layout(display="none"))
         self.tree = widgets.HTML(run_tree_html(self.data, limit=400))
+        self._build_annotation_controls()
         self.children = [
             widgets.HTML(self.hide_static_css() + session_header_html(self.data)),
             widgets.HBox([self.play, self.prev_run_button, self.prev_button, self.slider, self.next_button,
                           self.next_run_button, self.counter]),
             widgets.HBox([self.run_dropdown, self.run_search, self.context_toggle],
                          layout=widgets.Layout(width="100%", flex_flow="row wrap")),
-            self.tree, self.header, self.body, self.context,
+            self.tree, self.header, self.body, self.annotation_bar, self.annotation_list, self.context,
         ]
         self.add_class("agno-replay")  # a hook for CSS and browser tests
         self.prev_button.on_click(lambda _: self.prev())
@@ -221,6 +231,90 @@ class Replay(StaticView, widgets.VBox):
                 return rp
         raise LookupError(f"no run {run_id!r} in session {self.session_id!r}")
 
+    # -- annotations -----------------------------------------------------------------------------
+
+    def _build_annotation_controls(self) -> None:
+        self.annotate_target = widgets.ToggleButtons(options=["run", "message"], value="run",
+                                                     tooltips=["Annotate the current run", "Annotate this message"],
+                                                     style={"button_width": "70px"})
+        self.good_button = widgets.Button(description="Good", icon="thumbs-up",
+                                          tooltip="Score 1, label 'good'", layout=widgets.Layout(width="80px"))
+        self.bad_button = widgets.Button(description="Bad", icon="thumbs-down",
+                                         tooltip="Score 0, label 'bad'", layout=widgets.Layout(width="80px"))
+        self.label_input = widgets.Text(placeholder="label", layout=widgets.Layout(width="140px"))
+        self.note_input = widgets.Text(placeholder="note", layout=widgets.Layout(width="260px"))
+        self.save_button = widgets.Button(description="Save", tooltip="Store the label and note (no score)",
+                                          layout=widgets.Layout(width="70px"))
+        self.annotation_bar = widgets.HBox([self.annotate_target, self.good_button, self.bad_button,
+                                            self.label_input, self.note_input, self.save_button],
+                                           layout=widgets.Layout(flex_flow="row wrap"))
+        self.annotation_list = widgets.HTML()
+        self.good_button.on_click(lambda _: self._from_controls(score=1.0, default_label="good"))
+        self.bad_button.on_click(lambda _: self._from_controls(score=0.0, default_label="bad"))
+        self.save_button.on_click(lambda _: self._from_controls(score=None, default_label=None))
+        self.annotate_target.observe(lambda _: self._render_annotations(), names="value")
+        self._annotations = records(self.explorer.annotations(session_ids=[self.session_id]))
+        self._problem = ""
+
+    def annotate(self, score: Optional[float] = None, label: Optional[str] = None, note: Optional[str] = None,
+                 target: Optional[str] = None) -> Dict[str, Any]:
+        """Annotate the current run, or its current message (``target="message"``); returns the record."""
+        target = target or self.annotate_target.value
+        run = self.current_run
+        if run is None:
+            raise LookupError(f"session {self.session_id!r} has no runs to annotate")
+        msg = self.current_message if target == "message" else None
+        stored = self.explorer.annotate(run["run_id"], label=label, score=score, note=note, author=self.author,
+                                        message_index=None if msg is None else msg.get("message_index"))
+        self._annotations.append(stored)
+        self._problem = ""
+        self._render_annotations()
+        return stored
+
+    def good(self, note: Optional[str] = None, label: str = "good", target: Optional[str] = None) -> Dict[str, Any]:
+        return self.annotate(score=1.0, label=label, note=note, target=target)
+
+    def bad(self, note: Optional[str] = None, label: str = "bad", target: Optional[str] = None) -> Dict[str, Any]:
+        return self.annotate(score=0.0, label=label, note=note, target=target)
+
+    def _from_controls(self, score: Optional[float], default_label: Optional[str]) -> None:
+        from ..errors import AgnoNbError
+
+        label = self.label_input.value.strip() or default_label
+        note = self.note_input.value.strip() or None
+        try:
+            self.annotate(score=score, label=label, note=note)
+        except (AgnoNbError, LookupError) as exc:  # shown in the widget: a click has no traceback to read
+            self._problem = h.error_html(type(exc).__name__, str(exc), "annotation not stored")
+            self._render_annotations()
+            return
+        self.note_input.value = ""
+        self.label_input.value = ""
+
+    def _render_annotations(self) -> None:
+        run = self.current_run
+        if run is None:
+            self.annotation_list.value = self._problem
+            return
+        msg = self.current_message
+        here = msg.get("message_index") if msg else None
+        rows = []
+        for a in self._annotations:
+            if a["run_id"] != run["run_id"]:
+                continue
+            mi = a.get("message_index")
+            what = "run" if mi is None else f"message {mi}" + (" (this one)" if mi == here else "")
+            bits = [what]
+            if a.get("score") is not None:
+                bits.append(f"score {a['score']:g}")
+            for key in ("label", "note", "author"):
+                if a.get(key):
+                    bits.append(str(a[key]))
+            bits.append(h.fmt_time(a.get("created_at")))
+            rows.append(f'<div class="agno-annotation">{h.esc(" · ".join(b for b in bits if b))}</div>')
+        body = "".join(rows) or h.muted(h.esc("No annotations on this run yet."))
+        self.annotation_list.value = f'<div style="{h.FONT}{h.TEXT}margin:2px 0">{body}</div>{self._problem}'
+
     # -- rendering -----------------------------------------------------------------------------
 
     def _run_options(self) -> List[Tuple[str, int]]:
@@ -316,6 +410,7 @@ class Replay(StaticView, widgets.VBox):
         else:
             self.context.layout.display = "none"
         self.counter.value = f'<span style="{h.FONT}">{h.esc(self._counter_text())}</span>'
+        self._render_annotations()
         if self.run_dropdown.value != rp and not self._syncing:
             self._syncing = True
             try:
@@ -388,5 +483,8 @@ class Replay(StaticView, widgets.VBox):
 
 
 def replay(source: Any, session_id: str, run_id: Optional[str] = None, **kwargs: Any) -> Replay:
-    """A :class:`Replay` widget over one session of ``source`` (anything ``connect`` takes)."""
+    """A :class:`Replay` widget over one session of ``source`` (anything ``connect`` takes).
+
+    Pass ``author=`` to sign the annotations made with its Good, Bad and Save buttons.
+    """
     return Replay(source, session_id, run_id=run_id, **kwargs)
