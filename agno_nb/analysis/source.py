@@ -3,8 +3,9 @@
 The rows are fetched with filters pushed down into the source's SQL (bound, never
 pasted), through Apache Arrow's ADBC drivers (SQLite in the default install,
 PostgreSQL with the ``postgres`` extra) or, where a driver is missing, through
-SQLAlchemy. Both paths are tested. Nothing here writes: SQLite is opened with
-``mode=ro``, PostgreSQL in a ``READ ONLY`` transaction.
+SQLAlchemy. Both paths are tested. MySQL and MariaDB are read through SQLAlchemy
+(PyMySQL, the ``mysql`` extra). Nothing here writes: SQLite is opened with
+``mode=ro``, PostgreSQL and MySQL in a ``READ ONLY`` transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ SESSION_ROW = ("session_id", "session_type", "agent_id", "team_id", "workflow_id
 RUN_ROW = ("run_id", "session_id", "run_type", "agent_id", "team_id", "workflow_id", "user_id",
            "parent_run_id", "status", "run_index", "run_data", "created_at")
 _JSON_ROW = ("session_data", "summary", "runs", "run_data")
+_MYSQL = ("mysql", "mariadb")  # backend names of MySQL and MariaDB URLs
+_MYSQL_DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
 RUN_SCHEMA = pa.schema([(c, pa.int64() if c in ("run_index", "created_at") else pa.string()) for c in RUN_ROW])
 COUNT_SCHEMA = pa.schema([("session_id", pa.string()), ("n", pa.int64())])
 SESSION_SCHEMA = pa.schema(
@@ -164,10 +167,12 @@ class SqlSource:
         self.session_table = check_identifier(session_table or DEFAULT_SESSION_TABLE, "session_table")
         self.runs_table = check_identifier(runs_table or default_runs_table(self.session_table), "runs_table")
         self.db_schema = check_identifier(db_schema, "db_schema")
-        if self.backend == "postgresql" and self.db_schema is None:
-            self.db_schema = "ai"
+        if self.backend in ("postgresql", *_MYSQL) and self.db_schema is None:
+            self.db_schema = "ai"  # Agno's default schema (on MySQL: database)
         if engine not in ("auto", "adbc", "sqlalchemy"):
             raise ValueError(f"engine must be 'auto', 'adbc' or 'sqlalchemy'; got {engine!r}")
+        if engine == "adbc" and self.backend in _MYSQL:
+            raise ValueError("engine='adbc' reads SQLite and PostgreSQL; MySQL is read with engine='sqlalchemy'")
         self.engine = "adbc" if engine == "auto" and _adbc_available(self.backend) else (
             "sqlalchemy" if engine == "auto" else engine)
         self._layout: Optional[Tuple[bool, bool, bool]] = None
@@ -186,6 +191,8 @@ class SqlSource:
         if self.backend == "sqlite":
             return f"SQLite file {self.path!r}"
         u = self.url
+        if self.backend in _MYSQL:
+            return f"MySQL database {self.db_schema!r} on {u.host or 'localhost'}:{u.port or 3306} (user {u.username!r})"
         return f"PostgreSQL database {u.database!r} on {u.host or 'localhost'}:{u.port or 5432}"
 
     def __repr__(self) -> str:
@@ -198,6 +205,9 @@ class SqlSource:
             # read-only, and never creating the file
             return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(self._ro_uri(), uri=True,
                                                                                   check_same_thread=False))
+        if self.backend in _MYSQL:
+            url = self.url.set(drivername=_MYSQL_DRIVERS.get(self.url.drivername, self.url.drivername))
+            return sa.create_engine(url, connect_args={"connect_timeout": 10})
         url = self.url.set(drivername="postgresql+psycopg") if self.url.drivername in ("postgresql", "postgres") else self.url
         return sa.create_engine(url, connect_args={"connect_timeout": 10})
 
@@ -230,6 +240,8 @@ class SqlSource:
         if self.url.password:
             detail = detail.replace(str(self.url.password), "***")
         hint = ("check the path" if self.backend == "sqlite"
+                else "check the user and password, and that the server is running (`mysqladmin -h HOST -P PORT ping`)"
+                if self.backend in _MYSQL
                 else "is the server running and does the database exist? (`pg_isready -h HOST -p PORT`)")
         return DatabaseUnreachableError(f"cannot read {self.describe()}: {detail}. {hint}")
 
@@ -481,6 +493,9 @@ class SqlSource:
             with engine.connect() as conn:
                 if self.backend == "postgresql":
                     conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+                elif self.backend in _MYSQL:
+                    # before the transaction's first statement; REPEATABLE READ: one snapshot for every query
+                    conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 out = []
                 for query in queries:
                     result = conn.execute(query)
@@ -623,6 +638,8 @@ def _libpq_uri(url: sa.URL) -> str:
 
 
 def _adbc_available(backend: str) -> bool:
+    if backend not in ("sqlite", "postgresql"):
+        return False  # no ADBC driver for MySQL: read through SQLAlchemy
     module = "adbc_driver_sqlite" if backend == "sqlite" else "adbc_driver_postgresql"
     try:
         __import__(module)
@@ -635,7 +652,8 @@ def _is_connect_error(exc: Exception) -> bool:
     text = str(exc).lower()
     return any(s in text for s in ("could not connect", "connection refused", "connection to server",
                                    "unable to open database", "could not translate host", "database \"",
-                                   "io error", "timeout expired"))
+                                   "io error", "timeout expired", "can't connect to mysql", "access denied for user",
+                                   "unknown database"))
 
 
 def source_from(obj: Any, *, session_table=None, runs_table=None, db_schema=None, engine="auto"):
@@ -655,9 +673,10 @@ def source_from(obj: Any, *, session_table=None, runs_table=None, db_schema=None
             except sa.exc.ArgumentError:
                 raise ValueError(f"{text!r} is not a database URL") from None
             backend = url.get_backend_name()
-            if backend not in ("sqlite", "postgresql"):
+            if backend not in ("sqlite", "postgresql", *_MYSQL):
                 raise ValueError(f"unsupported database URL scheme {url.drivername!r}: use sqlite:///path.db, "
-                                 "postgresql+psycopg://user@host/db, a SQLite file path or a Parquet export folder")
+                                 "postgresql+psycopg://user@host/db, mysql+pymysql://user@host/db, "
+                                 "a SQLite file path or a Parquet export folder")
             if backend == "sqlite" and not url.database:
                 raise ValueError("a sqlite:/// URL needs a file path (in-memory databases cannot be shared)")
             return SqlSource(url, session_table=session_table, runs_table=runs_table, db_schema=db_schema, engine=engine)

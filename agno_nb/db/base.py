@@ -130,8 +130,9 @@ class BaseDb:
 
     def _insert_missing(self, conn: Connection, table: Table, values: Dict[str, Any]) -> bool:
         """Insert the row unless one with its primary key exists; True if this call inserted it."""
-        key = [c.name for c in table.primary_key.columns]
-        return conn.execute(self._insert(table).values(**values).on_conflict_do_nothing(index_elements=key)).rowcount == 1
+        key = list(table.primary_key.columns)
+        insert = self._insert(table).values(**values).on_conflict_do_nothing(index_elements=[c.name for c in key])
+        return conn.execute(insert.returning(*key)).first() is not None
 
     def _next_run_index(self, conn: Connection, runs: Table, session_id: str) -> Any:
         """The ``run_index`` a new run of the (locked) session gets: one past the highest."""
