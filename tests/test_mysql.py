@@ -58,6 +58,7 @@ from test_storage import (  # noqa: E402,F401
     test_append_runs_sums_metrics_and_replacing_a_run_adds_the_difference,
     test_custom_session_table_names_runs_table_after_it,
     test_delete_and_rename,
+    test_a_sessions_table_without_its_runs_table_is_not_remembered_as_complete,
     test_run_round_trips_unknown_keys,
     test_tables_created_in_agno3_layout,
     test_upsert_run_assigns_run_index_and_keeps_it_on_replace,
@@ -249,3 +250,33 @@ def test_connect_reads_in_a_read_only_transaction(mysql_url, mysql_schema):
     with pytest.raises(ValueError, match="engine='sqlalchemy'"):
         agno_nb.connect(mysql_url, db_schema=mysql_schema, engine="adbc")
     db.close()
+
+
+def test_a_reader_waits_for_another_process_creating_the_tables(mysql_url, mysql_schema):
+    """MySQL commits each CREATE TABLE on its own: a reader that sees the sessions table but not
+    yet the runs table waits for the creator's lock instead of failing on the missing table."""
+    import threading
+
+    from agno_nb.db.schema import runs_table, sessions_table
+
+    creator = MySQLDb(db_url=mysql_url, db_schema=mysql_schema)
+    reader = MySQLDb(db_url=mysql_url, db_schema=mysql_schema)
+    metadata = sa.MetaData(schema=mysql_schema)
+    sessions = sessions_table(metadata, "agno_sessions", dialect="mysql")
+    runs = runs_table(metadata, "agno_runs", "agno_sessions", dialect="mysql")
+    got = {}
+    with creator.engine.connect() as conn:
+        creator._lock_ddl(conn)  # as the creating process holds it
+        sessions.create(conn)
+        conn.execute(sessions.insert().values(session_id="s1", session_type="agent", created_at=1))
+        conn.commit()
+        thread = threading.Thread(target=lambda: got.update(runs=reader.get_runs(session_id="s1")))
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive()  # waiting for the creator, not failing on the missing runs table
+        runs.create(conn)
+        creator._unlock_ddl(conn)
+    thread.join(30)
+    assert got == {"runs": []} and reader.tables().complete
+    creator.close()
+    reader.close()

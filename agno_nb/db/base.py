@@ -68,6 +68,7 @@ class Layout:
     runs: Optional[Table]
     legacy: bool  # the sessions table has Agno 2.x's `runs` column
     versions: Table
+    complete: bool = True  # False: a 3.x sessions table whose runs table does not exist (yet)
 
 
 class BaseDb:
@@ -212,11 +213,16 @@ class BaseDb:
         if self._layout is not None:
             return self._layout
         with self._layout_lock:
-            if self._layout is None:
-                self._layout = self._find_or_create(create)
-        return self._layout
+            if self._layout is not None:
+                return self._layout
+            layout = self._find_or_create(create)
+            if layout is not None and layout.complete:
+                # an incomplete layout is looked at again next time, not kept
+                self._layout = layout
+        return layout
 
-    def _find_or_create(self, create: bool) -> Optional[Layout]:
+    def _inspect(self) -> Tuple[bool, bool, bool]:
+        """(sessions table exists, runs table exists, the sessions table has a legacy ``runs`` column)."""
         conn = self._open()
         try:
             insp = inspect(conn)
@@ -226,6 +232,18 @@ class BaseDb:
                 c["name"] == "runs" for c in insp.get_columns(self.session_table_name, schema=self.db_schema))
         finally:
             conn.close()
+        return has_sessions, has_runs, legacy
+
+    def _wait_for_ddl(self) -> bool:
+        """Wait until no other process is creating tables; True if that can be the case (DDL not atomic)."""
+        return False
+
+    def _find_or_create(self, create: bool) -> Optional[Layout]:
+        has_sessions, has_runs, legacy = self._inspect()
+        if not create and has_sessions and not (has_runs or legacy) and self._wait_for_ddl():
+            # MySQL commits each CREATE TABLE on its own: the sessions table can be seen before
+            # the runs table, while another process is creating them
+            has_sessions, has_runs, legacy = self._inspect()
         metadata = MetaData(schema=self.db_schema)
         layout = Layout(
             sessions=sessions_table(metadata, self.session_table_name, legacy_runs=legacy, dialect=self.dialect),
@@ -238,6 +256,7 @@ class BaseDb:
         if has_sessions and (has_runs or legacy):
             return layout
         if not create:
+            layout.complete = False
             return layout if has_sessions else None
         with self._write() as conn:
             self._lock_ddl(conn)

@@ -154,6 +154,16 @@ class MySQLDb(BaseDb):
     def _unlock_ddl(self, conn: Connection) -> None:
         conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": self._ddl_lock_name()})
 
+    def _wait_for_ddl(self) -> bool:
+        conn = self._open()
+        try:
+            name = self._ddl_lock_name()
+            if conn.execute(text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": DDL_LOCK_TIMEOUT_S}).scalar() == 1:
+                conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+        finally:
+            conn.close()
+        return True
+
     def _ddl_lock_name(self) -> str:
         # lock names are server-wide and at most 64 characters
         return "agno_nb:ddl:" + hashlib.sha1(str(self.db_schema).encode()).hexdigest()[:16]
