@@ -280,3 +280,25 @@ def test_a_reader_waits_for_another_process_creating_the_tables(mysql_url, mysql
     assert got == {"runs": []} and reader.tables().complete
     creator.close()
     reader.close()
+
+
+@pytest.fixture(scope="module")
+def mysql_prop_db(mysql_url):
+    from conftest import RUN_TAG
+
+    with MySQLDb(db_url=mysql_url, db_schema=f"{RUN_TAG}_{os.getpid()}_prop") as db:
+        yield db
+
+
+def test_mysql_round_trip(mysql_prop_db):
+    """tests/test_properties.py on MySQL: any session reads back equal (JSON stored as on PostgreSQL)."""
+    from hypothesis import HealthCheck, given, settings
+
+    from test_properties import _check, sessions
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(session=sessions)
+    def round_trip(session):
+        _check(mysql_prop_db, session, pg=True)
+
+    round_trip()
