@@ -193,6 +193,18 @@ def test_wrong_password_names_host_database_and_user_never_the_password(mysql_ur
     db.close()
 
 
+def test_an_id_longer_than_agnos_varchar_is_refused_not_cut(mysql_url, mysql_schema):
+    db = MySQLDb(db_url=mysql_url, db_schema=mysql_schema)
+    long_id = "s" * 129
+    with pytest.raises(ValueError, match=r"session_id.*128 characters") as err:
+        db.upsert_session(session_from_dict({"session_id": long_id, "agent_id": "a"}))
+    assert f"MySQL database {mysql_schema!r}" in str(err.value)
+    assert db.get_sessions() == []  # nothing stored, not even a truncated id
+    db.upsert_session(session_from_dict({"session_id": "s" * 128, "agent_id": "a"}))
+    assert [s.session_id for s in db.get_sessions()] == ["s" * 128]
+    db.close()
+
+
 def test_missing_driver_names_the_extra(monkeypatch, mysql_url):
     monkeypatch.setitem(sys.modules, "pymysql", None)  # `import pymysql` now fails
     with pytest.raises(MissingDependencyError, match=r'agno_nb\[mysql\]'):

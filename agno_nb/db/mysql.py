@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterator, Optional
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import mysql as mysql_dialect
 from sqlalchemy.engine import make_url
 
@@ -118,6 +120,17 @@ class MySQLDb(BaseDb):
             conn.execution_options(isolation_level=ISOLATION)
         conn.begin()
 
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with super()._write() as conn:
+                yield conn
+        except sa_exc.DataError as exc:
+            # strict mode refuses what does not fit (an id longer than Agno's VARCHAR(128)): say so
+            detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+            raise ValueError(f"cannot store this in {self._describe()}: {detail}. Agno's MySQL tables hold ids "
+                             "of at most 128 characters (session_type 20, status 50)") from None
+
     def _insert_missing(self, conn: Connection, table: Table, values: Dict[str, Any]) -> bool:
         # MySQL has no ON CONFLICT DO NOTHING. A no-op ON DUPLICATE KEY UPDATE stands in: unlike
         # INSERT IGNORE it turns no other error into a warning (a too long id stays an error), and
@@ -152,7 +165,9 @@ class MySQLDb(BaseDb):
             conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{self.db_schema}`"))
 
     def _unlock_ddl(self, conn: Connection) -> None:
-        conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": self._ddl_lock_name()})
+        # a connection that is gone has released its named locks with it
+        with contextlib.suppress(sa_exc.DBAPIError):
+            conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": self._ddl_lock_name()})
 
     def _wait_for_ddl(self) -> bool:
         conn = self._open()
