@@ -205,6 +205,16 @@ def test_an_id_longer_than_agnos_varchar_is_refused_not_cut(mysql_url, mysql_sch
     db.close()
 
 
+def test_connect_to_a_missing_database_lists_the_ones_there(mysql_url, mysql_schema):
+    with pytest.raises(LookupError, match=rf"MySQL database '{mysql_schema}' on .* does not exist; databases there: .*'test'"):
+        agno_nb.connect(mysql_url, db_schema=mysql_schema)
+    db = MySQLDb(db_url=mysql_url, db_schema=mysql_schema)
+    db.upsert_session(session_from_dict({"session_id": "s1", "agent_id": "a"}))
+    with pytest.raises(LookupError, match="no table 'nope'.*agno_sessions"):
+        agno_nb.connect(mysql_url, db_schema=mysql_schema, session_table="nope")
+    db.close()
+
+
 def test_missing_driver_names_the_extra(monkeypatch, mysql_url):
     monkeypatch.setitem(sys.modules, "pymysql", None)  # `import pymysql` now fails
     with pytest.raises(MissingDependencyError, match=r'agno_nb\[mysql\]'):

@@ -221,6 +221,11 @@ class SqlSource:
                     has_s = insp.has_table(self.session_table, schema=self.db_schema)
                     has_r = insp.has_table(self.runs_table, schema=self.db_schema)
                     legacy = has_s and any(c["name"] == "runs" for c in insp.get_columns(self.session_table, schema=self.db_schema))
+                    databases = insp.get_schema_names() if not has_s and self.backend in _MYSQL else None
+                    if databases is not None and self.db_schema not in databases:
+                        raise LookupError(
+                            f"{self.describe()} does not exist; databases there: {sorted(databases)}. "
+                            "Pass db_schema= to name the one holding the session tables (Agno's default: 'ai').")
                     tables = insp.get_table_names(schema=self.db_schema) if not has_s else []
             except sa.exc.DBAPIError as exc:
                 raise self._unreachable(exc) from None
