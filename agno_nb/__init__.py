@@ -1,7 +1,7 @@
 """agno_nb: session storage for AI agents, and the Jupyter toolkit to study those sessions.
 
-Storage: :class:`Agent`, :class:`Team`, :class:`Workflow` with ``db=SqliteDb(...)`` or
-``PostgresDb(...)``. Analysis: :func:`connect` and the DataFrame shortcuts
+Storage: :class:`Agent`, :class:`Team`, :class:`Workflow` with ``db=SqliteDb(...)``,
+``PostgresDb(...)`` or ``MySQLDb(...)``. Analysis: :func:`connect` and the DataFrame shortcuts
 (``sessions_df``, ``runs_df``, ``messages_df``, ``tool_calls_df``). Widgets:
 :func:`replay`, :func:`compare`, :func:`browse`. In IPython: ``%load_ext agno_nb``.
 """

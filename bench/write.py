@@ -1,6 +1,6 @@
 """Write benchmark: per-run latency of one long session, agno_nb against the real agno 3.1.
 
-    .venv/bin/python bench/write.py [--runs 400] [--backends sqlite,postgres]
+    .venv/bin/python bench/write.py [--runs 400] [--backends sqlite,postgres,mysql]
 
 Both systems run N turns into one session through ``OpenAILike`` against the same local
 OpenAI-compatible server (agno_nb.testing.FakeOpenAIServer), with history of the last 3
@@ -9,11 +9,13 @@ the median of runs k-2..k+2 (shifted inward at the ends: run 1 is runs 1..5), so
 pause or fsync does not decide a row; every run's time is kept in the JSON.
 
 Targets (issue): agno_nb at the last run no slower than agno 3.1, and agno_nb's last run
-within 1.5x of its run 10, on SQLite and on PostgreSQL. The verdict is printed; the exit
+within 1.5x of its run 10, on SQLite, PostgreSQL and MySQL. The verdict is printed; the exit
 code is 0 either way, since this measures rather than tests. Results: bench/out/write.json.
 
 PostgreSQL: $AGNO_NB_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
 each system gets its own throwaway schema, dropped at the end. Unreachable: skipped.
+MySQL/MariaDB (``--backends ...,mysql``): $AGNO_NB_BENCH_MYSQL_URL (default
+mysql+pymysql://root@127.0.0.1:3306/test), a throwaway database per system, likewise.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 from agno_nb.testing import FakeOpenAIServer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _mysql import MYSQL_URL, drop_databases, mysql_reachable  # noqa: E402
 from _pg import PG_URL, drop_schemas, pg_reachable  # noqa: E402
 
 SESSION = "bench"
@@ -54,6 +57,9 @@ def make_agno_nb(base_url, backend, tmp, schema):
     if backend == "sqlite":
         from agno_nb.db.sqlite import SqliteDb
         db = SqliteDb(db_file=str(tmp / "agno_nb.db"))
+    elif backend == "mysql":
+        from agno_nb.db.mysql import MySQLDb
+        db = MySQLDb(db_url=MYSQL_URL, db_schema=schema)
     else:
         from agno_nb.db.postgres import PostgresDb
         db = PostgresDb(db_url=PG_URL, db_schema=schema)
@@ -69,6 +75,9 @@ def make_agno(base_url, backend, tmp, schema):
     if backend == "sqlite":
         from agno.db.sqlite import SqliteDb
         db = SqliteDb(db_file=str(tmp / "agno.db"))
+    elif backend == "mysql":
+        from agno.db.mysql import MySQLDb
+        db = MySQLDb(db_url=MYSQL_URL, db_schema=schema)
     else:
         from agno.db.postgres import PostgresDb
         db = PostgresDb(db_url=PG_URL, db_schema=schema)
@@ -127,7 +136,7 @@ def main() -> int:
     if runs < 1:
         ap.error("--runs must be at least 1")
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = set(backends) - {"sqlite", "postgres"}
+    unknown = set(backends) - {"sqlite", "postgres", "mysql"}
     if unknown:
         ap.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
     checkpoints = [k for k in (1, 10, 100) if k < runs] + [runs]
@@ -144,10 +153,10 @@ def main() -> int:
     with server, tempfile.TemporaryDirectory(prefix="agno_nb_bench_") as tmpdir:
         for backend in backends:
             schemas = {}
-            if backend == "postgres":
-                why = pg_reachable()
+            if backend in ("postgres", "mysql"):
+                why = pg_reachable() if backend == "postgres" else mysql_reachable()
                 if why is not None:
-                    print(f"postgres: skipped, cannot connect ({why})")
+                    print(f"{backend}: skipped, cannot connect ({why})")
                     results["backends"][backend] = {"skipped": why}
                     continue
                 schemas = {s: f"bench_{uuid.uuid4().hex[:10]}" for s in SYSTEMS}
@@ -162,7 +171,7 @@ def main() -> int:
                                      "total_s": sum(times) / 1000, **check, "per_run_ms": times}
             finally:
                 if schemas:
-                    drop_schemas(schemas.values())
+                    (drop_schemas if backend == "postgres" else drop_databases)(schemas.values())
             last, nb, ag = str(runs), entry["agno_nb"]["at_ms"], entry["agno"]["at_ms"]
             entry["nb_over_agno_last"] = nb[last] / ag[last]
             entry["nb_last_over_10"] = nb[last] / nb["10"] if runs > 10 else None

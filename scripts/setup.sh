@@ -32,3 +32,12 @@ start_postgres() {  # the machine's own PostgreSQL, started if it is installed b
     fi
   fi
 }
+
+start_mysql() {  # the machine's own MariaDB/MySQL, started if it is installed but down
+  if command -v mysqladmin >/dev/null 2>&1 && ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+    if [ -x /usr/sbin/mariadbd ]; then
+      start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+      for _ in $(seq 20); do mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && break; sleep 0.5; done
+    fi
+  fi
+}

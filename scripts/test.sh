@@ -7,4 +7,5 @@ source scripts/setup.sh
 setup_venv test
 setup_chromium
 start_postgres
+start_mysql
 .venv/bin/python -m pytest "$@"

@@ -9,6 +9,10 @@ def open_db(spec):
         from agno_nb.db.sqlite import SqliteDb
 
         return SqliteDb(db_file=target)
+    if kind == "mysql":
+        from agno_nb.db.mysql import MySQLDb
+
+        return MySQLDb(db_url=target, db_schema=schema)
     from agno_nb.db.postgres import PostgresDb
 
     return PostgresDb(target, db_schema=schema)

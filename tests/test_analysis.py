@@ -195,8 +195,8 @@ def test_analysis_never_writes_the_sqlite_file(tmp_path):
 def test_clear_errors_for_wrong_sources(tmp_path):
     with pytest.raises(FileNotFoundError, match="no SQLite file or Parquet folder"):
         agno_nb.connect(tmp_path / "missing.db")
-    with pytest.raises(ValueError, match="unsupported database URL scheme 'mysql'"):
-        agno_nb.connect("mysql://root@localhost/test")
+    with pytest.raises(ValueError, match="unsupported database URL scheme 'oracle'.*mysql"):
+        agno_nb.connect("oracle://root@localhost/test")
     with pytest.raises(LookupError, match="no table 'nope'.*agno_sessions"):
         agno_nb.connect(FIXTURES / "agno-3.1-sqlite.db", session_table="nope")
     with pytest.raises(ValueError, match="plain SQL identifier"):

@@ -143,6 +143,14 @@ def pair(backend, tmp_path, request):
     if backend == "sqlite":
         theirs = agno_sqlite.SqliteDb(db_file=str(tmp_path / "agno.db"))
         ours = SqliteDb(db_file=str(tmp_path / "agno_nb.db"))
+    elif backend == "mysql":  # tests/test_mysql.py runs these scenarios on MySQL
+        import agno.db.mysql as agno_mysql
+
+        from agno_nb.db.mysql import MySQLDb
+
+        url, schema = request.getfixturevalue("mysql_url"), request.getfixturevalue("mysql_schema")
+        theirs = agno_mysql.MySQLDb(db_url=url, db_schema=f"{schema}_agno")
+        ours = MySQLDb(db_url=url, db_schema=f"{schema}_nb")
     else:
         url, schema = request.getfixturevalue("pg_url"), request.getfixturevalue("pg_schema")
         theirs = agno_pg.PostgresDb(db_url=url, db_schema=f"{schema}_agno")

@@ -13,6 +13,8 @@ from _writers import open_db, write_runs
 def spec(backend, tmp_path, request):
     if backend == "sqlite":
         return ("sqlite", str(tmp_path / "concurrent.db"), None)
+    if backend == "mysql":  # tests/test_mysql.py
+        return ("mysql", request.getfixturevalue("mysql_url"), request.getfixturevalue("mysql_schema"))
     return ("postgres", request.getfixturevalue("pg_url"), request.getfixturevalue("pg_schema"))
 
 

@@ -249,3 +249,19 @@ def test_sqlite_path_with_uri_characters(tmp_path):
     store_run(db, "s1", make_run("r1"))
     assert (odd / "agent db.sqlite").is_file()
     assert SqliteDb(db_file=str(odd / "agent db.sqlite")).get_session("s1").runs[0].run_id == "r1"
+
+
+def test_a_sessions_table_without_its_runs_table_is_not_remembered_as_complete(tmp_path):
+    """A read that finds only the sessions table must not keep that layout: the next write creates the runs table.
+
+    (On MySQL, where each CREATE TABLE commits on its own, another process creating the
+    tables shows exactly this state for a moment: tests/test_mysql.py.)
+    """
+    from agno_nb.db.schema import sessions_table
+
+    db = SqliteDb(db_file=str(tmp_path / "half.db"))
+    sessions_table(sa.MetaData(), "agno_sessions").create(db.engine)
+    assert db.get_session("s1") is None
+    db.append_runs(AgentSession(session_id="s1", agent_id="a1"), [make_run("r1")])
+    assert [r.run_id for r in db.get_session("s1").runs] == ["r1"]
+    db.close()

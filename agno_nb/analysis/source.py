@@ -4,8 +4,9 @@ The rows are fetched with filters pushed down into the source's SQL (bound, neve
 pasted), as Arrow: a SQLite file through Python's own ``sqlite3`` module only (see
 :mod:`.sqlite_read` for why no other SQLite library may open it in this process),
 PostgreSQL through Apache Arrow's ADBC driver (the ``postgres`` extra). ``engine="sqlalchemy"``
-reads both through SQLAlchemy instead. Both paths are tested. Nothing here writes: SQLite is
-opened with ``mode=ro``, PostgreSQL in a ``READ ONLY`` transaction.
+reads both through SQLAlchemy instead; MySQL and MariaDB are always read through SQLAlchemy
+(PyMySQL, the ``mysql`` extra). Both paths are tested. Nothing here writes: SQLite is
+opened with ``mode=ro``, PostgreSQL and MySQL in a ``READ ONLY`` transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ SESSION_ROW = ("session_id", "session_type", "agent_id", "team_id", "workflow_id
 RUN_ROW = ("run_id", "session_id", "run_type", "agent_id", "team_id", "workflow_id", "user_id",
            "parent_run_id", "status", "run_index", "run_data", "created_at")
 _JSON_ROW = ("session_data", "summary", "runs", "run_data")
+_MYSQL = ("mysql", "mariadb")  # backend names of MySQL and MariaDB URLs
+_MYSQL_DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
 RUN_SCHEMA = pa.schema([(c, pa.int64() if c in ("run_index", "created_at") else pa.string()) for c in RUN_ROW])
 COUNT_SCHEMA = pa.schema([("session_id", pa.string()), ("n", pa.int64())])
 SESSION_SCHEMA = pa.schema(
@@ -179,8 +182,8 @@ class SqlSource:
         self.session_table = check_identifier(session_table or DEFAULT_SESSION_TABLE, "session_table")
         self.runs_table = check_identifier(runs_table or default_runs_table(self.session_table), "runs_table")
         self.db_schema = check_identifier(db_schema, "db_schema")
-        if self.backend == "postgresql" and self.db_schema is None:
-            self.db_schema = "ai"
+        if self.backend in ("postgresql", *_MYSQL) and self.db_schema is None:
+            self.db_schema = "ai"  # Agno's default schema (on MySQL: database)
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}; got {engine!r}")
         if engine == "adbc" and self.backend == "sqlite":
@@ -189,6 +192,8 @@ class SqlSource:
                 "(engine='auto', the default): ADBC's SQLite driver is a second SQLite library, and two "
                 "in one process cannot see each other's file locks, so an agent writing in this process could "
                 "lose runs or corrupt the file.")
+        if engine == "adbc" and self.backend in _MYSQL:
+            raise ValueError("engine='adbc' reads PostgreSQL only; MySQL is read with engine='sqlalchemy' (the default)")
         if engine == "adbc" and not _adbc_available(self.backend):
             raise MissingDependencyError(
                 f"engine='adbc' needs the ADBC PostgreSQL driver: pip install \"agno_nb[postgres]\" "
@@ -211,6 +216,8 @@ class SqlSource:
         u = self.url
         # the user too (never the password): a wrong role is a common reason to be refused
         user = f"user {u.username!r}" if u.username else "the login user (none in the URL)"
+        if self.backend in _MYSQL:
+            return f"MySQL database {self.db_schema!r} on {u.host or 'localhost'}:{u.port or 3306} as {user}"
         return f"PostgreSQL database {u.database!r} on {u.host or 'localhost'}:{u.port or 5432} as {user}"
 
     def __repr__(self) -> str:
@@ -222,16 +229,20 @@ class SqlSource:
         if self.backend == "sqlite":
             # read-only, never creating the file, through sqlite3 (see sqlite_read)
             return sa.create_engine("sqlite://", creator=lambda: sqlite_read.connect(self.path, raw_text=False))
-        url = self.url.set(drivername="postgresql+psycopg") if self.url.drivername in ("postgresql", "postgres") else self.url
+        if self.backend in _MYSQL:
+            url = self.url.set(drivername=_MYSQL_DRIVERS.get(self.url.drivername, self.url.drivername))
+        else:
+            url = self.url.set(drivername="postgresql+psycopg") if self.url.drivername in ("postgresql", "postgres") else self.url
         try:
             return sa.create_engine(url, connect_args={"connect_timeout": 10})
         except ImportError as exc:
             raise self._missing(exc) from None
 
     def _missing(self, exc: ImportError) -> MissingDependencyError:
+        extra = "mysql" if self.backend in _MYSQL else "postgres"
         return MissingDependencyError(
-            f"reading {self.describe()} needs {getattr(exc, 'name', None) or 'a PostgreSQL driver'}, which is not "
-            "installed: pip install \"agno_nb[postgres]\"")
+            f"reading {self.describe()} needs {getattr(exc, 'name', None) or 'its database driver'}, which is not "
+            f"installed: pip install \"agno_nb[{extra}]\"")
 
     def layout(self) -> Tuple[bool, bool, bool]:
         """(has sessions table, has runs table, sessions table has a legacy runs column)."""
@@ -243,6 +254,11 @@ class SqlSource:
                     has_s = insp.has_table(self.session_table, schema=self.db_schema)
                     has_r = insp.has_table(self.runs_table, schema=self.db_schema)
                     legacy = has_s and any(c["name"] == "runs" for c in insp.get_columns(self.session_table, schema=self.db_schema))
+                    databases = insp.get_schema_names() if not has_s and self.backend in _MYSQL else None
+                    if databases is not None and self.db_schema not in databases:
+                        raise LookupError(
+                            f"{self.describe()} does not exist; databases there: {sorted(databases)}. "
+                            "Pass db_schema= to name the one holding the session tables (Agno's default: 'ai').")
                     tables = insp.get_table_names(schema=self.db_schema) if not has_s else []
             except AgnoNbError:
                 raise
@@ -271,6 +287,8 @@ class SqlSource:
 
     def _unreachable(self, exc: Exception) -> DatabaseUnreachableError:
         hint = ("check the path" if self.backend == "sqlite"
+                else "check the user and password, and that the server is running (`mysqladmin -h HOST -P PORT ping`)"
+                if self.backend in _MYSQL
                 else "is the server running, does the database exist, may this user log in? (`pg_isready -h HOST -p PORT`)")
         return DatabaseUnreachableError(f"cannot read {self.describe()}: {self._detail(exc)}. {hint}")
 
@@ -525,6 +543,9 @@ class SqlSource:
             with engine.connect() as conn:
                 if self.backend == "postgresql":
                     conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+                elif self.backend in _MYSQL:
+                    # before the transaction's first statement; REPEATABLE READ: one snapshot for every query
+                    conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 out = []
                 for query in queries:
                     result = conn.execute(query)
@@ -742,7 +763,8 @@ def _is_connect_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return any(s in text for s in ("could not connect", "connection refused", "connection to server",
                                    "unable to open database", "could not translate host", "database \"",
-                                   "io error", "timeout expired", "password authentication", "role \""))
+                                   "io error", "timeout expired", "password authentication", "role \"",
+                                   "can't connect to mysql", "access denied for user", "unknown database"))
 
 
 def source_from(obj: Any, *, session_table=None, runs_table=None, db_schema=None, engine="auto"):
@@ -762,9 +784,10 @@ def source_from(obj: Any, *, session_table=None, runs_table=None, db_schema=None
             except sa.exc.ArgumentError:
                 raise ValueError(f"{text!r} is not a database URL") from None
             backend = url.get_backend_name()
-            if backend not in ("sqlite", "postgresql"):
+            if backend not in ("sqlite", "postgresql", *_MYSQL):
                 raise ValueError(f"unsupported database URL scheme {url.drivername!r}: use sqlite:///path.db, "
-                                 "postgresql+psycopg://user@host/db, a SQLite file path or a Parquet export folder")
+                                 "postgresql+psycopg://user@host/db, mysql+pymysql://user@host/db, "
+                                 "a SQLite file path or a Parquet export folder")
             if backend == "sqlite" and not url.database:
                 raise ValueError("a sqlite:/// URL needs a file path (in-memory databases cannot be shared)")
             return SqlSource(url, session_table=session_table, runs_table=runs_table, db_schema=db_schema, engine=engine)

@@ -1,13 +1,15 @@
-"""The SQL core shared by SQLite and PostgreSQL.
+"""The SQL core shared by SQLite, PostgreSQL and MySQL.
 
-Everything here is plain SQLAlchemy Core; :mod:`agno_nb.db.sqlite` and
-:mod:`agno_nb.db.postgres` add only what truly differs (engine setup, how a write
-transaction starts, the INSERT ... ON CONFLICT construct).
+Everything here is plain SQLAlchemy Core; :mod:`agno_nb.db.sqlite`,
+:mod:`agno_nb.db.postgres` and :mod:`agno_nb.db.mysql` add only what truly differs
+(engine setup, how a write transaction starts, inserting a row unless its key exists,
+serializing table creation).
 
 Writes follow one rule so that concurrent writers never lose each other's work: a
 write transaction first makes sure the session row exists, then locks it
-(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds
-the write lock), and only then reads what it merges (run_index, metrics, state).
+(``SELECT ... FOR UPDATE`` on PostgreSQL and MySQL; SQLite's ``BEGIN IMMEDIATE``
+already holds the write lock), and only then reads what it merges (run_index,
+metrics, state).
 Appending a run is one row insert; the session row update is O(1) too.
 """
 
@@ -66,6 +68,7 @@ class Layout:
     runs: Optional[Table]
     legacy: bool  # the sessions table has Agno 2.x's `runs` column
     versions: Table
+    complete: bool = True  # False: a 3.x sessions table whose runs table does not exist (yet)
 
 
 class BaseDb:
@@ -123,8 +126,19 @@ class BaseDb:
     # -- what each backend provides -----------------------------------------------------
 
     def _insert(self, table: Table):  # pragma: no cover - abstract
-        """The dialect's ``insert`` construct (it has ``on_conflict_do_*``)."""
+        """The dialect's ``insert`` construct (SQLite's and PostgreSQL's have ``on_conflict_do_*``)."""
         raise NotImplementedError
+
+    def _insert_missing(self, conn: Connection, table: Table, values: Dict[str, Any]) -> bool:
+        """Insert the row unless one with its primary key exists; True if this call inserted it."""
+        key = list(table.primary_key.columns)
+        insert = self._insert(table).values(**values).on_conflict_do_nothing(index_elements=[c.name for c in key])
+        return conn.execute(insert.returning(*key)).first() is not None
+
+    def _next_run_index(self, conn: Connection, runs: Table, session_id: str) -> Any:
+        """The ``run_index`` a new run of the (locked) session gets: one past the highest."""
+        return (select(func.coalesce(func.max(runs.c.run_index) + 1, 0))
+                .where(runs.c.session_id == session_id).scalar_subquery())
 
     def _begin_write(self, conn: Connection) -> None:
         """Start a transaction that will write (SQLite: BEGIN IMMEDIATE)."""
@@ -132,6 +146,9 @@ class BaseDb:
 
     def _lock_ddl(self, conn: Connection) -> None:
         """Serialize table creation between processes."""
+
+    def _unlock_ddl(self, conn: Connection) -> None:
+        """Release what :meth:`_lock_ddl` took, if the transaction's end does not."""
 
     def _describe(self) -> str:  # pragma: no cover - abstract
         """Where the data lives, without secrets, for error messages."""
@@ -196,11 +213,16 @@ class BaseDb:
         if self._layout is not None:
             return self._layout
         with self._layout_lock:
-            if self._layout is None:
-                self._layout = self._find_or_create(create)
-        return self._layout
+            if self._layout is not None:
+                return self._layout
+            layout = self._find_or_create(create)
+            if layout is not None and layout.complete:
+                # an incomplete layout is looked at again next time, not kept
+                self._layout = layout
+        return layout
 
-    def _find_or_create(self, create: bool) -> Optional[Layout]:
+    def _inspect(self) -> Tuple[bool, bool, bool]:
+        """(sessions table exists, runs table exists, the sessions table has a legacy ``runs`` column)."""
         conn = self._open()
         try:
             insp = inspect(conn)
@@ -210,29 +232,44 @@ class BaseDb:
                 c["name"] == "runs" for c in insp.get_columns(self.session_table_name, schema=self.db_schema))
         finally:
             conn.close()
+        return has_sessions, has_runs, legacy
+
+    def _wait_for_ddl(self) -> bool:
+        """Wait until no other process is creating tables; True if that can be the case (DDL not atomic)."""
+        return False
+
+    def _find_or_create(self, create: bool) -> Optional[Layout]:
+        has_sessions, has_runs, legacy = self._inspect()
+        if not create and has_sessions and not (has_runs or legacy) and self._wait_for_ddl():
+            # MySQL commits each CREATE TABLE on its own: the sessions table can be seen before
+            # the runs table, while another process is creating them
+            has_sessions, has_runs, legacy = self._inspect()
         metadata = MetaData(schema=self.db_schema)
         layout = Layout(
-            sessions=sessions_table(metadata, self.session_table_name, legacy_runs=legacy),
+            sessions=sessions_table(metadata, self.session_table_name, legacy_runs=legacy, dialect=self.dialect),
             runs=None,
             legacy=legacy,
-            versions=versions_table(metadata),
+            versions=versions_table(metadata, dialect=self.dialect),
         )
         if has_runs or not legacy:
-            layout.runs = runs_table(metadata, self.runs_table_name, self.session_table_name)
+            layout.runs = runs_table(metadata, self.runs_table_name, self.session_table_name, dialect=self.dialect)
         if has_sessions and (has_runs or legacy):
             return layout
         if not create:
+            layout.complete = False
             return layout if has_sessions else None
         with self._write() as conn:
             self._lock_ddl(conn)
-            created = [t for t in (layout.sessions, layout.runs) if t is not None
-                       and not inspect(conn).has_table(t.name, schema=self.db_schema)]
-            metadata.create_all(conn, tables=[*created, layout.versions], checkfirst=True)
-            stamp = now_iso()
-            for table in created:
-                conn.execute(self._insert(layout.versions).values(
-                    table_name=table.name, version=SCHEMA_VERSION, created_at=stamp, updated_at=stamp,
-                ).on_conflict_do_nothing())
+            try:
+                created = [t for t in (layout.sessions, layout.runs) if t is not None
+                           and not inspect(conn).has_table(t.name, schema=self.db_schema)]
+                metadata.create_all(conn, tables=[*created, layout.versions], checkfirst=True)
+                stamp = now_iso()
+                for table in created:
+                    self._insert_missing(conn, layout.versions, dict(
+                        table_name=table.name, version=SCHEMA_VERSION, created_at=stamp, updated_at=stamp))
+            finally:
+                self._unlock_ddl(conn)
         return layout
 
     # -- decoding rows -------------------------------------------------------------------
@@ -545,7 +582,7 @@ class BaseDb:
         values["updated_at"] = values["updated_at"] or ts
         if layout.legacy:
             values["runs"] = []
-        conn.execute(self._insert(s).values(**values).on_conflict_do_nothing(index_elements=["session_id"]))
+        self._insert_missing(conn, s, values)
         row = conn.execute(select(s).where(s.c.session_id == header.session_id).with_for_update()).one()
         owner = row._mapping["user_id"]
         if owner is not None and header.user_id is not None and owner != header.user_id:
@@ -572,9 +609,8 @@ class BaseDb:
             values = _run_values(run, user_id)
             index = run_index if run_index is not None else run.extra.get("run_index")
             if old is None:
-                next_index = (select(func.coalesce(func.max(t.c.run_index) + 1, 0))
-                              .where(t.c.session_id == session_id).scalar_subquery())
-                conn.execute(t.insert().values(**values, run_index=int(index) if index is not None else next_index))
+                next_index = int(index) if index is not None else self._next_run_index(conn, t, session_id)
+                conn.execute(t.insert().values(**values, run_index=next_index))
                 return new_metrics
             if old.session_id != session_id:
                 raise ValueError(f"run_id {run.run_id!r} already belongs to session {old.session_id!r}, not {session_id!r}")
@@ -709,9 +745,7 @@ class BaseDb:
                 # upsert_session (preserve None): a new row's updated_at is its created_at, as in Agno.
                 own = session.updated_at if preserve_updated_at else None
                 values["updated_at"] = own or (values["created_at"] if preserve_updated_at is None else ts)
-                insert = self._insert(s).values(**values, **({"runs": None} if layout.legacy else {}))
-                inserted = conn.execute(insert.on_conflict_do_nothing(index_elements=["session_id"])
-                                        .returning(s.c.session_id)).first() is not None
+                inserted = self._insert_missing(conn, s, {**values, **({"runs": None} if layout.legacy else {})})
                 row = conn.execute(select(s).where(s.c.session_id == session.session_id).with_for_update()).one()
                 if not inserted:
                     owner = row._mapping["user_id"]

@@ -1,8 +1,10 @@
-"""Agno's session tables, declared once for SQLite and PostgreSQL.
+"""Agno's session tables, declared once for SQLite, PostgreSQL and MySQL.
 
 The layouts are Agno's own (3.x: a sessions table plus one row per run in a runs
 table; 2.x: the runs as a JSON list in the sessions row), so real Agno reads what we
-write and we read what it wrote.
+write and we read what it wrote. MySQL differs where Agno's MySQLDb does: VARCHARs
+have lengths (MySQL needs them), the composite runs index and the versions table's
+``created_at`` index are named and declared as there.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ DEFAULT_RUNS_TABLE = "agno_runs"
 # JSON on SQLite, JSONB on PostgreSQL, as Agno declares them. SQL NULL for None, since
 # Agno treats the JSON text `null` as NULL anyway.
 JsonDoc = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+MYSQL_DIALECTS = ("mysql", "mariadb")
+
+
+def _varchar(dialect: str, length: int) -> String:
+    """VARCHAR of Agno's MySQL length on MySQL; unbounded elsewhere, as Agno declares it there."""
+    return String(length) if dialect in MYSQL_DIALECTS else String()
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -56,15 +64,15 @@ def default_runs_table(session_table: str) -> str:
     return DEFAULT_RUNS_TABLE if session_table == DEFAULT_SESSION_TABLE else f"{session_table}_runs"
 
 
-def sessions_table(metadata: MetaData, name: str, *, legacy_runs: bool = False) -> Table:
+def sessions_table(metadata: MetaData, name: str, *, legacy_runs: bool = False, dialect: str = "") -> Table:
     """The sessions table; ``legacy_runs`` adds Agno 2.x's ``runs`` JSON column."""
     columns = [
-        Column("session_id", String, primary_key=True, nullable=False),
-        Column("session_type", String, nullable=False),
-        Column("agent_id", String),
-        Column("team_id", String),
-        Column("workflow_id", String),
-        Column("user_id", String),
+        Column("session_id", _varchar(dialect, 128), primary_key=True, nullable=False),
+        Column("session_type", _varchar(dialect, 20), nullable=False),
+        Column("agent_id", _varchar(dialect, 128)),
+        Column("team_id", _varchar(dialect, 128)),
+        Column("workflow_id", _varchar(dialect, 128)),
+        Column("user_id", _varchar(dialect, 128)),
         Column("session_data", JsonDoc),
         Column("agent_data", JsonDoc),
         Column("team_data", JsonDoc),
@@ -87,21 +95,24 @@ def sessions_table(metadata: MetaData, name: str, *, legacy_runs: bool = False) 
     )
 
 
-def runs_table(metadata: MetaData, name: str, session_table: str) -> Table:
+def runs_table(metadata: MetaData, name: str, session_table: str, *, dialect: str = "") -> Table:
     """Agno 3.x's runs table: one row per run, ``run_data`` holding the whole run."""
     fk_target = f"{metadata.schema}.{session_table}" if metadata.schema else session_table
+    # Agno names this index differently on MySQL
+    composite = f"{name}_runs_session_id_run_index" if dialect in MYSQL_DIALECTS else f"idx_{name}_session_id_run_index"
     return Table(
         name,
         metadata,
-        Column("run_id", String, primary_key=True, nullable=False),
-        Column("session_id", String, ForeignKey(f"{fk_target}.session_id", ondelete="CASCADE"), nullable=False),
-        Column("run_type", String, nullable=False),
-        Column("agent_id", String),
-        Column("team_id", String),
-        Column("workflow_id", String),
-        Column("user_id", String),
-        Column("parent_run_id", String),
-        Column("status", String),
+        Column("run_id", _varchar(dialect, 128), primary_key=True, nullable=False),
+        Column("session_id", _varchar(dialect, 128), ForeignKey(f"{fk_target}.session_id", ondelete="CASCADE"),
+               nullable=False),
+        Column("run_type", _varchar(dialect, 20), nullable=False),
+        Column("agent_id", _varchar(dialect, 128)),
+        Column("team_id", _varchar(dialect, 128)),
+        Column("workflow_id", _varchar(dialect, 128)),
+        Column("user_id", _varchar(dialect, 128)),
+        Column("parent_run_id", _varchar(dialect, 128)),
+        Column("status", _varchar(dialect, 50)),
         Column("run_index", BigInteger),
         Column("run_data", JsonDoc, nullable=False),
         Column("created_at", BigInteger, nullable=False),
@@ -114,17 +125,19 @@ def runs_table(metadata: MetaData, name: str, session_table: str) -> Table:
         Index(f"idx_{name}_team_id", "team_id"),
         Index(f"idx_{name}_workflow_id", "workflow_id"),
         Index(f"idx_{name}_status", "status"),
-        Index(f"idx_{name}_session_id_run_index", "session_id", "run_index"),
+        Index(composite, "session_id", "run_index"),
     )
 
 
-def versions_table(metadata: MetaData) -> Table:
+def versions_table(metadata: MetaData, *, dialect: str = "") -> Table:
     """``agno_schema_versions``: Agno reads it to decide whether a table needs migrating."""
+    mysql = dialect in MYSQL_DIALECTS
     return Table(
         VERSIONS_TABLE,
         metadata,
-        Column("table_name", String, primary_key=True, nullable=False),
-        Column("version", String, nullable=False),
-        Column("created_at", String, nullable=False),
-        Column("updated_at", String),
+        Column("table_name", _varchar(dialect, 128), primary_key=True, nullable=False),
+        Column("version", _varchar(dialect, 10), nullable=False),
+        Column("created_at", _varchar(dialect, 128), nullable=False),
+        Column("updated_at", _varchar(dialect, 128)),
+        *([Index(f"idx_{VERSIONS_TABLE}_created_at", "created_at")] if mysql else []),
     )
