@@ -309,9 +309,11 @@ def default_path(source: Any) -> Path:
     backend = getattr(source, "backend", None)
     if backend == "sqlite":
         return Path(f"{os.path.abspath(source.path)}{SIDE_SUFFIX}")
-    if backend == "postgresql":
+    if backend is not None:  # a server (PostgreSQL, MySQL): a local file named after it
         u = source.url
-        return Path.cwd() / f"agno_nb-annotations.{u.host or 'localhost'}-{u.port or 5432}-{u.database}.sqlite"
+        port = u.port or (5432 if backend == "postgresql" else 3306)
+        database = u.database if backend == "postgresql" else source.db_schema  # MySQL: Agno's tables' database
+        return Path.cwd() / f"agno_nb-annotations.{u.host or 'localhost'}-{port}-{database}.sqlite"
     return Path(f"{os.path.abspath(source.path)}{SIDE_SUFFIX}")  # a Parquet export: beside its folder
 
 

@@ -357,8 +357,11 @@ class SqlSource:
     def _in_ids(self, col: sa.ColumnElement, ids: Sequence[str]) -> sa.ColumnElement:
         """``col IN ids`` with the ids bound as one JSON array, so any number of them fits.
 
-        (SQLite takes at most 32,766 bound values, PostgreSQL 65,535.)
+        (SQLite takes at most 32,766 bound values, PostgreSQL 65,535.) PyMySQL binds on the
+        client, into one statement text, so on MySQL a plain IN list has no such limit.
         """
+        if self.backend in _MYSQL:
+            return col.in_(list(ids))
         doc = sa.bindparam(None, json.dumps(list(ids)), sa.Text)
         if self.backend == "sqlite":
             values = sa.func.json_each(doc).table_valued("value")
