@@ -176,13 +176,15 @@ class Parser:
 
     def _items(self, columns, list_key: str, index_name: Optional[str]) -> pa.Table:
         item_struct = struct_for(columns)
-        struct = f'{{"{list_key}": [{item_struct}]}}'
+        # the run's model goes with each item (row columns run_model, run_model_provider)
+        struct = f'{{"{list_key}": [{item_struct}], "model": "VARCHAR", "model_provider": "VARCHAR"}}'
         items = f"CASE WHEN _bad IS NULL THEN j.\"{list_key}\" ELSE [NULL] END"
         index = f", generate_subscripts({items}, 1) - 1 AS {index_name}" if index_name else ""
         sql = f"""
           WITH p AS (SELECT r.* EXCLUDE (run_data), r.run_data, TRY(from_json(r.run_data, '{struct}')) AS j FROM _all_runs r),
           q AS (SELECT p.* EXCLUDE (run_data), {self._bad(list_key, list_key)} AS _bad FROM p),
-          u AS (SELECT q.* EXCLUDE (j), unnest({items}) AS item{index} FROM q)
+          u AS (SELECT q.* EXCLUDE (j), j.model AS run_model, j.model_provider AS run_model_provider,
+                       unnest({items}) AS item{index} FROM q)
           SELECT {projection(columns, 'u', 'u.item')}, _bad FROM u"""
         return self.con.sql(sql).to_arrow_table()
 
