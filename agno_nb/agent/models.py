@@ -184,8 +184,10 @@ class OpenAILike(Model):
             cache_read_tokens=(usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0,
             reasoning_tokens=(usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0,
         )
+        # finish_reason kept so analysis can tell an answer cut off by max_tokens ("length")
+        extra = {"id": data.get("id"), "finish_reason": (data["choices"][0] or {}).get("finish_reason")}
         return ModelResponse(content=choice.get("content"), tool_calls=choice.get("tool_calls") or [],
-                             metrics=metrics, provider_data={"id": data.get("id")} if data.get("id") else None)
+                             metrics=metrics, provider_data={k: v for k, v in extra.items() if v} or None)
 
 
 class OpenAIChat(OpenAILike):

@@ -117,39 +117,32 @@ def _truncated(runs, tool_calls, messages) -> pd.DataFrame:
 def _context_growth(runs, tool_calls, messages, *, context_tokens: int = 100_000) -> pd.DataFrame:
     top = runs[runs["parent_run_id"].isna() & runs["input_tokens"].notna()]
     top = top.sort_values(["session_id", "run_index", "created_at"], kind="stable")
-    rows = []
-    for sid, group in top.groupby("session_id", sort=False):
-        tokens = group["input_tokens"].astype("int64").to_numpy()
-        over = np.flatnonzero(tokens > context_tokens)
-        if len(over) and over[0] > 0:  # grew past it: an earlier run of the session was below
-            first = over[0]
-            run = group.iloc[first]
-            rows.append({"session_id": sid, "run_id": run["run_id"], "message_index": pd.NA,
-                         "detail": f"input grew from {tokens[0]:,} tokens (first run) to {tokens[first]:,} "
-                                   f"in run {first + 1} of the session, past {context_tokens:,}"})
-    return pd.DataFrame(rows, columns=["session_id", "run_id", "detail", "message_index"])
+    by_session = top.groupby("session_id", sort=False)
+    top = top.assign(_pos=by_session.cumcount(), _first=by_session["input_tokens"].transform("first"))
+    # the first run above the threshold, when it is not the session's first run (it grew past it)
+    over = top[top["input_tokens"] > context_tokens].groupby("session_id", sort=False).head(1)
+    hit = over[over["_pos"] > 0].copy()
+    hit["detail"] = [f"input grew from {int(f):,} tokens (first run) to {int(t):,} in run {p + 1} of the session, "
+                     f"past {context_tokens:,}" for f, t, p in zip(hit["_first"], hit["input_tokens"], hit["_pos"])]
+    return hit
 
 
 def _slow_run(runs, tool_calls, messages, *, latency_mads: float = 3.0, latency_min_runs: int = 5) -> pd.DataFrame:
     who = runs["agent_id"].fillna(runs["team_id"]).fillna(runs["workflow_id"])
     df = runs.assign(_who=who)
-    df = df[df["_who"].notna() & df["duration"].notna()]
-    rows = []
-    for name, group in df.groupby("_who", sort=False):
-        d = group["duration"].to_numpy(dtype=float)
-        if len(d) < latency_min_runs:
-            continue
-        med = float(np.median(d))
-        mad = 1.4826 * float(np.median(np.abs(d - med)))  # scaled: one normal standard deviation
-        if mad <= 0:
-            continue  # no spread to measure a deviation against
-        z = (d - med) / mad
-        for i in np.flatnonzero(z > latency_mads):
-            run = group.iloc[i]
-            rows.append({"session_id": run["session_id"], "run_id": run["run_id"], "message_index": pd.NA,
-                         "detail": f"{d[i]:.2f} s against {name}'s median {med:.2f} s: "
-                                   f"{z[i]:.1f} robust deviations (MAD)"})
-    return pd.DataFrame(rows, columns=["session_id", "run_id", "detail", "message_index"])
+    df = df[df["_who"].notna() & df["duration"].notna()].copy()
+    groups = df.groupby("_who", sort=False)["duration"]
+    df["_med"] = groups.transform("median")
+    df["_n"] = groups.transform("size")
+    df["_dev"] = (df["duration"] - df["_med"]).abs()
+    df["_mad"] = 1.4826 * df.groupby("_who", sort=False)["_dev"].transform("median")  # one normal sd
+    # no spread (MAD 0): nothing to measure a deviation against
+    judged = df[(df["_n"] >= latency_min_runs) & (df["_mad"] > 0)]
+    z = (judged["duration"] - judged["_med"]) / judged["_mad"]
+    hit = judged[z > latency_mads].copy()
+    hit["detail"] = [f"{d:.2f} s against {w}'s median {m:.2f} s: {zz:.1f} robust deviations (MAD)"
+                     for d, w, m, zz in zip(hit["duration"], hit["_who"], hit["_med"], z[z > latency_mads])]
+    return hit
 
 
 FLAGS: List[Flag] = [
