@@ -8,14 +8,16 @@ calls and messages (:mod:`agno_nb.analysis.flags`).
 
 from __future__ import annotations
 
+import inspect
 import warnings
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import pandas as pd
 import pyarrow as pa
 
 from .cost import add_cost, session_cost, unknown_note
-from .flags import find_flags, flag_lists
+from .flags import find_flags, flag_lists, thresholds
+from .source import Filters
 
 
 def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any]) -> pa.Table:
@@ -25,7 +27,7 @@ def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any]) -> pa.T
         table, unknown = add_cost(table)
     elif name == "sessions":
         ids = table["session_id"].to_pylist()
-        runs = ex._arrow("runs", {"session_ids": ids} if filters else {}, derive=False) if ids else None
+        runs = _load(ex, "runs", {"session_ids": ids} if filters else {}) if ids else None
         if runs is not None:
             runs, unknown = add_cost(runs)
             table = session_cost(table, runs)
@@ -35,8 +37,25 @@ def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any]) -> pa.T
         table = table.set_column(table.column_names.index("flags"), "flags", pa.array(lists, pa.list_(pa.string())))
     if unknown:
         # one note per load, naming every model without a price
-        warnings.warn(unknown_note(unknown), RuntimeWarning, stacklevel=5)
+        warnings.warn(unknown_note(unknown), RuntimeWarning, stacklevel=4)
     return table
+
+
+def _load(ex: Any, name: str, filters: Dict[str, Any]) -> pa.Table:
+    # bad rows were reported (or raised) by the load the user asked for: not again here
+    return ex._arrow(name, filters, errors="ignore", derive=False)
+
+
+def split_flag_kwargs(kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """``ex.flags()``'s keywords as (filters, thresholds); a TypeError for anything else."""
+    filters = list(inspect.signature(Filters.build).parameters)
+    known = thresholds()
+    unknown = [k for k in kwargs if k not in known and k not in filters]
+    if unknown:
+        raise TypeError(f"flags() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                        f"its filters are {', '.join(filters)}; its thresholds are "
+                        f"{', '.join(f'{k}={v!r}' for k, v in known.items())}")
+    return ({k: v for k, v in kwargs.items() if k not in known}, {k: v for k, v in kwargs.items() if k in known})
 
 
 def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]] = None,
@@ -45,6 +64,6 @@ def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]]
     from .explorer import to_pandas
 
     run_df = to_pandas(runs if runs is not None else ex._arrow("runs", filters, derive=False))
-    tools = to_pandas(ex._arrow("tool_calls", filters, derive=False))
-    messages = to_pandas(ex._arrow("messages", filters, derive=False))
+    tools = to_pandas(_load(ex, "tool_calls", filters))
+    messages = to_pandas(_load(ex, "messages", filters))
     return find_flags(run_df, tools, messages, only=only, **params)

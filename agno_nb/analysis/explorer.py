@@ -205,11 +205,10 @@ class SessionExplorer:
         ``latency_mads=3.0``, ``latency_min_runs=5``) go with the filters. See
         ``agno_nb.describe("flags")`` and :mod:`agno_nb.analysis.flags`.
         """
-        from .derived import findings_for
-        from .flags import thresholds
+        from .derived import findings_for, split_flag_kwargs
 
-        params = {k: kwargs.pop(k) for k in list(kwargs) if k in thresholds()}
-        return findings_for(self, kwargs, only=flags, **params)
+        filters, params = split_flag_kwargs(kwargs)
+        return findings_for(self, filters, only=flags, **params)
 
     # -- SQL -------------------------------------------------------------------------------
 

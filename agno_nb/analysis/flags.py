@@ -109,7 +109,8 @@ def _truncated(runs, tool_calls, messages) -> pd.DataFrame:
     reason = messages["finish_reason"].astype("string").str.lower()
     hit = messages[(messages["role"] == "assistant") & reason.isin(_LENGTH).fillna(False)
                    & ~messages["from_history"].fillna(False).astype(bool)].copy()
-    hit["detail"] = [f"answer cut off by the output limit (finish_reason={r!r}, {t} output tokens)"
+    hit["detail"] = [f"answer cut off by the output limit (finish_reason={r!r}"
+                     + ("" if pd.isna(t) else f", {t} output tokens") + ")"
                      for r, t in zip(hit["finish_reason"], hit["output_tokens"])]
     return hit
 
