@@ -23,8 +23,8 @@ How a model id is matched (:func:`lookup`), first in your :func:`set` prices, th
    ``-exp…``, ``-v1``, ``@20240620``. The longest such entry wins, so
    ``gpt-4o-mini-2024-07-18`` is ``gpt-4o-mini`` and ``gpt-4o-2024-08-06`` is ``gpt-4o``,
    while ``gpt-5-pro`` does *not* fall back to ``gpt-5`` (it has its own, different price).
-3. Otherwise the model is unknown: its ``cost_usd`` is NaN and the load warns once,
-   naming it.
+3. Otherwise the model is unknown: its ``cost_usd`` is NaN, and the load warns once,
+   naming it (each explorer names a model once, not at every load).
 
 agno_nb's own offline models (provider ``agno_nb`` and ``agno_nb-demo``: ``EchoModel``,
 ``ScriptedModel``, the demo's ``DemoModel``) call no API: they cost 0 unless you set a price.

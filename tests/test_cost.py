@@ -90,7 +90,7 @@ def test_cost_of_runs_messages_and_sessions(tmp_path):
     assert ex.sessions(session_ids=["s1"])["cost_usd"].iloc[0] == pytest.approx(sessions.loc["s1", "cost_usd"])
 
 
-def test_unknown_models_are_nan_with_one_note_naming_them(tmp_path):
+def test_unknown_models_are_nan_with_one_note_naming_them_once_per_explorer(tmp_path):
     write(tmp_path / "u.db", {"s1": [run("r1", model="acme-1", provider="Acme"), run("r2", model="acme-2"),
                                      run("r3", model="acme-1"), run("r4", model="gpt-4o")]})
     ex = agno_nb.connect(tmp_path / "u.db", progress=False)
@@ -104,8 +104,13 @@ def test_unknown_models_are_nan_with_one_note_naming_them(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sessions = ex.sessions()
-    assert len([w for w in caught if "no price" in str(w.message)]) == 1
+        ex.messages()
+    assert not [w for w in caught if "no price" in str(w.message)]  # this explorer named them already
     assert sessions["cost_usd"].iloc[0] == pytest.approx(runs.loc["r4", "cost_usd"])  # the priced runs' sum
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        agno_nb.connect(tmp_path / "u.db", progress=False).sessions()
+    assert len([w for w in caught if "no price" in str(w.message)]) == 1  # a new explorer names them again
 
 
 def test_set_overrides_the_table_and_prices_unknown_models(tmp_path):

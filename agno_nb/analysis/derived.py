@@ -35,9 +35,13 @@ def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any]) -> pa.T
         findings = findings_for(ex, filters, runs=table)
         lists = flag_lists(table["run_id"].to_pylist(), findings)
         table = table.set_column(table.column_names.index("flags"), "flags", pa.array(lists, pa.list_(pa.string())))
-    if unknown:
-        # one note per load, naming every model without a price
-        warnings.warn(unknown_note(unknown), RuntimeWarning, stacklevel=4)
+    # At most one note per load, naming the models without a price that this explorer
+    # has not named before: a notebook that loads ten times is told once.
+    noted = ex.__dict__.setdefault("_unpriced_noted", set())
+    new = [m for m in unknown if m not in noted]
+    if new:
+        noted.update(new)
+        warnings.warn(unknown_note(new), RuntimeWarning, stacklevel=4)
     return table
 
 
