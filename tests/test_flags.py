@@ -139,3 +139,14 @@ def test_unknown_threshold_or_flag_is_refused(tmp_path):
         ex.flags(loop_min_call=2)
     with pytest.raises(ValueError, match="tool_loop"):
         ex.flags(flags=["tool_lop"])
+
+
+def test_flags_read_from_a_parquet_export_are_the_same(tmp_path):
+    write(tmp_path / "p.db", {"s": [run("r-loop", calls=[call("t", {"a": 1}) for _ in range(3)]),
+                                    run("r-cut", finish_reason="length"), run("r-error", status="ERROR")]})
+    ex = agno_nb.connect(tmp_path / "p.db", progress=False)
+    exported = agno_nb.connect(ex.to_parquet(tmp_path / "export", partition_by=()), progress=False)
+    # the database's runs carry the flags' inputs from one parse; the export reads its tables
+    assert exported.flags().equals(ex.flags()) and len(ex.flags()) == 3
+    assert exported.runs()["flags"].map(list).tolist() == ex.runs()["flags"].map(list).tolist()
+    assert not [c for c in ex.runs().columns if c.startswith("_")]

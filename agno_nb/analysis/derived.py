@@ -12,12 +12,17 @@ import inspect
 import warnings
 from typing import Any, Dict, Optional, Sequence, Tuple
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .cost import add_cost, session_cost, unknown_note
-from .flags import find_flags, flag_lists, thresholds
+from .flags import RUN_INPUTS, find_flags, flag_lists, thresholds
 from .source import Filters
+
+# the flags' inputs, parsed with the runs (see parse.Parser._runs and flags.RUN_INPUTS)
+HIDDEN = tuple(f"_{k}" for k in RUN_INPUTS)
 
 
 def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any]) -> pa.Table:
@@ -35,6 +40,7 @@ def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any]) -> pa.T
         findings = findings_for(ex, filters, runs=table)
         lists = flag_lists(table["run_id"].to_pylist(), findings)
         table = table.set_column(table.column_names.index("flags"), "flags", pa.array(lists, pa.list_(pa.string())))
+    table = table.drop_columns([c for c in HIDDEN if c in table.column_names])
     # At most one note per load, naming the models without a price that this explorer
     # has not named before: a notebook that loads ten times is told once.
     noted = ex.__dict__.setdefault("_unpriced_noted", set())
@@ -67,7 +73,38 @@ def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]]
     """``ex.flags()``: the findings over the runs the filters select."""
     from .explorer import to_pandas
 
-    run_df = to_pandas(runs if runs is not None else ex._arrow("runs", filters, derive=False))
-    tools = to_pandas(_load(ex, "tool_calls", filters))
-    messages = to_pandas(_load(ex, "messages", filters))
-    return find_flags(run_df, tools, messages, only=only, **params)
+    runs = runs if runs is not None else ex._arrow("runs", filters, derive=False)
+    if all(c in runs.column_names for c in HIDDEN):  # parsed with the runs: no second read
+        tools, messages = _items(runs, "_tools"), _items(runs, "_messages")
+        messages = messages.rename(columns={"provider_data.finish_reason": "finish_reason",
+                                            "metrics.output_tokens": "output_tokens"})
+        runs = runs.drop_columns(list(HIDDEN))
+    else:  # a Parquet export: its tables as written
+        tools, messages = to_pandas(_load(ex, "tool_calls", filters)), to_pandas(_load(ex, "messages", filters))
+    return find_flags(to_pandas(runs), tools, messages, only=only, **params)
+
+
+def _items(runs: pa.Table, column: str) -> pd.DataFrame:
+    """A hidden list column as rows: session_id, run_id, message_index (position in the list),
+    then the items' fields, nested ones as ``parent.child``."""
+    from .explorer import to_pandas
+
+    lists = runs[column].combine_chunks()
+    parents = pc.list_parent_indices(lists)
+    flat = pc.list_flatten(lists)
+    offsets = lists.offsets.to_numpy()
+    index = np.arange(len(flat)) + offsets[0] - offsets[parents.to_numpy()]
+    columns = {"session_id": pc.take(runs["session_id"], parents), "run_id": pc.take(runs["run_id"], parents),
+               "message_index": pa.array(index, pa.int64())}
+    columns.update(_leaves(flat))
+    return to_pandas(pa.table(columns))
+
+
+def _leaves(struct: pa.StructArray, prefix: str = "") -> Dict[str, pa.Array]:
+    out: Dict[str, pa.Array] = {}
+    for field, arr in zip(struct.type, struct.flatten()):
+        if pa.types.is_struct(field.type):
+            out.update(_leaves(arr, f"{prefix}{field.name}."))
+        else:
+            out[prefix + field.name] = arr
+    return out

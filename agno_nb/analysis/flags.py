@@ -22,6 +22,16 @@ import pandas as pd
 
 FINDING_COLUMNS = ["session_id", "run_id", "flag", "detail", "message_index"]
 
+# What the flags read of a run's messages and tool calls. The runs table parses these in the
+# same pass as its own columns (they replace its item counts' ``["NULL"]`` lists), so the
+# flags cost no second read of the runs; they come as hidden ``_messages`` / ``_tools``
+# columns that :mod:`agno_nb.analysis.derived` turns into rows and drops.
+RUN_INPUTS = {
+    "messages": '[{"role": "VARCHAR", "tool_call_id": "VARCHAR", "from_history": "BOOLEAN", '
+                '"provider_data": {"finish_reason": "VARCHAR"}, "metrics": {"output_tokens": "BIGINT"}}]',
+    "tools": '[{"tool_call_id": "VARCHAR", "tool_name": "VARCHAR", "tool_args": "JSON", "tool_call_error": "BOOLEAN"}]',
+}
+
 Finder = Callable[..., pd.DataFrame]
 
 
