@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .cost import add_cost, session_cost, unknown_note
-from .flags import RUN_INPUTS, find_flags, flag_lists, thresholds
+from .flags import RUN_FIELDS, RUN_INPUTS, find_flags, flag_lists, thresholds
 from .source import Filters
 
 # the flags' inputs, parsed with the runs (see parse.Parser._runs and flags.RUN_INPUTS)
@@ -81,7 +81,8 @@ def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]]
         runs = runs.drop_columns(list(HIDDEN))
     else:  # a Parquet export: its tables as written
         tools, messages = to_pandas(_load(ex, "tool_calls", filters)), to_pandas(_load(ex, "messages", filters))
-    return find_flags(to_pandas(runs), tools, messages, only=only, **params)
+    wanted = [c for c in RUN_FIELDS if c in runs.column_names]  # not the long text columns
+    return find_flags(to_pandas(runs.select(wanted)), tools, messages, only=only, **params)
 
 
 def _items(runs: pa.Table, column: str) -> pd.DataFrame:

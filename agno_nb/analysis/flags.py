@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 
 FINDING_COLUMNS = ["session_id", "run_id", "flag", "detail", "message_index"]
+# the runs columns the finders read
+RUN_FIELDS = ["run_id", "session_id", "parent_run_id", "run_index", "created_at", "agent_id", "team_id",
+              "workflow_id", "status", "content", "input_tokens", "duration"]
 
 # What the flags read of a run's messages and tool calls. The runs table parses these in the
 # same pass as its own columns (they replace its item counts' ``["NULL"]`` lists), so the
@@ -41,7 +44,8 @@ class Flag:
 
     name: str
     doc: str
-    find: Finder  # (runs, tool_calls, messages, **params) -> session_id, run_id, detail, message_index
+    find: Finder  # (runs, calls, messages, **params) -> session_id, run_id, detail, message_index
+    # (calls: the tool_calls rows with canonical ``args`` and ``pos``, see _calls)
     params: Dict[str, Any] = field(default_factory=dict)  # threshold -> default
 
 
@@ -56,8 +60,11 @@ def _canonical(args: Any) -> str:
 
 
 def _calls(tool_calls: pd.DataFrame) -> pd.DataFrame:
+    """The tool calls as the finders get them: with canonical ``args`` and ``pos`` in the run."""
     tc = tool_calls[["session_id", "run_id", "tool_call_id", "tool_name", "tool_args", "tool_call_error"]].copy()
-    tc["args"] = [_canonical(a) for a in tc["tool_args"]]
+    raw = tc["tool_args"].astype(object).where(tc["tool_args"].notna(), None)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=False)  # each distinct text parsed once
+    tc["args"] = np.asarray([_canonical(a) for a in uniques], dtype=object)[codes]
     tc["pos"] = tc.groupby("run_id", sort=False).cumcount()  # the table keeps each run's call order
     return tc
 
@@ -76,7 +83,7 @@ def _short(args: str, limit: int = 80) -> str:
 
 
 def _tool_loop(runs, tool_calls, messages, *, loop_min_calls: int = 3) -> pd.DataFrame:
-    tc = _calls(tool_calls)
+    tc = tool_calls.copy()
     tc["n"] = tc.groupby(["run_id", "tool_name", "args"], sort=False, dropna=False)["pos"].transform("size")
     tc["k"] = tc.groupby(["run_id", "tool_name", "args"], sort=False, dropna=False).cumcount() + 1
     hit = tc[(tc["n"] >= loop_min_calls) & (tc["k"] == loop_min_calls)].copy()
@@ -87,7 +94,7 @@ def _tool_loop(runs, tool_calls, messages, *, loop_min_calls: int = 3) -> pd.Dat
 
 
 def _error_retry(runs, tool_calls, messages) -> pd.DataFrame:
-    tc = _calls(tool_calls)
+    tc = tool_calls.copy()
     groups = tc.groupby(["run_id", "tool_name", "args"], sort=False, dropna=False)
     tc["next_id"] = groups["tool_call_id"].shift(-1)
     tc["has_next"] = groups["pos"].shift(-1).notna()
@@ -202,12 +209,13 @@ def find_flags(runs: pd.DataFrame, tool_calls: pd.DataFrame, messages: pd.DataFr
         bad = [n for n in only if n not in FLAG_NAMES]
         if bad:
             raise ValueError(f"unknown flag(s) {', '.join(map(repr, bad))}; the flags are {', '.join(FLAG_NAMES)}")
+    calls = _calls(tool_calls)
     parts = []
     for flag in FLAGS:
         if only is not None and flag.name not in only:
             continue
         kw = {k: params.get(k, v) for k, v in flag.params.items()}
-        found = flag.find(runs, tool_calls, messages, **kw)
+        found = flag.find(runs, calls, messages, **kw)
         if len(found):
             # run-level flags have no message: reindex gives them a missing message_index
             parts.append(found.reindex(columns=["session_id", "run_id", "detail", "message_index"]).assign(flag=flag.name))
@@ -215,8 +223,7 @@ def find_flags(runs: pd.DataFrame, tool_calls: pd.DataFrame, messages: pd.DataFr
         return _empty()
     out = pd.concat(parts, ignore_index=True)[FINDING_COLUMNS]
     # run order as loaded, then the flags' declared order
-    order = {r: i for i, r in enumerate(runs["run_id"])}
-    out["_run"] = out["run_id"].map(order)
+    out["_run"] = pd.Index(runs["run_id"]).get_indexer(out["run_id"])
     out["_flag"] = out["flag"].map({n: i for i, n in enumerate(FLAG_NAMES)})
     out = out.sort_values(["_run", "_flag", "message_index"], kind="stable").drop(columns=["_run", "_flag"])
     return _typed(out.reset_index(drop=True))
