@@ -106,8 +106,8 @@ RUN_COLUMNS: List[Column] = [
     _cost_column("USD, from its tokens and agno_nb.prices (NaN for an unknown model)"),
     Column("flags", "VARCHAR[]", "Pathology flags of the run (see describe('flags') and ex.flags())", sql="NULL"),
 ]
-# n_messages / n_tool_calls count list items; parsing the items as JSON avoids decoding them.
-_RUN_LIST_PATHS = {"messages": '["JSON"]', "tools": '["JSON"]'}
+# n_messages / n_tool_calls count the items of the messages and tools lists, which the runs'
+# parse reads with the fields the flags need (agno_nb.analysis.flags.RUN_INPUTS).
 
 MESSAGE_COLUMNS: List[Column] = [
     Column("session_id", "VARCHAR", "Session of the message", row="session_id"),
