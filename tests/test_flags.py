@@ -150,3 +150,20 @@ def test_flags_read_from_a_parquet_export_are_the_same(tmp_path):
     assert exported.flags().equals(ex.flags()) and len(ex.flags()) == 3
     assert exported.runs()["flags"].map(list).tolist() == ex.runs()["flags"].map(list).tolist()
     assert not [c for c in ex.runs().columns if c.startswith("_")]
+
+
+def test_flags_and_cost_on_both_backends(db):
+    """The same findings from SQLite and PostgreSQL (the ``db`` fixture runs both)."""
+    from agno_nb import AgentSession
+
+    db.upsert_session(AgentSession(session_id="s", agent_id="a", runs=[
+        run("r-loop", calls=[call("t", {"a": 1}) for _ in range(3)]), run("r-cut", finish_reason="length"),
+        run("r-error", status="ERROR", answer=None), run("r-fine", model="gpt-4o-mini", inp=100_000, out=0)]))
+    ex = agno_nb.connect(db, progress=False)
+    runs = ex.runs().set_index("run_id")
+    assert runs["flags"].map(list).to_dict() == {"r-loop": ["tool_loop"], "r-cut": ["truncated"],
+                                                 "r-error": ["run_error"], "r-fine": []}
+    assert runs.loc["r-fine", "cost_usd"] == pytest.approx(0.015)
+    found = ex.flags()
+    assert found["flag"].tolist() == ["tool_loop", "truncated", "run_error"]
+    assert found["message_index"].iloc[:2].tolist() == [7, 2] and found["message_index"].isna().iloc[2]

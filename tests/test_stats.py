@@ -83,3 +83,12 @@ def test_the_interval_covers_the_true_difference_at_about_the_nominal_rate():
     # the count is Binomial(200, 0.95) if the interval is right; accept its central 99.9%
     lo, hi = binom.ppf(0.0005, trials, 0.95), binom.ppf(0.9995, trials, 0.95)
     assert lo <= covered <= hi, f"{covered}/{trials} intervals covered the true difference"
+
+
+def test_permutation_test_with_many_pairs_is_seeded_and_never_zero():
+    d = np.arange(1.0, 41.0)  # every difference positive: as extreme as it gets
+    p, method = paired_test(d, "permutation", n_perm=999, seed=3)
+    assert method == "permutation" and p == pytest.approx(1 / 1000)
+    noisy = np.random.default_rng(0).normal(0, 1, 30)
+    assert paired_test(noisy, "permutation", seed=5) == paired_test(noisy, "permutation", seed=5)
+    assert 0.05 < paired_test(noisy, "permutation", seed=5)[0] <= 1
