@@ -58,7 +58,15 @@ __all__ = [
 ]
 
 
+# Submodules reachable as attributes without an import: ``agno_nb.prices.set(...)``.
+_SUBMODULES = ("prices", "stats")
+
+
 def __getattr__(name):
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     if name in _LAZY:
         import importlib
 

@@ -97,10 +97,15 @@ class FakeOpenAIServer:
                 user = messages[_last_user(messages)].get("content") if messages else ""
                 message["content"] = f"Echo: {user}"
             words_out = len(message["content"].split())
+        finish = "tool_calls" if "tool_calls" in message else "stop"
+        limit = body.get("max_tokens")
+        if limit is not None and words_out > limit and message.get("content"):
+            # like a real endpoint: the answer stops at max_tokens, and says why
+            message["content"] = " ".join(message["content"].split()[:limit])
+            words_out, finish = limit, "length"
         return {
             "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "model": body.get("model"),
-            "choices": [{"index": 0, "message": message,
-                         "finish_reason": "tool_calls" if "tool_calls" in message else "stop"}],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {"prompt_tokens": words_in, "completion_tokens": words_out,
                       "total_tokens": words_in + words_out},
         }

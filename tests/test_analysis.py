@@ -26,7 +26,7 @@ SPEC_COLUMNS = {
     "tool_calls": "session_id run_id tool_call_id tool_name tool_args result tool_call_error duration created_at agent_id",
 }
 DTYPES = {"VARCHAR": "string", "BIGINT": "Int64", "DOUBLE": "float64", "BOOLEAN": "boolean",
-          "TIMESTAMPTZ": "datetime64[us, UTC]"}
+          "TIMESTAMPTZ": "datetime64[us, UTC]", "VARCHAR[]": "object"}
 
 
 def get_weather(city: str) -> str:
@@ -64,7 +64,7 @@ def test_declared_columns_cover_the_spec():
         assert set(names.split()) <= set(declared), table
         assert len(declared) == len(set(declared)), f"duplicate column in {table}"
     doc = agno_nb.describe()
-    assert set(doc["table"]) == set(TABLES) | {"annotations", "evals"} and doc["description"].str.len().min() > 3
+    assert set(doc["table"]) == set(TABLES) | {"annotations", "evals", "flags"} and doc["description"].str.len().min() > 3
 
 
 @pytest.mark.parametrize("fixture", ["agno-3.1-sqlite.db", "agno-2.9-sqlite.db"])

@@ -160,7 +160,7 @@ def test_openai_like_against_local_server(db, openai_server):
     out = agent.run("Is it picnic weather?", session_id="s1")
     assert out.content == "Tool said: Sunny in Paris, 21C"
     assert out.metrics.input_tokens > 0 and out.metrics.total_tokens == out.metrics.input_tokens + out.metrics.output_tokens
-    assert out.messages[1].provider_data == {"id": "chatcmpl-1"}
+    assert out.messages[1].provider_data == {"id": "chatcmpl-1", "finish_reason": "tool_calls"}
     first = openai_server.requests[0]
     assert first["model"] == "fake-model" and first["tools"][0]["function"]["name"] == "get_weather"
     assert first["tools"][0]["function"]["parameters"]["properties"] == {"city": {"type": "string"}}

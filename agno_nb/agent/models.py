@@ -246,8 +246,10 @@ class OpenAILike(Model):
         except (ValueError, KeyError, IndexError, TypeError):
             raise ModelError(f"model endpoint {url} sent no chat completion: {resp.text[:300]}") from None
         metrics = _metrics_from_usage(data.get("usage") or {})
+        # finish_reason kept so analysis can tell an answer cut off by max_tokens ("length")
+        extra = {"id": data.get("id"), "finish_reason": (data["choices"][0] or {}).get("finish_reason")}
         return ModelResponse(content=choice.get("content"), tool_calls=choice.get("tool_calls") or [],
-                             metrics=metrics, provider_data={"id": data.get("id")} if data.get("id") else None)
+                             metrics=metrics, provider_data={k: v for k, v in extra.items() if v} or None)
 
 
 def _metrics_from_usage(usage: Dict[str, Any]) -> Metrics:

@@ -54,6 +54,8 @@ def _metric_columns(prefix: str = "metrics.") -> List[Column]:
         Column("input_tokens", "BIGINT", "Tokens sent to the model", path=f"{prefix}input_tokens"),
         Column("output_tokens", "BIGINT", "Tokens the model produced", path=f"{prefix}output_tokens"),
         Column("total_tokens", "BIGINT", "Input plus output tokens", path=f"{prefix}total_tokens"),
+        Column("cache_read_tokens", "BIGINT", "Input tokens read from the provider's prompt cache",
+               path=f"{prefix}cache_read_tokens"),
     ]
 
 
@@ -64,6 +66,12 @@ def _latest_annotation_columns(whose: str) -> List[Column]:
         Column("score", "DOUBLE", f"Latest score given to a run-level annotation {whose} (ex.annotate)", sql="NULL"),
         Column("label", "VARCHAR", f"Latest label given to a run-level annotation {whose} (ex.annotate)", sql="NULL"),
     ]
+
+
+# Filled in after the load, in Python (agno_nb.analysis.derived): prices can be set at any
+# time, and flags compare a run with others. The SQL gives the typed NULL they replace.
+def _cost_column(doc: str) -> Column:
+    return Column("cost_usd", "DOUBLE", doc, sql="NULL")
 
 
 SESSION_COLUMNS: List[Column] = [
@@ -80,6 +88,7 @@ SESSION_COLUMNS: List[Column] = [
     *_metric_columns("session_metrics."),
     Column("summary", "VARCHAR", "The session summary's text, if one was written", sql="summary_text"),
     *_latest_annotation_columns("of any of its runs"),
+    _cost_column("Sum of its runs' cost_usd (NaN if none could be priced)"),
 ]
 
 RUN_COLUMNS: List[Column] = [
@@ -106,9 +115,11 @@ RUN_COLUMNS: List[Column] = [
     Column("n_tool_calls", "BIGINT", "Tool executions in the run", sql="coalesce(len({doc}.tools), 0)"),
     Column("step_results", JSONTEXT, "A workflow run's step results (JSON text)", path="step_results"),
     *_latest_annotation_columns("of the run"),
+    _cost_column("USD, from its tokens and agno_nb.prices (NaN for an unknown model)"),
+    Column("flags", "VARCHAR[]", "Pathology flags of the run (see describe('flags') and ex.flags())", sql="NULL"),
 ]
-# n_messages / n_tool_calls count list items; parsing the items as JSON avoids decoding them.
-_RUN_LIST_PATHS = {"messages": '["JSON"]', "tools": '["JSON"]'}
+# n_messages / n_tool_calls count the items of the messages and tools lists, which the runs'
+# parse reads with the fields the flags need (agno_nb.analysis.flags.RUN_INPUTS).
 
 MESSAGE_COLUMNS: List[Column] = [
     Column("session_id", "VARCHAR", "Session of the message", row="session_id"),
@@ -128,6 +139,11 @@ MESSAGE_COLUMNS: List[Column] = [
     Column("agent_id", "VARCHAR", "Agent of the run", row="agent_id"),
     Column("team_id", "VARCHAR", "Team of the run", row="team_id"),
     Column("user_id", "VARCHAR", "User of the run", row="user_id"),
+    Column("model", "VARCHAR", "Model of the run", row="run_model"),
+    Column("model_provider", "VARCHAR", "Model provider of the run", row="run_model_provider"),
+    Column("finish_reason", "VARCHAR", "Why the model stopped (length, stop, ...), where the writer stored it",
+           path="provider_data.finish_reason"),
+    _cost_column("USD for this model call, from its tokens and agno_nb.prices"),
 ]
 
 TOOL_CALL_COLUMNS: List[Column] = [
@@ -234,13 +250,17 @@ def describe(table: Optional[str] = None):
 
     OpenTelemetry trace files (``connect("traces.jsonl")``, see :mod:`agno_nb.analysis.otlp`)
     fill the same columns as far as their spans carry them.
+
+    ``describe("flags")`` lists the pathology flags (table ``flags``) with their thresholds.
     """
     import pandas as pd
+
+    from .flags import describe_flags
 
     rows = [
         {"table": name, "column": c.name, "type": c.duckdb_type, "description": c.doc}
         for name, cols in {**TABLES, **OTHER_TABLES}.items() if table in (None, name) for c in cols
-    ]
+    ] + (describe_flags() if table in (None, "flags") else [])
     if not rows:
         raise KeyError(f"no table {table!r}; tables are {', '.join({**TABLES, **OTHER_TABLES})}")
     return pd.DataFrame(rows)

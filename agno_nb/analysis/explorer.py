@@ -123,7 +123,7 @@ class SessionExplorer:
     # -- loading ---------------------------------------------------------------------------
 
     def _arrow(self, name: str, filters: Dict[str, Any], errors: Optional[str] = None,
-               progress: Optional[bool] = None) -> pa.Table:
+               progress: Optional[bool] = None, derive: bool = True) -> pa.Table:
         if name not in TABLES:
             raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
         check_filters(f"{name}()", filters)
@@ -141,6 +141,10 @@ class SessionExplorer:
             table = finite_table(table, TABLES[name])
             bar.step("done")
         self._report(problems, errors)
+        if derive:  # cost_usd and flags (agno_nb.analysis.derived)
+            from .derived import derive as fill
+
+            table = fill(self, name, table, filters)
         if name in ("runs", "sessions"):  # latest score and label, from the annotation store
             from .annotations import with_latest
 
@@ -211,6 +215,18 @@ class SessionExplorer:
     def table(self, name: str, **filters: Any) -> pd.DataFrame:
         """Any of the four tables by name."""
         return to_pandas(self._arrow(name, filters))
+
+    def flags(self, flags: Optional[Sequence[str]] = None, **kwargs: Any) -> pd.DataFrame:
+        """Pathology flags, one row per finding: session_id, run_id, flag, detail, message_index.
+
+        ``flags=[...]`` picks some; thresholds (``loop_min_calls=3``, ``context_tokens=100_000``,
+        ``latency_mads=3.0``, ``latency_min_runs=5``) go with the filters. See
+        ``agno_nb.describe("flags")`` and :mod:`agno_nb.analysis.flags`.
+        """
+        from .derived import findings_for, split_flag_kwargs
+
+        filters, params = split_flag_kwargs(kwargs)
+        return findings_for(self, filters, only=flags, **params)
 
     # -- SQL -------------------------------------------------------------------------------
 

@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .columns import (
-    _RUN_LIST_PATHS,
     MESSAGE_COLUMNS,
     RUN_COLUMNS,
     SESSION_COLUMNS,
@@ -29,6 +28,7 @@ from .columns import (
     projection,
     struct_for,
 )
+from .flags import RUN_INPUTS
 from .source import COUNT_SCHEMA, SESSION_SCHEMA, Filters, RawRows
 
 NOT_JSON = "run_data is not valid JSON"
@@ -173,21 +173,26 @@ class Parser:
 
     def _runs(self) -> pa.Table:
         columns = RUN_COLUMNS
-        struct = struct_for(columns, extra=_RUN_COUNT_PATHS)
+        # the flags' inputs (agno_nb.analysis.flags.RUN_INPUTS) come from the same parse of each
+        # run: one JSON parse per run instead of one per table; derive() uses and drops them
+        struct = struct_for(columns, extra=RUN_INPUTS)
+        inputs = "".join(f', p.j."{k}" AS "_{k}"' for k in RUN_INPUTS)
         sql = f"""
           WITH p AS (SELECT r.*, TRY(from_json(r.run_data, '{struct}')) AS j FROM _all_runs r)
-          SELECT {projection([_sql_on(c, 'p.j') for c in columns], 'p', 'p.j')}, {self._bad(None)} AS _bad FROM p"""
+          SELECT {projection([_sql_on(c, 'p.j') for c in columns], 'p', 'p.j')}, {self._bad(None)} AS _bad{inputs} FROM p"""
         return self.con.sql(sql).to_arrow_table()
 
     def _items(self, columns, list_key: str, index_name: Optional[str]) -> pa.Table:
         item_struct = struct_for(columns)
-        struct = f'{{"{list_key}": [{item_struct}]}}'
+        # the run's model goes with each item (row columns run_model, run_model_provider)
+        struct = f'{{"{list_key}": [{item_struct}], "model": "VARCHAR", "model_provider": "VARCHAR"}}'
         items = f"CASE WHEN _bad IS NULL THEN j.\"{list_key}\" ELSE [NULL] END"
         index = f", generate_subscripts({items}, 1) - 1 AS {index_name}" if index_name else ""
         sql = f"""
           WITH p AS (SELECT r.* EXCLUDE (run_data), r.run_data, TRY(from_json(r.run_data, '{struct}')) AS j FROM _all_runs r),
           q AS (SELECT p.* EXCLUDE (run_data), {self._bad(list_key, list_key)} AS _bad FROM p),
-          u AS (SELECT q.* EXCLUDE (j), unnest({items}) AS item{index} FROM q)
+          u AS (SELECT q.* EXCLUDE (j), j.model AS run_model, j.model_provider AS run_model_provider,
+                       unnest({items}) AS item{index} FROM q)
           SELECT {projection(columns, 'u', 'u.item')}, _bad FROM u"""
         return self.con.sql(sql).to_arrow_table()
 
@@ -211,11 +216,6 @@ class Parser:
                 FROM _raw_sessions s LEFT JOIN c USING (session_id))
           SELECT {projection(SESSION_COLUMNS, 'p', 'p.d')} FROM p ORDER BY p.created_at, p.session_id"""
         return self.con.sql(sql).to_arrow_table()
-
-
-# n_messages / n_tool_calls count list items: parsed as NULL, an item (whatever it holds) is
-# counted without being turned into a value (["JSON"] would write each message out as text).
-_RUN_COUNT_PATHS = {key: '["NULL"]' for key in _RUN_LIST_PATHS}
 
 
 def _sql_on(col, doc: str):

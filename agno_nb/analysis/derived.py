@@ -1,0 +1,111 @@
+"""The columns filled in after a load: ``cost_usd`` (runs, messages, sessions) and ``flags`` (runs).
+
+They are declared with the others in :mod:`agno_nb.analysis.columns`; the load's SQL gives
+them as typed NULLs, and :func:`derive` replaces them here, because prices can be set at
+any time (:mod:`agno_nb.prices`) and flags compare a run with others and read its tool
+calls and messages (:mod:`agno_nb.analysis.flags`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .cost import add_cost, session_cost, unknown_note
+from .flags import RUN_FIELDS, RUN_INPUTS, find_flags, flag_lists, thresholds
+from .source import Filters
+
+# the flags' inputs, parsed with the runs (see parse.Parser._runs and flags.RUN_INPUTS)
+HIDDEN = tuple(f"_{k}" for k in RUN_INPUTS)
+
+
+def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any]) -> pa.Table:
+    """``table`` (as just loaded by ``ex``) with its derived columns filled in."""
+    unknown = []
+    if name in ("runs", "messages"):
+        table, unknown = add_cost(table)
+    elif name == "sessions":
+        ids = table["session_id"].to_pylist()
+        runs = _load(ex, "runs", {"session_ids": ids} if filters else {}) if ids else None
+        if runs is not None:
+            runs, unknown = add_cost(runs)
+            table = session_cost(table, runs)
+    if name == "runs":
+        findings = findings_for(ex, filters, runs=table)
+        lists = flag_lists(table["run_id"].to_pylist(), findings)
+        table = table.set_column(table.column_names.index("flags"), "flags", pa.array(lists, pa.list_(pa.string())))
+    table = table.drop_columns([c for c in HIDDEN if c in table.column_names])
+    # At most one note per load, naming the models without a price that this explorer
+    # has not named before: a notebook that loads ten times is told once.
+    noted = ex.__dict__.setdefault("_unpriced_noted", set())
+    new = [m for m in unknown if m not in noted]
+    if new:
+        noted.update(new)
+        warnings.warn(unknown_note(new), RuntimeWarning, stacklevel=4)
+    return table
+
+
+def _load(ex: Any, name: str, filters: Dict[str, Any]) -> pa.Table:
+    # bad rows were reported (or raised) by the load the user asked for: not again here
+    return ex._arrow(name, filters, errors="ignore", derive=False)
+
+
+def split_flag_kwargs(kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """``ex.flags()``'s keywords as (filters, thresholds); a TypeError for anything else."""
+    filters = list(inspect.signature(Filters.build).parameters)
+    known = thresholds()
+    unknown = [k for k in kwargs if k not in known and k not in filters]
+    if unknown:
+        raise TypeError(f"flags() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                        f"its filters are {', '.join(filters)}; its thresholds are "
+                        f"{', '.join(f'{k}={v!r}' for k, v in known.items())}")
+    return ({k: v for k, v in kwargs.items() if k not in known}, {k: v for k, v in kwargs.items() if k in known})
+
+
+def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]] = None,
+                 runs: Optional[pa.Table] = None, **params: Any) -> pd.DataFrame:
+    """``ex.flags()``: the findings over the runs the filters select."""
+    from .explorer import to_pandas
+
+    runs = runs if runs is not None else ex._arrow("runs", filters, derive=False)
+    if all(c in runs.column_names for c in HIDDEN):  # parsed with the runs: no second read
+        tools, messages = _items(runs, "_tools"), _items(runs, "_messages")
+        messages = messages.rename(columns={"provider_data.finish_reason": "finish_reason",
+                                            "metrics.output_tokens": "output_tokens"})
+        runs = runs.drop_columns(list(HIDDEN))
+    else:  # a Parquet export: its tables as written
+        tools, messages = to_pandas(_load(ex, "tool_calls", filters)), to_pandas(_load(ex, "messages", filters))
+    wanted = [c for c in RUN_FIELDS if c in runs.column_names]  # not the long text columns
+    return find_flags(to_pandas(runs.select(wanted)), tools, messages, only=only, **params)
+
+
+def _items(runs: pa.Table, column: str) -> pd.DataFrame:
+    """A hidden list column as rows: session_id, run_id, message_index (position in the list),
+    then the items' fields, nested ones as ``parent.child``."""
+    from .explorer import to_pandas
+
+    lists = runs[column].combine_chunks()
+    parents = pc.list_parent_indices(lists)
+    flat = pc.list_flatten(lists)
+    offsets = lists.offsets.to_numpy()
+    index = np.arange(len(flat)) + offsets[0] - offsets[parents.to_numpy()]
+    columns = {"session_id": pc.take(runs["session_id"], parents), "run_id": pc.take(runs["run_id"], parents),
+               "message_index": pa.array(index, pa.int64())}
+    columns.update(_leaves(flat))
+    return to_pandas(pa.table(columns))
+
+
+def _leaves(struct: pa.StructArray, prefix: str = "") -> Dict[str, pa.Array]:
+    out: Dict[str, pa.Array] = {}
+    for field, arr in zip(struct.type, struct.flatten()):
+        if pa.types.is_struct(field.type):
+            out.update(_leaves(arr, f"{prefix}{field.name}."))
+        else:
+            out[prefix + field.name] = arr
+    return out
