@@ -19,12 +19,16 @@ from agno_nb.models import EchoModel
 
 
 def counting(ex):
-    """Count the explorer's loads from the source, by table."""
+    """Count the explorer's loads of a table for a query, by table.
+
+    (``derive=False`` loads are the runs read inside a sessions load, for its cost column.)
+    """
     loads = []
     load = ex._arrow
 
     def wrapped(name, filters, *args, **kwargs):
-        loads.append(name)
+        if kwargs.get("derive", True):
+            loads.append(name)
         return load(name, filters, *args, **kwargs)
 
     ex._arrow = wrapped

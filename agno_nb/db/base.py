@@ -18,9 +18,12 @@ from __future__ import annotations
 import contextlib
 import datetime
 import enum
+import functools
+import random
 import threading
-import weakref
+import time
 import uuid
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
@@ -59,6 +62,27 @@ _SORTABLE = ("created_at", "updated_at", "session_id", "session_type", "agent_id
 _RUN_SORTABLE = ("run_index", "created_at", "updated_at", "run_id", "session_id", "run_type", "agent_id", "team_id",
                  "workflow_id", "user_id", "parent_run_id", "status")
 
+
+
+def _retried(method):
+    """Run a write method again when the backend calls its failure transient (a MySQL deadlock).
+
+    Each write method is one transaction, rolled back whole on failure, so running it again
+    is safe; InnoDB may pick any of several writers of one new session as a deadlock victim.
+    """
+    @functools.wraps(method)
+    def write(self, *args, **kwargs):
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                return method(self, *args, **kwargs)
+            except sa_exc.DBAPIError as exc:
+                if attempt == _WRITE_ATTEMPTS - 1 or not self._transient(exc):
+                    raise
+            time.sleep(random.uniform(0.005, 0.02) * 2 ** attempt)
+    return write
+
+
+_WRITE_ATTEMPTS = 8
 
 @dataclass
 class Layout:
@@ -156,6 +180,10 @@ class BaseDb:
 
     def _connect_hint(self) -> str:
         return ""
+
+    def _transient(self, exc: "sa_exc.DBAPIError") -> bool:
+        """Whether a failed write transaction may simply be run again (MySQL: a deadlock)."""
+        return False
 
     # -- connections ---------------------------------------------------------------------
 
@@ -634,6 +662,7 @@ class BaseDb:
             runs=encoded_like(row._mapping["runs"], [r.to_dict() for r in runs])))
         return delta
 
+    @_retried
     def append_runs(self, header: Session, runs: Sequence[RunOutput]) -> None:
         """Store runs of ``header``'s session, creating the session if needed (agno_nb's own write).
 
@@ -655,6 +684,7 @@ class BaseDb:
                         layout.sessions.c.session_id == header.session_id)).one()
             self._merge_session(conn, layout, row, header, delta)
 
+    @_retried
     def upsert_run(self, run: Union[RunOutput, Mapping[str, Any]], session_id: str, user_id: Optional[str] = None,
                    run_index: Optional[int] = None) -> None:
         """Insert or replace one run (by ``run_id``) of an existing session. Agno's signature and rules.
@@ -726,6 +756,7 @@ class BaseDb:
         """
         return self._upsert_sessions(list(sessions), deserialize, preserve_updated_at=bool(preserve_updated_at))
 
+    @_retried
     def _upsert_sessions(self, sessions: List[Union[Session, Mapping[str, Any]]], deserialize: Optional[bool],
                          preserve_updated_at: Optional[bool]) -> List[Union[Session, Dict[str, Any]]]:
         records = [session_from_dict(dict(x)) if isinstance(x, Mapping) else x for x in sessions]
@@ -777,6 +808,7 @@ class BaseDb:
         """Delete a session and its runs; with ``user_id``, only if that user owns it. True if deleted."""
         return self.delete_sessions([session_id], user_id=user_id) == 1
 
+    @_retried
     def delete_sessions(self, session_ids: Iterable[str], user_id: Optional[str] = None) -> int:
         """Delete sessions and their runs (with ``user_id``, only that user's); returns how many went."""
         ids = list(session_ids)
@@ -802,6 +834,7 @@ class BaseDb:
         """Delete one run (from the runs table and any legacy ``runs`` column); True if it existed."""
         return self.delete_runs([run_id]) > 0
 
+    @_retried
     def delete_runs(self, run_ids: Iterable[str]) -> int:
         """Delete runs by id; returns how many went."""
         ids = list(run_ids)
@@ -824,6 +857,7 @@ class BaseDb:
                         conn.execute(s.update().where(s.c.session_id == sid).values(runs=encoded_like(raw, kept)))
         return deleted
 
+    @_retried
     def rename_session(self, session_id: str, session_type: Optional[Union[SessionType, str]], session_name: str,
                        user_id: Optional[str] = None,
                        deserialize: Optional[bool] = True) -> Optional[Union[Session, Dict[str, Any]]]:

@@ -131,6 +131,10 @@ class MySQLDb(BaseDb):
             raise ValueError(f"cannot store this in {self._describe()}: {detail}. Agno's MySQL tables hold ids "
                              "of at most 128 characters (session_type 20, status 50)") from None
 
+    def _transient(self, exc: sa_exc.DBAPIError) -> bool:
+        # 1213: InnoDB chose this transaction as a deadlock victim; 1205: a lock wait timed out
+        return bool(getattr(exc.orig, "args", None)) and exc.orig.args[0] in (1213, 1205)
+
     def _insert_missing(self, conn: Connection, table: Table, values: Dict[str, Any]) -> bool:
         # MySQL has no ON CONFLICT DO NOTHING. A no-op ON DUPLICATE KEY UPDATE stands in: unlike
         # INSERT IGNORE it turns no other error into a warning (a too long id stays an error), and
