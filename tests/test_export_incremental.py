@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -173,5 +174,36 @@ def test_killed_mid_append_leaves_the_previous_export_whole(store, tmp_path, poi
     (partial,) = [p for p in tmp_path.iterdir() if ".export.agno_nb-writing-" in p.name]
     assert parquet.read_marker(partial) is None or point == "before-swap"
     # the next append starts again from the intact export and adds everything once
+    ex.to_parquet(out, since_last=True)
+    assert_same_as_full_export(ex, out, tmp_path)
+
+
+def test_since_last_on_every_backend(make_db, tmp_path):
+    """SQLite and the real PostgreSQL: same watermark, same rows as a full export."""
+    db = make_db()
+    write_sessions(db)
+    ex = agno_nb.connect(db)
+    out = ex.to_parquet(tmp_path / "export")
+    more_runs(db, "1")
+    ex.to_parquet(out, since_last=True)
+    assert json.loads((out / MARKER).read_text())["incremental"]["last_added"]["runs"] == 3
+    assert_same_as_full_export(ex, out, tmp_path)
+    kept = snapshot(out)
+    ex.to_parquet(out, since_last=True)
+    assert snapshot(out) == kept
+
+
+def test_a_session_dated_in_the_future_does_not_hide_later_runs(store, tmp_path):
+    """One ``updated_at`` an hour ahead (a writer's clock, a copied row) must not move the
+    watermark past the runs stored meanwhile: it is never later than the export's own clock."""
+    db2 = SqliteDb(db_file=str(tmp_path / "other.db"))
+    Agent(id="echo", db=db2, model=EchoModel()).run("from the future", session_id="future-1", user_id="bob")
+    (session,) = db2.get_sessions()
+    session.updated_at = int(time.time()) + 3600
+    store.upsert_sessions([session], preserve_updated_at=True)
+    ex = agno_nb.connect(store)
+    out = ex.to_parquet(tmp_path / "export")
+    assert json.loads((out / MARKER).read_text())["incremental"]["watermark"] <= time.time()
+    more_runs(store, "1")
     ex.to_parquet(out, since_last=True)
     assert_same_as_full_export(ex, out, tmp_path)

@@ -50,6 +50,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -273,9 +274,12 @@ def _scope(explorer, filters: Dict[str, Any]) -> pa.Table:
 
 
 def _watermark(sessions: pa.Table) -> Optional[int]:
-    """The latest ``updated_at`` of ``sessions``, in Unix seconds (None: none has one)."""
+    """The latest ``updated_at`` of ``sessions``, in Unix seconds (None: none has one).
+
+    Never later than now: one ``updated_at`` in the future (a writer's clock ahead, a copied
+    row) must not hide the runs stored before that time from the next append."""
     latest = pc.max(sessions["updated_at"]).as_py()
-    return None if latest is None else int(latest.timestamp())
+    return None if latest is None else min(int(latest.timestamp()), int(time.time()))
 
 
 def _changed_since(sessions: pa.Table, watermark: Optional[int]) -> List[str]:
