@@ -279,7 +279,9 @@ class SessionExplorer:
         It keeps the export's own ``partition_by`` and filters, stays atomic (a crash leaves
         the previous export whole), changes nothing when nothing is new, and writes a full
         export where there is none yet. The marker's ``incremental`` entry holds the
-        watermark (the latest session ``updated_at`` seen) and the number of appends.
+        watermark (the latest session ``updated_at`` seen) and the number of appends. Each
+        append adds files to the partition folders; a full export (``overwrite=True``) writes
+        the tables compacted again.
         """
         from .parquet import write_parquet
 
