@@ -207,3 +207,38 @@ def test_a_session_dated_in_the_future_does_not_hide_later_runs(store, tmp_path)
     more_runs(store, "1")
     ex.to_parquet(out, since_last=True)
     assert_same_as_full_export(ex, out, tmp_path)
+
+
+def test_two_appends_at_once_never_lose_one(store, tmp_path, monkeypatch):
+    """An append that finds the export changed under it (another exporter swapped in first)
+    stops with ExportPathError and leaves the other one's export, which is complete."""
+    ex = agno_nb.connect(store)
+    out = ex.to_parquet(tmp_path / "export")
+    more_runs(store, "1")
+    real, nested = parquet._sync_tree, []
+
+    def another_export_meanwhile(folder):
+        real(folder)
+        if not nested:
+            nested.append(1)
+            ex.to_parquet(out, since_last=True)  # the other exporter, done first
+
+    monkeypatch.setattr(parquet, "_sync_tree", another_export_meanwhile)
+    with pytest.raises(parquet.ExportPathError, match="changed while this append"):
+        ex.to_parquet(out, since_last=True)
+    monkeypatch.undo()
+    assert json.loads((out / MARKER).read_text())["incremental"]["appends"] == 1
+    assert_same_as_full_export(ex, out, tmp_path)
+    assert leftovers(tmp_path) == []
+
+
+def test_an_export_without_a_watermark_is_not_appended_to(store, tmp_path):
+    ex = agno_nb.connect(store)
+    out = ex.to_parquet(tmp_path / "export")
+    marker = json.loads((out / MARKER).read_text())
+    del marker["incremental"]  # as written before incremental export existed
+    (out / MARKER).write_text(json.dumps(marker))
+    kept = snapshot(out)
+    with pytest.raises(parquet.ExportPathError, match="without incremental export") as err:
+        ex.to_parquet(out, since_last=True)
+    assert str(out) in str(err.value) and snapshot(out) == kept
