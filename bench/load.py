@@ -33,6 +33,10 @@ $AGNO_NB_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test
 schema ``bench_<random>`` dropped at the end; unreachable: skipped. Results (merged, per
 section): bench/out/load.json. Targets are printed with a verdict; the exit code is 0 either
 way, since this measures rather than tests.
+
+``--scaling`` also measures the Parquet export at the largest size (``--export-sessions N``
+for another size, 0 to skip): full ``to_parquet``, ``since_last=True`` with nothing new and
+after 100 new runs, and the export read by Dask's distributed scheduler (bench/_export_bench.py).
 """
 
 from __future__ import annotations
@@ -439,6 +443,16 @@ def print_scaling(section: dict) -> None:
     print("  SQLite plan: " + " | ".join(f["plan"]))
 
 
+def export_section(args) -> dict:
+    """The export and its distributed read (bench/_export_bench.py), on the synthetic file."""
+    from _export_bench import export_and_distributed_read
+
+    n = args.export_sessions or max(args.scaling)
+    path, _ = sqlite_file(n, args.runs_per_session, args.seed, False)
+    print(f"export and distributed read: {n} sessions x {args.runs_per_session} runs", flush=True)
+    return {"sessions": n, **export_and_distributed_read(path)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=20000)
@@ -451,6 +465,8 @@ def main() -> int:
     ap.add_argument("--data-dir", default=None, help=f"where the SQLite files are kept (default {DATA})")
     ap.add_argument("--skip-alternatives", action="store_true", help="measure agno_nb only")
     ap.add_argument("--sql", action="store_true", help="measure repeated ex.sql() queries only (SQLite)")
+    ap.add_argument("--export-sessions", type=int, default=None,
+                    help="with --scaling: sessions for the export + Dask read (default: the largest; 0: skip)")
     args = ap.parse_args()
     if args.data_dir:
         os.environ["AGNO_NB_BENCH_DATA"] = str(Path(args.data_dir).resolve())
@@ -475,6 +491,8 @@ def main() -> int:
            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_avg_at_start": os.getloadavg()}
     key = "sql" if args.sql else "scaling" if args.scaling else "compare"
     section = sql_repeat(args) if args.sql else scaling(args) if args.scaling else compare(args)
+    if args.scaling and args.export_sessions != 0:
+        section["export"] = export_section(args)
     section["env"] = env
     section["wall_s"] = time.perf_counter() - started
     section["load_avg_at_end"] = os.getloadavg()
@@ -482,6 +500,10 @@ def main() -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=1))
     print_sql(section) if args.sql else print_scaling(section) if args.scaling else print_compare(section)
+    if "export" in section:
+        from _export_bench import print_export
+
+        print_export(section["export"])
     la = env["load_avg_at_start"]
     print(f"\nload average (1/5/15 min) at start {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}, at end "
           f"{section['load_avg_at_end'][0]:.2f}/{section['load_avg_at_end'][1]:.2f}/{section['load_avg_at_end'][2]:.2f} "

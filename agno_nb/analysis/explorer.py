@@ -334,8 +334,8 @@ class SessionExplorer:
 
     # -- export ----------------------------------------------------------------------------
 
-    def to_parquet(self, path: Union[str, Path], partition_by: Sequence[str] = ("agent_id", "date"),
-                   overwrite: bool = False, **filters: Any) -> Path:
+    def to_parquet(self, path: Union[str, Path], partition_by: Optional[Sequence[str]] = None,
+                   overwrite: bool = False, since_last: bool = False, **filters: Any) -> Path:
         """Write the four tables as Parquet under the folder ``path`` and return it.
 
         Layout: ``path/<table>/<column>_part=<value>/date=<day>/data_0.parquet`` (hive
@@ -356,10 +356,22 @@ class SessionExplorer:
         ``overwrite=True``. Anything else at ``path`` (a file, a folder that is not an
         export, an export holding files agno_nb did not write) is never touched:
         :class:`~agno_nb.analysis.parquet.ExportPathError` says why.
+
+        ``partition_by`` defaults to ``("agent_id", "date")``. ``since_last=True`` adds to the
+        export at ``path`` only the runs stored since it was written, with their messages and
+        tool calls, and rewrites ``sessions`` if a session changed: afterwards every table
+        holds the rows a full export would (no run lost or twice; deleted sessions and runs
+        changed in place after their export are not followed: a warning names the latter).
+        It keeps the export's own ``partition_by`` and filters, stays atomic (a crash leaves
+        the previous export whole), changes nothing when nothing is new, and writes a full
+        export where there is none yet. The marker's ``incremental`` entry holds the
+        watermark (the latest session ``updated_at`` seen) and the number of appends. Each
+        append adds files to the partition folders; a full export (``overwrite=True``) writes
+        the tables compacted again.
         """
         from .parquet import write_parquet
 
-        return write_parquet(self, Path(path), partition_by, filters, overwrite=overwrite)
+        return write_parquet(self, Path(path), partition_by, filters, overwrite=overwrite, since_last=since_last)
 
     def to_otlp(self, path: Union[str, Path], **filters: Any) -> Path:
         """Write the sessions (those matching ``filters``) to the file ``path`` as OTLP/JSON

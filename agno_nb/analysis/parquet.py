@@ -23,6 +23,20 @@ columns and types instead of "No files found".
 
 Every export is written into a temporary folder beside the target (same filesystem),
 then swapped in by rename: readers see the previous export or the new one, never a mix.
+
+Incremental export (``since_last=True``, :func:`append_parquet`): the runs written since
+the previous export, with their messages and tool calls, are added as new files
+(``append<N>_data_0.parquet``) in the same partition folders; ``sessions`` (one row per
+session, which changes when a run is added: ``n_runs``, tokens, ``updated_at``) is
+rewritten whole when any session changed. The new export is assembled beside the old one
+from hard links to its files plus the new ones, and swapped in like a full export: a
+crash at any point leaves the previous export complete, and after the swap the tables
+hold exactly the rows a full export would. Which runs are new: the marker keeps a
+watermark, the latest session ``updated_at`` seen (a session's ``updated_at`` moves
+whenever a run is stored in it). The next append looks at the sessions updated since
+``watermark - OVERLAP_SECONDS`` (or with no ``updated_at``), and adds their runs whose
+``run_id`` is not in the export yet: runs stored within the same second as the watermark,
+or committed a little after the time they carry, are neither lost nor added twice.
 """
 
 from __future__ import annotations
@@ -36,12 +50,17 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+import hashlib
+import warnings
+
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..db.schema import check_identifier
 from ..errors import AgnoNbError
@@ -51,6 +70,8 @@ from .source import Filters
 MARKER = "_agno_nb_export.json"
 FORMAT = "agno_nb parquet export"
 FORMAT_VERSION = 1
+DEFAULT_PARTITION = ("agent_id", "date")
+OVERLAP_SECONDS = 300  # sessions updated this long before the watermark are looked at again
 NULL_LABEL = "__null__"  # the partition label of a NULL value
 PART_SUFFIX = "_part"    # agent_id -> folders agent_id_part=...
 _WRITING = ".agno_nb-writing-"    # <parent>/.<name>.agno_nb-writing-XXXX: the export being written
@@ -120,25 +141,40 @@ def check_target(path: Path, overwrite: bool) -> bool:
 
 # -- writing -----------------------------------------------------------------------------
 
-def write_parquet(explorer, path: Path, partition_by: Sequence[str], filters: Dict[str, Any],
-                  overwrite: bool = False) -> Path:
-    """Export the four tables to the folder ``path`` in one atomic step (see the module doc)."""
-    partition_by = [check_identifier(c, "partition_by column") for c in partition_by]
-    for name, columns in TABLES.items():
-        known = {c.name for c in columns} | {"date"}
-        unknown = [c for c in partition_by if c not in known]
-        if unknown:
-            raise ValueError(f"cannot partition {name} by {unknown}: columns are {sorted(known)}")
+def write_parquet(explorer, path: Path, partition_by: Optional[Sequence[str]], filters: Dict[str, Any],
+                  overwrite: bool = False, since_last: bool = False) -> Path:
+    """Export the four tables to the folder ``path`` in one atomic step (see the module doc).
+
+    ``since_last=True`` adds to the export already at ``path`` (:func:`append_parquet`);
+    with no export there yet, it writes a full one.
+    """
+    if since_last and overwrite:
+        raise ValueError("since_last=True adds to the export at the path, overwrite=True replaces it: choose one")
     Filters.build(**filters)  # a wrong filter fails here, before anything is written
     path = Path(os.path.abspath(Path(path).expanduser()))  # "." and "x/.." get a name and a parent
     if path.is_symlink():  # replace what the link points to, and keep the link
         path = path.resolve()
+    if since_last and check_target(path, overwrite=True):
+        return append_parquet(explorer, path, partition_by, filters)
+    partition_by = _check_partition_by(DEFAULT_PARTITION if partition_by is None else partition_by)
     check_target(path, overwrite)  # fail fast, before a long export
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}{_WRITING}", dir=path.parent))
     try:
-        counts = _write_tables(explorer, tmp, partition_by, filters)
-        _write_marker(tmp, partition_by, filters, counts)
+        con = _duckdb()
+        try:
+            counts, watermark = {}, None
+            for name in TABLES:
+                table = explorer._arrow(name, filters)
+                counts[name] = table.num_rows
+                if name == "sessions":
+                    watermark = _watermark(table if _scope_only(filters) else _scope(explorer, filters))
+                _copy_table(con, table, tmp, name, partition_by, empty_file=True)
+        finally:
+            con.close()
+        _write_marker(tmp, partition_by, filters, counts, {
+            "watermark": watermark, "overlap_seconds": OVERLAP_SECONDS, "appends": 0,
+            "filters_key": _filters_key(filters)})
         _sync_tree(tmp)
         _swap_in(tmp, path, overwrite)
     except BaseException:
@@ -147,39 +183,56 @@ def write_parquet(explorer, path: Path, partition_by: Sequence[str], filters: Di
     return path
 
 
-def _write_tables(explorer, folder: Path, partition_by: List[str], filters: Dict[str, Any]) -> Dict[str, int]:
+def _check_partition_by(partition_by: Sequence[str]) -> List[str]:
+    partition_by = [check_identifier(c, "partition_by column") for c in partition_by]
+    for name, columns in TABLES.items():
+        known = {c.name for c in columns} | {"date"}
+        unknown = [c for c in partition_by if c not in known]
+        if unknown:
+            raise ValueError(f"cannot partition {name} by {unknown}: columns are {sorted(known)}")
+    return partition_by
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, table: pa.Table, folder: Path, name: str,
+                partition_by: List[str], empty_file: bool) -> None:
+    """Write ``table`` as ``folder/<name>.parquet``, or partitioned under ``folder/<name>/``.
+
+    ``empty_file``: a table with no rows is still one (empty) file, so that it reads back
+    with its columns and types; an append with no rows writes nothing.
+    """
     keys = [partition_key(c) for c in partition_by]
     labels = "".join(f", coalesce({_label_expr(c)}, '{NULL_LABEL}') AS {k}" for c, k in zip(partition_by, keys))
-    counts = {}
+    if table.num_rows == 0 and not empty_file:
+        return
+    con.register("t", table)
     try:
-        for name in TABLES:
-            table = explorer._arrow(name, filters)
-            counts[name] = table.num_rows
-            con.register("t", table)
-            if not partition_by:
-                con.execute(f"COPY t TO {_literal(folder / (name + '.parquet'))} (FORMAT parquet)")
-            elif table.num_rows == 0:
-                # COPY ... PARTITION_BY writes no file for no rows; one empty file keeps the
-                # table's columns and types readable, in a partition labelled like NULLs.
-                dest = folder / name / Path(*(f"{k}={NULL_LABEL}" for k in keys)) / "data_0.parquet"
-                dest.parent.mkdir(parents=True)
-                con.execute(f"COPY t TO {_literal(dest)} (FORMAT parquet)")
-            else:
-                con.execute(f"COPY (SELECT *{labels} FROM t) TO {_literal(folder / name)} "
-                            f"(FORMAT parquet, PARTITION_BY ({', '.join(keys)}))")
-            con.unregister("t")
+        if not partition_by:
+            con.execute(f"COPY t TO {_literal(folder / (name + '.parquet'))} (FORMAT parquet)")
+        elif table.num_rows == 0:
+            # COPY ... PARTITION_BY writes no file for no rows; one empty file keeps the
+            # table's columns and types readable, in a partition labelled like NULLs.
+            dest = folder / name / Path(*(f"{k}={NULL_LABEL}" for k in keys)) / "data_0.parquet"
+            dest.parent.mkdir(parents=True)
+            con.execute(f"COPY t TO {_literal(dest)} (FORMAT parquet)")
+        else:
+            con.execute(f"COPY (SELECT *{labels} FROM t) TO {_literal(folder / name)} "
+                        f"(FORMAT parquet, PARTITION_BY ({', '.join(keys)}))")
     finally:
-        con.close()
-    return counts
+        con.unregister("t")
 
 
 def _label_expr(column: str) -> str:
     return "strftime(created_at, '%Y-%m-%d')" if column == "date" else f'CAST("{column}" AS VARCHAR)'
 
 
-def _write_marker(folder: Path, partition_by: List[str], filters: Dict[str, Any], counts: Dict[str, int]) -> None:
+def _write_marker(folder: Path, partition_by: List[str], filters: Dict[str, Any], counts: Dict[str, int],
+                  incremental: Dict[str, Any]) -> None:
     from .. import __version__
 
     f = vars(Filters.build(**filters))
@@ -192,8 +245,202 @@ def _write_marker(folder: Path, partition_by: List[str], filters: Dict[str, Any]
         "null_label": NULL_LABEL,
         "filters": {k: v for k, v in f.items() if v is not None},
         "tables": {name: {"rows": n, "path": name if partition_by else f"{name}.parquet"} for name, n in counts.items()},
+        "incremental": incremental,
     }
+    # written last into the new folder, which is swapped in whole: never ahead of the data
     (folder / MARKER).write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+# -- incremental export ------------------------------------------------------------------
+
+def _filters_key(filters: Dict[str, Any]) -> str:
+    """A digest of the filters, to check that an append uses the export's own filters
+    (the marker abbreviates a long ``session_ids`` list)."""
+    f = vars(Filters.build(**filters))
+    if f["session_ids"] is not None:
+        f["session_ids"] = sorted(f["session_ids"])
+    return hashlib.sha256(json.dumps(f, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _scope_only(filters: Dict[str, Any]) -> bool:
+    return all(v is None for k, v in filters.items() if k != "session_ids")
+
+
+def _scope(explorer, filters: Dict[str, Any]) -> pa.Table:
+    """The sessions whose runs the export may hold. Not ``sessions(**filters)``: a filter
+    selects sessions and runs by their own columns (a team session has no ``agent_id``,
+    its member runs do; ``since`` is a session's or a run's ``created_at``)."""
+    return explorer._arrow("sessions", {k: v for k, v in filters.items() if k == "session_ids"})
+
+
+def _watermark(sessions: pa.Table) -> Optional[int]:
+    """The latest ``updated_at`` of ``sessions``, in Unix seconds (None: none has one).
+
+    Never later than now: one ``updated_at`` in the future (a writer's clock ahead, a copied
+    row) must not hide the runs stored before that time from the next append."""
+    latest = pc.max(sessions["updated_at"]).as_py()
+    return None if latest is None else min(int(latest.timestamp()), int(time.time()))
+
+
+def _changed_since(sessions: pa.Table, watermark: Optional[int]) -> List[str]:
+    """Sessions updated since ``watermark - OVERLAP_SECONDS``, or with no ``updated_at``."""
+    if watermark is None:
+        return sessions["session_id"].to_pylist()
+    after = dt.datetime.fromtimestamp(watermark - OVERLAP_SECONDS, dt.timezone.utc)
+    updated = sessions["updated_at"]
+    keep = pc.or_kleene(pc.is_null(updated), pc.greater_equal(updated, pa.scalar(after, updated.type)))
+    return sessions.filter(keep)["session_id"].to_pylist()
+
+
+def _marker_filters(path: Path, marker: Dict[str, Any], filters: Dict[str, Any]) -> Dict[str, Any]:
+    """The filters of an append: the export's own (``filters``, if given, must be the same)."""
+    inc = marker.get("incremental") or {}
+    if "filters_key" not in inc:
+        raise ExportPathError(f"the export at {str(path)!r} was written by an agno_nb without incremental "
+                              "export; write it again once without since_last=True (overwrite=True)")
+    if filters:
+        if _filters_key(filters) != inc["filters_key"]:
+            raise ValueError(f"since_last=True adds to the export at {str(path)!r} with its own filters "
+                             f"{marker.get('filters')}; got {filters}. Pass no filters, or the same ones.")
+        return filters
+    kept = dict(marker.get("filters") or {})
+    if isinstance(kept.get("session_ids"), str):
+        raise ValueError(f"the export at {str(path)!r} is filtered on {kept['session_ids']}; "
+                         "pass the same session_ids= again with since_last=True")
+    return kept
+
+
+def append_parquet(explorer, path: Path, partition_by: Optional[Sequence[str]], filters: Dict[str, Any]) -> Path:
+    """Add to the export at ``path`` the runs stored since it was written (see the module doc)."""
+    marker = read_marker(path)
+    assert marker is not None  # check_target said it is an export
+    kept = marker.get("partition_by") or []
+    if partition_by is not None and list(partition_by) != kept:
+        raise ValueError(f"since_last=True adds to the export at {str(path)!r}, partitioned by {kept}; "
+                         f"got partition_by={list(partition_by)}. Pass no partition_by, or the same.")
+    filters = _marker_filters(path, marker, filters)
+    inc = marker["incremental"]
+    exported = ParquetSource(path)
+    con = _duckdb()
+    try:
+        sessions = explorer._arrow("sessions", filters)
+        scope = sessions if _scope_only(filters) else _scope(explorer, filters)
+        candidates = _changed_since(scope, inc.get("watermark"))
+        new_runs = _new_runs(explorer, con, exported, filters, candidates)
+        new_ids = pa.array(new_runs["run_id"].to_pylist(), pa.string())
+        old_sessions = exported.load(con, "sessions", Filters())
+        if new_runs.num_rows == 0 and _same_rows(old_sessions, sessions, "session_id"):
+            return path  # nothing new: the export stays as it is, byte for byte
+        tables = {"sessions": sessions, "runs": new_runs}
+        for name in ("messages", "tool_calls"):
+            if new_runs.num_rows == 0:
+                tables[name] = pa.table({})
+            else:  # read by session (the filter a source serves), kept by run
+                rows = explorer._arrow(name, {**filters, "session_ids": sorted(set(new_runs["session_id"].to_pylist()))})
+                tables[name] = rows.filter(pc.is_in(rows["run_id"], new_ids))
+        counts = {n: (sessions.num_rows if n == "sessions" else marker["tables"][n]["rows"] + tables[n].num_rows)
+                  for n in TABLES}
+        marks = [w for w in (inc.get("watermark"), _watermark(scope)) if w is not None]
+        watermark = max(marks) if marks else None
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}{_WRITING}", dir=path.parent))
+        try:
+            seq = int(inc.get("appends", 0)) + 1
+            _link_tree(path, tmp, skip={MARKER, "sessions", "sessions.parquet"})
+            _copy_table(con, sessions, tmp, "sessions", kept, empty_file=True)
+            for name in ("runs", "messages", "tool_calls"):
+                _add_rows(con, tables[name], tmp, name, kept, seq)
+            _write_marker(tmp, kept, filters, counts, {
+                **inc, "watermark": watermark, "overlap_seconds": OVERLAP_SECONDS, "appends": seq,
+                "last_added": {n: tables[n].num_rows for n in ("runs", "messages", "tool_calls")}})
+            _sync_tree(tmp)
+            if read_marker(path) != marker:
+                raise ExportPathError(f"the export at {str(path)!r} changed while this append was being "
+                                      "written (another export?); it is left as the other one wrote it")
+            _swap_in(tmp, path, overwrite=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    finally:
+        con.close()
+    return path
+
+
+def _new_runs(explorer, con: duckdb.DuckDBPyConnection, exported: "ParquetSource", filters: Dict[str, Any],
+              candidates: List[str]) -> pa.Table:
+    """The runs of the ``candidates`` sessions that the export does not hold yet."""
+    runs = explorer._arrow("runs", {**filters, "session_ids": candidates})
+    if runs.num_rows == 0:
+        return runs
+    con.register("fresh", runs)
+    try:
+        old = f"(SELECT run_id, status, n_messages, n_tool_calls FROM {exported._scan('runs')})"
+        held = con.sql(f"SELECT o.run_id FROM {old} o SEMI JOIN fresh f USING (run_id)").to_arrow_table()["run_id"]
+        # a run stored again under its run_id (a paused run continued) is not rewritten here
+        changed = con.sql(f"SELECT f.run_id FROM fresh f JOIN {old} o USING (run_id) WHERE "
+                          "f.status IS DISTINCT FROM o.status OR f.n_messages IS DISTINCT FROM o.n_messages "
+                          "OR f.n_tool_calls IS DISTINCT FROM o.n_tool_calls ORDER BY 1").fetchall()
+    finally:
+        con.unregister("fresh")
+    if changed:
+        ids = ", ".join(repr(r[0]) for r in changed[:5]) + (", ..." if len(changed) > 5 else "")
+        warnings.warn(f"{len(changed)} run(s) changed in the source after they were exported (run_id {ids}); "
+                      f"since_last=True adds runs, it does not rewrite those already in {str(exported.path)!r}: "
+                      "export again with overwrite=True to refresh them", RuntimeWarning, stacklevel=4)
+    return runs.filter(pc.invert(pc.is_in(runs["run_id"], held.combine_chunks())))
+
+
+def _same_rows(a: pa.Table, b: pa.Table, key: str) -> bool:
+    """Whether two tables hold the same rows, whatever their order."""
+    if a.num_rows != b.num_rows or a.column_names != b.column_names:
+        return False
+    order = [(key, "ascending")]
+    try:
+        return a.sort_by(order).cast(b.schema).equals(b.sort_by(order))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError, ValueError):
+        return False  # types that do not line up: rewrite rather than guess
+
+
+def _link_tree(src: Path, dest: Path, skip: set) -> None:
+    """Hard-link every file below ``src`` into ``dest`` (copy where links cannot be made):
+    the new export shares the old one's files, which are never written again."""
+    for root, dirs, names in os.walk(src):
+        rel = Path(root).relative_to(src)
+        if rel == Path("."):
+            dirs[:] = [d for d in dirs if d not in skip]
+            names = [n for n in names if n not in skip]
+        (dest / rel).mkdir(parents=True, exist_ok=True)
+        for n in names:
+            try:
+                os.link(Path(root, n), dest / rel / n)
+            except OSError:
+                shutil.copy2(Path(root, n), dest / rel / n)
+
+
+def _add_rows(con: duckdb.DuckDBPyConnection, table: pa.Table, folder: Path, name: str,
+              partition_by: List[str], seq: int) -> None:
+    """Add ``table``'s rows to the table ``name`` of the export being assembled in ``folder``."""
+    if table.num_rows == 0:
+        return
+    if not partition_by:  # one file per table: rewritten with the new rows at its end
+        old = folder / f"{name}.parquet"
+        con.register("t", table)
+        try:
+            con.execute(f"COPY (SELECT * FROM read_parquet({_literal(old)}) UNION ALL SELECT * FROM t) "
+                        f"TO {_literal(folder / f'{name}.new.parquet')} (FORMAT parquet)")
+        finally:
+            con.unregister("t")
+        os.replace(folder / f"{name}.new.parquet", old)
+        return
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+    try:
+        _copy_table(con, table, staging, name, partition_by, empty_file=False)
+        for root, _, names in os.walk(staging / name):
+            rel = Path(root).relative_to(staging / name)
+            (folder / name / rel).mkdir(parents=True, exist_ok=True)
+            for n in names:
+                os.rename(Path(root, n), folder / name / rel / f"append{seq}_{n}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _sync_tree(folder: Path) -> None:
