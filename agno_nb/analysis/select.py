@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import duckdb
 import pyarrow as pa
 
+from ..errors import ReadOnlyError
 from .columns import JSONTEXT, TABLES, TEXT, TIME, Column
 from .sql import TableCache, _walk, check_read_only, check_select_tree, parse_tree
 
@@ -108,9 +109,12 @@ def selection(table: str, method: str, columns: Optional[Sequence[Union[str, Col
         if not isinstance(where, str) or not where.strip():
             raise ValueError(f"{method}: where= must be a DuckDB predicate as text, e.g. \"total_tokens > ?\"")
         query = where_query(table, where, output)
-        select = check_read_only(query)
-        tree = parse_tree(con if con is not None else duckdb.connect(), select)
-        check_select_tree(select, tree)
+        try:
+            select = check_read_only(query)
+            tree = parse_tree(con if con is not None else duckdb.connect(), select)
+            check_select_tree(select, tree)
+        except ReadOnlyError as exc:
+            raise ReadOnlyError(f"{method} where= refused: {exc}") from None
         named = _names_in(tree)
         have = set(output) | {c.name for c in needed}
         needed += [c for c in declared if c.name not in have and (named is None or c.name.lower() in named)]
