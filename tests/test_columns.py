@@ -172,6 +172,9 @@ def test_where_with_positional_and_named_params(ex):
     assert list(d.tool_name) == ["get_weather"]
     s = ex.sessions(columns=["session_id"], where="n_runs >= 2")
     assert list(s.session_id) == ["w-1"]
+    # through DuckDB and back, a table keeps its values and dtypes
+    for name in TABLES:
+        pd.testing.assert_frame_equal(ex.table(name, where="1 = 1"), ex.table(name))
 
 
 @pytest.mark.parametrize("predicate", [

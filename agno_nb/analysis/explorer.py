@@ -121,7 +121,8 @@ class SessionExplorer:
             raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
         check_filters(f"{name}()", filters)
         f = Filters.build(**filters)
-        sel = selection(name, f"{name}()", columns, where, params, self.con)
+        with self._lock:  # where= is parsed on the explorer's connection, which a load may be using
+            sel = selection(name, f"{name}()", columns, where, params, self.con)
         errors = errors or self.errors
         show = self.progress if progress is None else progress
         with self._lock, _Progress(f"agno_nb: {name}", 2, show) as bar:
