@@ -139,7 +139,7 @@ class SessionExplorer:
         if sel.all_columns:
             return table
         with self._lock:
-            return sel.finish(table, self._sql_tables() if sel.where is not None else None)
+            return sel.finish(table, self._sql_tables)
 
     def _exported(self, name: str, f: Filters, sel: Selection) -> pa.Table:
         """A table of a Parquet export: its stored columns (the runs' JSON is not in the export)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import duckdb
 import pyarrow as pa
@@ -50,10 +50,14 @@ class Selection:
     all_columns: bool = True  # nothing left out: the declared table as it always was
     extra: List[Column] = field(default_factory=list)  # the user's Column specs
 
-    def finish(self, table: pa.Table, cache: Optional[TableCache]) -> pa.Table:
-        """``table`` filtered by ``where`` and cut down to the columns asked for."""
+    def finish(self, table: pa.Table, tables: Callable[[], TableCache]) -> pa.Table:
+        """``table`` filtered by ``where`` and cut down to the columns asked for.
+
+        ``tables`` gives the explorer's SQL tables, on whose locked, read-only connection
+        ``where`` runs (so a subquery may read another of the four tables).
+        """
         if self.where is not None:
-            assert cache is not None
+            cache = tables()
             query = where_query(self.table, self.where, self.output)
             cache.ensure(cache.check(query))  # read-only checks; tables a subquery reads
             cache.con.register(_WHERE_TABLE, table)
@@ -102,7 +106,6 @@ def selection(table: str, method: str, columns: Optional[Sequence[Union[str, Col
                 extra.append(col)
         if not wanted:
             raise ValueError(f"{method}: columns= is empty; available: {', '.join(by_name)}")
-        _check_paths(table, method, wanted)
     output = [c.name for c in wanted]
     needed = [c for c in declared if c.name in KEYS and c.name not in output]
     if where is not None:
