@@ -12,6 +12,7 @@ from agno_nb.analysis import parse
 from agno_nb.analysis.columns import TABLES
 from agno_nb.analysis.select import selection
 from agno_nb.analysis.source import Filters
+from agno_nb.db.sqlite import SqliteDb
 from agno_nb.models import EchoModel, ScriptedModel, tool_call
 
 from conftest import FIXTURES
@@ -96,7 +97,7 @@ def test_column_specs_read_json_paths_typed(ex):
 
 def test_only_the_requested_paths_are_parsed(monkeypatch, tmp_path):
     # from_json is given a structure built from the columns asked for, and no other path
-    ex = agno_nb.connect(write(agno_nb.db.sqlite.SqliteDb(db_file=str(tmp_path / "a.db"))))
+    ex = agno_nb.connect(write(SqliteDb(db_file=str(tmp_path / "a.db"))))
     seen = []
     real = parse.Parser.structure
 
