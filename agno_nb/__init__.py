@@ -42,7 +42,7 @@ __version__ = "0.1.0"
 # agent process that only writes sessions starts fast.
 _LAZY = {
     "connect": "analysis", "SessionExplorer": "analysis", "sessions_df": "analysis", "runs_df": "analysis",
-    "messages_df": "analysis", "tool_calls_df": "analysis", "describe": "analysis",
+    "messages_df": "analysis", "tool_calls_df": "analysis", "describe": "analysis", "Column": "analysis",
     "replay": "widgets", "compare": "widgets", "browse": "widgets",
 }
 

@@ -172,7 +172,9 @@ def compare_agents(ex: Any, agent_a: str, agent_b: str, metric: Union[None, str,
                            + (f" with filters {filters}" if filters else "")
                            + f"; agents, teams and workflows there: {', '.join(sorted(known)) or 'none'}")
     if metric is None:
-        scores = [c for c in runs.columns if "score" in c and pd.api.types.is_numeric_dtype(runs[c])]
+        # score columns that hold a value (the annotation columns are there, empty, without annotations)
+        scores = [c for c in runs.columns
+                  if "score" in c and pd.api.types.is_numeric_dtype(runs[c]) and runs[c].notna().any()]
         metrics = [m for m in DEFAULT_METRICS if m in runs.columns] + scores
     else:
         metrics = [metric] if isinstance(metric, str) else list(metric)

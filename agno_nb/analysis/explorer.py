@@ -20,13 +20,16 @@ from .columns import TABLES
 from .finite import finite_table
 from ..db.codec import storable
 from .parse import NOT_JSON, Parser
+from .select import Params, Selection, selection
 from .source import Filters, RawRows, SqlSource, source_from
-from .sql import TableCache, check_read_only, parse_tree, query_connection, source_version, tables_used
+from .sql import TableCache, check_read_only, int_results, parse_tree, query_connection, source_version, tables_used
 
 TABLE_NAMES = tuple(TABLES)
 # A bar appears only on loads slower than this (seconds): quick loads stay quiet.
 PROGRESS_DELAY = 1.0
 _ERRORS = ("warn", "raise", "ignore")
+# columns computed after the parse, from other columns and the annotation store
+_DERIVED = frozenset({"cost_usd", "flags", "score", "label"})
 
 
 def _types_mapper(t: pa.DataType):
@@ -82,7 +85,9 @@ class SessionExplorer:
     pushed down into the source's SQL. Filters, on every table method:
     ``session_ids``, ``user_id``, ``agent_id``, ``team_id``, ``workflow_id``,
     ``session_type``, ``since`` / ``until`` (datetime, date, ISO string or Unix
-    seconds; ``until`` exclusive) and ``status``.
+    seconds; ``until`` exclusive), ``status`` and ``model``. Every table method also takes
+    ``columns=`` (only those are parsed; ``agno_nb.Column`` specs add JSON paths) and a
+    ``where=`` DuckDB predicate with ``params=`` (see :meth:`runs`).
 
     Rows that cannot be decoded are skipped with one warning naming their session_id
     and run_id (``errors="warn"``, the default), or raise :class:`CorruptRowError`
@@ -123,36 +128,54 @@ class SessionExplorer:
     # -- loading ---------------------------------------------------------------------------
 
     def _arrow(self, name: str, filters: Dict[str, Any], errors: Optional[str] = None,
-               progress: Optional[bool] = None, derive: bool = True) -> pa.Table:
+               progress: Optional[bool] = None, columns: Optional[Sequence[Any]] = None,
+               where: Optional[str] = None, params: Params = None, derive: bool = True) -> pa.Table:
         if name not in TABLES:
             raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
         check_filters(f"{name}()", filters)
         f = Filters.build(**filters)
+        with self._lock:  # where= is parsed on the explorer's connection, which a load may be using
+            sel = selection(name, f"{name}()", columns, where, params, self.con)
+        # Columns filled in after the parse (cost, flags, score, label) need the whole table
+        # parsed: asking for one of them parses every declared column (the output is still cut).
+        full = sel.all_columns or any(c.name in _DERIVED for c in sel.parse)
+        parse = [*TABLES[name], *sel.extra] if full else sel.parse
         errors = errors or self.errors
         show = self.progress if progress is None else progress
         with self._lock, _Progress(f"agno_nb: {name}", 2, show) as bar:
             if isinstance(self.source, SqlSource):
                 raw = self.source.fetch(f, run_data=name != "sessions")
                 bar.step("parsing")
-                table, problems = Parser(self.con).build(raw, f, name)
-                table, problems = self._repair(table, problems, f, name)
+                table, problems = Parser(self.con).build(raw, f, name, parse)
+                table, problems = self._repair(table, problems, f, name, parse)
             else:
-                table, problems = self.source.load(self.con, name, f), []
-            table = finite_table(table, TABLES[name])
+                table, problems = self._exported(name, f, sel, parse), []
+            table = finite_table(table, parse)
             bar.step("done")
         self._report(problems, errors)
-        if derive:  # cost_usd and flags (agno_nb.analysis.derived)
+        if full and derive:  # cost_usd and flags (agno_nb.analysis.derived)
             from .derived import derive as fill
 
             table = fill(self, name, table, filters)
-        if name in ("runs", "sessions"):  # latest score and label, from the annotation store
+        if full and name in ("runs", "sessions"):  # latest score and label, from the annotation store
             from .annotations import with_latest
 
             table = with_latest(table, name, self.annotation_store.read())
-        return table
+        if sel.all_columns:
+            return table
+        with self._lock:
+            return sel.finish(table, self._sql_tables)
+
+    def _exported(self, name: str, f: Filters, sel: Selection, parse: Sequence[Any]) -> pa.Table:
+        """A table of a Parquet export: its stored columns (the runs' JSON is not in the export)."""
+        if sel.extra:
+            raise ValueError(f"{name}(): a Parquet export holds the declared columns only, not the stored JSON; "
+                             f"Column specs with path= ({', '.join(c.name for c in sel.extra)}) need the database")
+        table = self.source.load(self.con, name, f)
+        return table if len(parse) == len(TABLES[name]) else table.select([c.name for c in parse])
 
     def _repair(self, table: pa.Table, problems: List[Dict[str, Any]], f: Filters,
-                name: str) -> Tuple[pa.Table, List[Dict[str, Any]]]:
+                name: str, columns: Optional[Sequence[Any]] = None) -> Tuple[pa.Table, List[Dict[str, Any]]]:
         """Load again the rows DuckDB refused that are valid JSON after all.
 
         DuckDB's JSON reader rejects a lone UTF-16 surrogate escape (``"\\ud800"``), which
@@ -177,7 +200,7 @@ class SessionExplorer:
         if not fixed:
             return table, problems
         runs = runs.set_column(runs.schema.get_field_index("run_data"), "run_data", pa.array(texts, pa.string()))
-        extra, more = Parser(self.con).build(RawRows(sessions=raw.sessions, runs=runs, legacy=False), f, name)
+        extra, more = Parser(self.con).build(RawRows(sessions=raw.sessions, runs=runs, legacy=False), f, name, columns)
         others = table.filter(pc.invert(pc.is_in(table["session_id"], pa.array(sessions, pa.string()))))
         rest = [p for p in problems if p["session_id"] not in sessions]
         return pa.concat_tables([others, extra.cast(table.schema)]), rest + more
@@ -196,25 +219,57 @@ class SessionExplorer:
 
     # -- the four tables -------------------------------------------------------------------
 
-    def sessions(self, **filters: Any) -> pd.DataFrame:
-        """One row per session (see ``agno_nb.describe('sessions')`` for the columns)."""
-        return to_pandas(self._arrow("sessions", filters))
+    def sessions(self, *, columns: Optional[Sequence[Any]] = None, where: Optional[str] = None,
+                 params: Params = None, **filters: Any) -> pd.DataFrame:
+        """One row per session (see ``agno_nb.describe('sessions')`` for the columns).
 
-    def runs(self, **filters: Any) -> pd.DataFrame:
-        """One row per run, member runs and workflow step runs included."""
-        return to_pandas(self._arrow("runs", filters))
+        ``columns``, ``where``, ``params`` and the filters work as in :meth:`runs`; a
+        ``Column`` spec's ``path`` reads the session's ``session_data``; ``model=`` keeps the
+        sessions with a run of that model (their ``n_runs`` counts those runs).
+        """
+        return to_pandas(self._arrow("sessions", filters, columns=columns, where=where, params=params))
 
-    def messages(self, **filters: Any) -> pd.DataFrame:
-        """One row per message, in order within each run (``message_index``)."""
-        return to_pandas(self._arrow("messages", filters))
+    def runs(self, *, columns: Optional[Sequence[Any]] = None, where: Optional[str] = None,
+             params: Params = None, **filters: Any) -> pd.DataFrame:
+        """One row per run, member runs and workflow step runs included.
 
-    def tool_calls(self, **filters: Any) -> pd.DataFrame:
-        """One row per tool execution, with its arguments, result and error state."""
-        return to_pandas(self._arrow("tool_calls", filters))
+        ``columns``: names from ``agno_nb.describe('runs')`` and ``agno_nb.Column`` specs for
+        any other path in the stored run's JSON, e.g.
+        ``Column("temperature", "DOUBLE", "Sampling temperature", path="model_params.temperature")``;
+        only those are parsed, in that order (``session_id`` and ``run_id`` are always computed,
+        for error reports, but returned only if asked for). ``where``: a DuckDB predicate over
+        the table's columns, any of them, asked for or not (``"total_tokens > ?"``), its values
+        in ``params`` (a list for ``?``, a dict for ``$name``); it is checked read-only like
+        :meth:`sql`, and applied after parsing. Filters, pushed down into the source's SQL:
+        ``session_ids``, ``user_id``, ``agent_id``, ``team_id``, ``workflow_id``,
+        ``session_type``, ``since`` / ``until``, ``status`` and ``model`` (the run's model id).
+        """
+        return to_pandas(self._arrow("runs", filters, columns=columns, where=where, params=params))
 
-    def table(self, name: str, **filters: Any) -> pd.DataFrame:
-        """Any of the four tables by name."""
-        return to_pandas(self._arrow(name, filters))
+    def messages(self, *, columns: Optional[Sequence[Any]] = None, where: Optional[str] = None,
+                 params: Params = None, **filters: Any) -> pd.DataFrame:
+        """One row per message, in order within each run (``message_index``).
+
+        ``columns``, ``where``, ``params`` and the filters work as in :meth:`runs`; a
+        ``Column`` spec's ``path`` reads the stored message (e.g. ``path="provider_data.id"``);
+        ``model=`` keeps the messages of runs of that model.
+        """
+        return to_pandas(self._arrow("messages", filters, columns=columns, where=where, params=params))
+
+    def tool_calls(self, *, columns: Optional[Sequence[Any]] = None, where: Optional[str] = None,
+                   params: Params = None, **filters: Any) -> pd.DataFrame:
+        """One row per tool execution, with its arguments, result and error state.
+
+        ``columns``, ``where``, ``params`` and the filters work as in :meth:`runs`; a
+        ``Column`` spec's ``path`` reads the stored tool execution (e.g. ``path="tool_args.city"``);
+        ``model=`` keeps the calls of runs of that model.
+        """
+        return to_pandas(self._arrow("tool_calls", filters, columns=columns, where=where, params=params))
+
+    def table(self, name: str, *, columns: Optional[Sequence[Any]] = None, where: Optional[str] = None,
+              params: Params = None, **filters: Any) -> pd.DataFrame:
+        """Any of the four tables by name, with the arguments of :meth:`runs`."""
+        return to_pandas(self._arrow(name, filters, columns=columns, where=where, params=params))
 
     def flags(self, flags: Optional[Sequence[str]] = None, **kwargs: Any) -> pd.DataFrame:
         """Pathology flags, one row per finding: session_id, run_id, flag, detail, message_index.
@@ -271,7 +326,7 @@ class SessionExplorer:
             cache = self._sql_tables()
             cache.ensure(cache.check(query))
             self._sync_annotations(cache)
-            return to_pandas(cache.con.sql(query, params=params).to_arrow_table())
+            return to_pandas(int_results(cache.con.sql(query, params=params).to_arrow_table()))
 
     def _sync_annotations(self, cache: TableCache) -> None:
         """New annotations into the kept runs and sessions tables, without reading the source again."""
@@ -394,7 +449,7 @@ def check_filters(method: str, filters: Dict[str, Any]) -> None:
     if unknown:
         listed = ", ".join(repr(k) for k in unknown)
         raise TypeError(f"{method} got unexpected keyword argument{'s' if len(unknown) > 1 else ''} {listed}; "
-                        f"its filters are: {', '.join(filter_names())}")
+                        f"its filters are: {', '.join(filter_names())} (besides columns=, where= and params=)")
 
 
 def referenced_tables(query: str) -> List[str]:

@@ -569,7 +569,7 @@ class ParquetSource:
         if f.session_ids is not None:
             conds.append("list_contains(?, session_id)")
             params.append(list(f.session_ids))
-        for key in ("user_id", "agent_id", "team_id", "workflow_id", "status", "session_type"):
+        for key in ("user_id", "agent_id", "team_id", "workflow_id", "status", "session_type", "model"):
             value = getattr(f, key)
             if value is None:
                 continue

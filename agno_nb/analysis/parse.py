@@ -12,9 +12,10 @@ A row that cannot be decoded does not stop the load: it comes out flagged in a
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import duckdb
 import pyarrow as pa
@@ -25,6 +26,7 @@ from .columns import (
     RUN_COLUMNS,
     SESSION_COLUMNS,
     TOOL_CALL_COLUMNS,
+    Column,
     projection,
     struct_for,
 )
@@ -61,6 +63,7 @@ class Parser:
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
+        self._f: Optional[Filters] = None
         con.execute(_MACROS)
 
     def _register(self, raw: RawRows, f: Filters) -> List[Dict[str, Any]]:
@@ -106,10 +109,17 @@ class Parser:
         con.execute(f"CREATE OR REPLACE TEMP VIEW _all_runs AS SELECT * FROM ({sql}) {_post_filter(con, f)}")
         return problems
 
-    def build(self, raw: RawRows, f: Filters, table: str) -> Tuple[pa.Table, List[Dict[str, Any]]]:
-        """One table as Arrow, plus the problems (bad rows) found."""
+    def build(self, raw: RawRows, f: Filters, table: str,
+              columns: Optional[Sequence[Column]] = None) -> Tuple[pa.Table, List[Dict[str, Any]]]:
+        """One table as Arrow, plus the problems (bad rows) found.
+
+        ``columns``: the columns to compute (default: the table's declared ones); only their
+        paths are parsed (see :meth:`structure`).
+        """
+        columns = list(columns) if columns is not None else list(_DECLARED[table])
         build = {"sessions": self._sessions, "runs": self._runs, "messages": self._messages,
                  "tool_calls": self._tool_calls}[table]
+        self._f = f
         streamed = raw.pending_stream
         threads = self._threads(streamed)
         # Arrow results with 64-bit string offsets: pandas' Arrow-backed strings hold those, so
@@ -119,7 +129,7 @@ class Parser:
             self.con.execute("SET arrow_large_buffer_size = true")
         try:
             problems = self._register(raw, f)
-            result = build()
+            result = build(columns)
         except duckdb.Error:
             failed = raw.read_error()  # the source's own error, which DuckDB wraps in its text
             if failed is not None:
@@ -171,51 +181,85 @@ class Parser:
                 f"WHEN j.\"{guard}\" IS NULL AND left(ltrim(run_data), 1) <> '{{' THEN 'run_data is not a JSON object' "
                 f"{shape}END")
 
-    def _runs(self) -> pa.Table:
-        columns = RUN_COLUMNS
-        # the flags' inputs (agno_nb.analysis.flags.RUN_INPUTS) come from the same parse of each
-        # run: one JSON parse per run instead of one per table; derive() uses and drops them
-        struct = struct_for(columns, extra=RUN_INPUTS)
-        inputs = "".join(f', p.j."{k}" AS "_{k}"' for k in RUN_INPUTS)
+    @staticmethod
+    def structure(table: str, columns: Sequence[Column]) -> str:
+        """The ``from_json`` structure a table's load parses its documents with: the paths of
+        ``columns`` only. Runs also count their messages and tools: as items left unread, or,
+        when the ``flags`` column is asked for, with the fields the flags read
+        (:data:`agno_nb.analysis.flags.RUN_INPUTS`), from the same one parse of each run."""
+        if table == "runs":
+            return struct_for(columns, extra=RUN_INPUTS if _wants_flags(columns) else _RUN_COUNT_PATHS)
+        item = struct_for(columns)
+        if table == "sessions":
+            return item
+        # no path asked for: the items are counted (one row each), not read
+        model = ', "model": "VARCHAR", "model_provider": "VARCHAR"' if _wants_run_model(columns) else ""
+        return f'{{"{_LIST_KEYS[table]}": [{item if item != "{}" else json.dumps("NULL")}]{model}}}'
+
+    def _runs(self, columns: Sequence[Column] = RUN_COLUMNS) -> pa.Table:
+        struct = self.structure("runs", columns)
+        # derive() uses and drops these inputs of the flags
+        inputs = "".join(f', p.j."{k}" AS "_{k}"' for k in RUN_INPUTS) if _wants_flags(columns) else ""
         sql = f"""
           WITH p AS (SELECT r.*, TRY(from_json(r.run_data, '{struct}')) AS j FROM _all_runs r)
           SELECT {projection([_sql_on(c, 'p.j') for c in columns], 'p', 'p.j')}, {self._bad(None)} AS _bad{inputs} FROM p"""
         return self.con.sql(sql).to_arrow_table()
 
     def _items(self, columns, list_key: str, index_name: Optional[str]) -> pa.Table:
-        item_struct = struct_for(columns)
-        # the run's model goes with each item (row columns run_model, run_model_provider)
-        struct = f'{{"{list_key}": [{item_struct}], "model": "VARCHAR", "model_provider": "VARCHAR"}}'
+        struct = self.structure({"messages": "messages", "tools": "tool_calls"}[list_key], columns)
         items = f"CASE WHEN _bad IS NULL THEN j.\"{list_key}\" ELSE [NULL] END"
         index = f", generate_subscripts({items}, 1) - 1 AS {index_name}" if index_name else ""
+        # the run's model goes with each item (row columns run_model, run_model_provider)
+        model = "j.model AS run_model, j.model_provider AS run_model_provider," if _wants_run_model(columns) else ""
         sql = f"""
           WITH p AS (SELECT r.* EXCLUDE (run_data), r.run_data, TRY(from_json(r.run_data, '{struct}')) AS j FROM _all_runs r),
           q AS (SELECT p.* EXCLUDE (run_data), {self._bad(list_key, list_key)} AS _bad FROM p),
-          u AS (SELECT q.* EXCLUDE (j), j.model AS run_model, j.model_provider AS run_model_provider,
-                       unnest({items}) AS item{index} FROM q)
+          u AS (SELECT q.* EXCLUDE (j), {model} unnest({items}) AS item{index} FROM q)
           SELECT {projection(columns, 'u', 'u.item')}, _bad FROM u"""
         return self.con.sql(sql).to_arrow_table()
 
-    def _messages(self) -> pa.Table:
-        return self._items(MESSAGE_COLUMNS, "messages", "message_index")
+    def _messages(self, columns: Sequence[Column] = MESSAGE_COLUMNS) -> pa.Table:
+        return self._items(columns, "messages", "message_index")
 
-    def _tool_calls(self) -> pa.Table:
-        return self._items(TOOL_CALL_COLUMNS, "tools", None)
+    def _tool_calls(self, columns: Sequence[Column] = TOOL_CALL_COLUMNS) -> pa.Table:
+        return self._items(columns, "tools", None)
 
-    def _sessions(self) -> pa.Table:
-        struct = struct_for(SESSION_COLUMNS)
+    def _sessions(self, columns: Sequence[Column] = SESSION_COLUMNS) -> pa.Table:
+        struct = self.structure("sessions", columns)
+        doc = f"TRY(from_json(agno_doc(s.session_data), '{struct}'))" if struct != "{}" else "NULL"
         legacy = "runs" in [c[0] for c in self.con.execute("DESCRIBE _raw_sessions").fetchall()]
+        # model= matches runs, which a legacy layout keeps in the session row: sessions with one left
+        by_model = ("WHERE p.session_id IN (SELECT session_id FROM _all_runs)"
+                    if legacy and self._f is not None and self._f.model is not None else "")
         legacy_count = ("+ coalesce(TRY(json_array_length(agno_doc(s.runs))), 0)" if legacy else "")
         counts = ("SELECT session_id, n FROM _raw_counts" if self._counted else
                   "SELECT session_id, count(*) FILTER (WHERE parent_run_id IS NULL) AS n FROM _raw_runs GROUP BY 1")
         sql = f"""
           WITH c AS ({counts}),
           p AS (SELECT s.*, coalesce(c.n, 0) {legacy_count} AS n_runs,
-                       TRY(from_json(agno_doc(s.session_data), '{struct}')) AS d,
+                       {doc} AS d,
                        TRY(json_extract_string(agno_doc(s.summary), '$.summary')) AS summary_text
                 FROM _raw_sessions s LEFT JOIN c USING (session_id))
-          SELECT {projection(SESSION_COLUMNS, 'p', 'p.d')} FROM p ORDER BY p.created_at, p.session_id"""
+          SELECT {projection(columns, 'p', 'p.d')} FROM p {by_model} ORDER BY p.created_at, p.session_id"""
         return self.con.sql(sql).to_arrow_table()
+
+
+# n_messages / n_tool_calls count list items: parsed as NULL, an item (whatever it holds) is
+# counted without being turned into a value (["JSON"] would write each message out as text).
+_RUN_COUNT_PATHS = {key: '["NULL"]' for key in RUN_INPUTS}
+_LIST_KEYS = {"messages": "messages", "tool_calls": "tools"}
+_DECLARED = {"sessions": SESSION_COLUMNS, "runs": RUN_COLUMNS, "messages": MESSAGE_COLUMNS,
+             "tool_calls": TOOL_CALL_COLUMNS}
+
+
+
+
+def _wants_flags(columns: Sequence[Column]) -> bool:
+    return any(c.name == "flags" for c in columns)
+
+
+def _wants_run_model(columns: Sequence[Column]) -> bool:
+    return any(c.row in ("run_model", "run_model_provider") for c in columns)
 
 
 def _sql_on(col, doc: str):
@@ -241,6 +285,10 @@ def _post_filter(con: duckdb.DuckDBPyConnection, f: Filters) -> str:
     for key in ("user_id", "agent_id", "team_id", "workflow_id", "status"):
         if getattr(f, key) is not None:
             conds.append(f"{key} = (SELECT {key} FROM _filter)")
+    if f.model is not None:
+        # rows read only to be counted carry no run_data: the source's SQL filtered them already
+        conds.append("(run_data IS NULL OR TRY(json_extract_string(agno_doc(run_data), '$.model')) = "
+                     "(SELECT model FROM _filter))")
     if f.session_type is not None:
         conds.append("session_id IN (SELECT session_id FROM _raw_sessions WHERE session_type = (SELECT session_type FROM _filter))")
     if f.since is not None:

@@ -54,17 +54,18 @@ class Filters:
     since: Optional[int] = None  # Unix seconds, inclusive
     until: Optional[int] = None  # Unix seconds, exclusive
     status: Optional[str] = None
+    model: Optional[str] = None  # the run's model id (``model`` in its JSON)
 
     @classmethod
     def build(cls, session_ids=None, user_id=None, agent_id=None, team_id=None, workflow_id=None,
-              session_type=None, since=None, until=None, status=None) -> "Filters":
+              session_type=None, since=None, until=None, status=None, model=None) -> "Filters":
         if isinstance(session_ids, str):
             session_ids = [session_ids]
         return cls(
             session_ids=list(session_ids) if session_ids is not None else None,
             user_id=user_id, agent_id=agent_id, team_id=team_id, workflow_id=workflow_id,
             session_type=session_type, since=to_unix(since, "since"), until=to_unix(until, "until"),
-            status=status.upper() if isinstance(status, str) else status,
+            status=status.upper() if isinstance(status, str) else status, model=model,
         )
 
     def any(self) -> bool:
@@ -347,7 +348,20 @@ class SqlSource:
         conds += self._time_conds(s, f)
         if f.status is not None and r is not None:
             conds.append(s.c.session_id.in_(sa.select(r.c.session_id).where(r.c.status == f.status)))
+        if f.model is not None and r is not None:
+            conds.append(s.c.session_id.in_(sa.select(r.c.session_id).where(self._model_cond(r, f.model))))
         return query.where(*conds)
+
+    def _model_cond(self, r: sa.Table, model: str, *, steps: bool = False) -> sa.ColumnElement:
+        """The run's model id (in its JSON) is ``model``; ``steps``: workflow runs pass too, for
+        their step runs (inside them) are filtered once parsed."""
+        if self.backend == "sqlite":
+            # json_extract raises on text that is not JSON: such a row is reported later, not here
+            value = sa.case((sa.func.json_valid(r.c.run_data) == 1, sa.func.json_extract(r.c.run_data, "$.model")))
+        else:
+            value = sa.func.jsonb_extract_path_text(sa.cast(r.c.run_data, postgresql.JSONB), "model")
+        cond = value == model
+        return sa.or_(cond, r.c.run_type == "workflow") if steps else cond
 
     def _column_conds(self, table: sa.Table, f: Filters, keys: Sequence[str]) -> List[sa.ColumnElement]:
         """The filters on ``table``'s own columns: session_ids and the equality filters ``keys``."""
@@ -386,7 +400,8 @@ class SqlSource:
                                 sa.and_(col > _MAX_INT, getattr(_sqlite_seconds(col), op)(bound))))
         return conds
 
-    def _run_conds(self, f: Filters, *, in_index_order: bool = False, raw: bool = False) -> List[sa.ColumnElement]:
+    def _run_conds(self, f: Filters, *, in_index_order: bool = False, raw: bool = False,
+                   steps: bool = True) -> List[sa.ColumnElement]:
         s, r = self._tables()
         conds = self._column_conds(r, f, ("user_id", "agent_id", "team_id", "workflow_id", "status"))
         if f.session_type is not None:
@@ -395,6 +410,8 @@ class SqlSource:
         if times:
             # one condition, so one index range scan when row ids are intersected below
             conds.append(sa.and_(*times))
+        # not among the index-only conditions below: the model is read from each run's JSON
+        model = [self._model_cond(r, f.model, steps=steps)] if f.model is not None else []
         if raw:
             return conds
         if self._by_rowid(f, conds) and (len(conds) > 1 or in_index_order):
@@ -407,7 +424,7 @@ class SqlSource:
             # row ids up one by one.
             column = f"+{r.name}.rowid" if in_index_order else f"{r.name}.rowid"
             conds = [sa.literal_column(column).in_(self._rowids(conds))]
-        return conds
+        return conds + model
 
     def _by_rowid(self, f: Filters, conds: Sequence[sa.ColumnElement]) -> bool:
         # a session_ids filter is served by the session index, already in order
@@ -436,7 +453,7 @@ class SqlSource:
         if r is None:
             return None
         return (sa.select(self._text(r.c.session_id), sa.func.count().label("n"))
-                .where(*self._run_conds(f), r.c.parent_run_id.is_(None)).group_by(r.c.session_id))
+                .where(*self._run_conds(f, steps=False), r.c.parent_run_id.is_(None)).group_by(r.c.session_id))
 
     def run_query(self, f: Filters, run_data: bool = True, few: Optional[bool] = None) -> Optional[sa.Select]:
         """The run rows matching ``f``; ``few``: see :meth:`_few_runs` (None: not known)."""

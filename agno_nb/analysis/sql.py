@@ -182,6 +182,23 @@ def query_connection() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def int_results(table: pa.Table) -> pa.Table:
+    """Whole-number DECIMAL columns of a query's result as int64, where every value fits.
+
+    DuckDB sums BIGINT into HUGEINT, which reaches Arrow as ``decimal128(38, 0)``: pandas would
+    show ``sum(total_tokens)`` as ``decimal.Decimal`` objects. A sum too large for int64 stays
+    a decimal (exact).
+    """
+    for i, fld in enumerate(table.schema):
+        if pa.types.is_decimal(fld.type) and fld.type.scale == 0:
+            try:
+                col = table.column(i).cast(pa.int64())  # a safe cast: raises on overflow
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+            table = table.set_column(i, pa.field(fld.name, pa.int64(), fld.nullable), col)
+    return table
+
+
 # -- knowing when the source changed -----------------------------------------------------------
 
 
