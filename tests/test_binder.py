@@ -3,7 +3,9 @@
 A fresh virtual environment gets ``binder/requirements.txt``, then ``binder/postBuild``
 runs from a copy of the repository with that environment first on PATH, as
 repo2docker does, and every notebook is executed with that environment's kernel.
-Slow (a full pip install; pip's cache makes reruns quick).
+pip installs from the run's wheelhouse (``_venvs.py``: the same pins, downloaded once
+from the index for this test and the demo script's), so nothing of the test
+environment is in the Binder one. Slow: a full install and every notebook.
 """
 
 from __future__ import annotations
@@ -11,21 +13,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
+
+from _venvs import offline_env, run
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(cmd, **kwargs) -> str:
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=1800, **kwargs)
-    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-10000:]}\n{proc.stderr[-10000:]}"
-    return proc.stdout
 
 
 def copy_repo(dst: Path) -> None:
@@ -39,13 +35,15 @@ def copy_repo(dst: Path) -> None:
         shutil.copytree(ROOT / name, dst / name, ignore=ignore)
 
 
-def test_binder_environment_runs_every_notebook(tmp_path):
+def test_binder_environment_runs_every_notebook(tmp_path, wheelhouse):
+    import nbformat  # here, not at the top: every xdist worker imports this module (and nbformat is slow)
+
     repo, venv = tmp_path / "repo", tmp_path / "venv"
     copy_repo(repo)
     run([sys.executable, "-m", "venv", venv])
     bin_dir = venv / "bin"
-    run([bin_dir / "python", "-m", "pip", "install", "-q", "-r", repo / "binder" / "requirements.txt"])
-    env = {k: v for k, v in os.environ.items() if k not in ("AGNO_NB_PG_URL", "PYTHONPATH", "JUPYTER_PATH")}
+    env = offline_env(wheelhouse, os.environ, drop=("AGNO_NB_PG_URL", "PYTHONPATH", "JUPYTER_PATH", "VIRTUAL_ENV"))
+    run([bin_dir / "python", "-m", "pip", "install", "-q", "-r", repo / "binder" / "requirements.txt"], env=env)
     env.update(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", VIRTUAL_ENV=str(venv))
 
     run(["bash", "binder/postBuild"], cwd=repo, env=env)
