@@ -38,8 +38,10 @@ def run_nbval(tmp_path: Path, notebook: str, env: dict) -> None:
     shutil.copy(SANITIZE, work / SANITIZE.name)
     (work / "pytest.ini").write_text("[pytest]\n")
     mode = ["--nbval", "--nbval-sanitize-with", SANITIZE.name] if notebook in STRICT else ["--nbval-lax"]
-    cmd = [sys.executable, "-m", "pytest", "-c", "pytest.ini", "-q", "-p", "no:cacheprovider", *mode,
+    cmd = [sys.executable, "-m", "pytest", "-c", "pytest.ini", "-q", "-p", "no:cacheprovider", "-p", "nbval", *mode,
            "--nbval-current-env", "--nbval-cell-timeout", "300", notebook]
+    # nbval is the one plugin this pytest needs: loading the others installed costs a second each time
+    env = {**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"nbval failed on {notebook}:\n{proc.stdout[-15000:]}\n{proc.stderr[-3000:]}"
 
