@@ -2,22 +2,30 @@
 
 PostgreSQL is the machine's own server (``AGNO_NB_TEST_PG_URL``, default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``). Every test gets a fresh schema,
-named after this run, so runs never see each other's rows. MySQL likewise
-(``AGNO_NB_TEST_MYSQL_URL``, default ``mysql+pymysql://root@127.0.0.1:3306/test``): a fresh
-database (MySQL's schema) per test, all of this run's dropped at the end. Without a server
-these tests skip locally, but under ``CI=true`` they fail.
+named after this run, its process (each pytest-xdist worker is one) and a counter, so
+runs and workers never see each other's rows. MySQL likewise (``AGNO_NB_TEST_MYSQL_URL``,
+default ``mysql+pymysql://root@127.0.0.1:3306/test``): a fresh database (MySQL's schema)
+per test, all of this run's dropped at the end. Without a server these tests skip
+locally, but under ``CI=true`` they fail.
+
+Also here: the git status guard (``_git_guard.py``: a run that changes the checkout
+fails), ``--screenshots DIR`` for ``scripts/screenshots.sh``, the order that starts the
+longest tests first under pytest-xdist, and ``wheelhouse`` (``_venvs.py``).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from _git_guard import GitStatusGuard
+from _venvs import download_wheelhouse
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.testing import FakeOpenAIServer
 
@@ -140,3 +148,105 @@ def fixture_copy(tmp_path):
 def openai_server():
     with FakeOpenAIServer(tool_args={"get_weather": {"city": "Paris"}}) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory) -> Path:
+    """Wheels for ``binder/requirements.txt`` and the build backend, downloaded once per run.
+
+    Shared by the run's pytest-xdist workers: the first that asks downloads, the others
+    wait for it (see ``_venvs.download_wheelhouse``).
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    return download_wheelhouse(base / "wheelhouse")
+
+
+# -- the run itself -----------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--screenshots", metavar="DIR", default=None,
+                     help="also copy the screenshots the browser tests take (docs' replay.png, compare.png) "
+                          "into DIR once the test passed; scripts/screenshots.sh passes docs/img")
+
+
+def _screenshots_target(config) -> Path | None:
+    value = config.getoption("screenshots")
+    return (Path(config.invocation_params.dir) / value).resolve() if value else None
+
+
+def pytest_configure(config):
+    # Only the controlling process compares git status (xdist workers have "workerinput").
+    if not hasattr(config, "workerinput"):
+        target = _screenshots_target(config)
+        guard = GitStatusGuard.for_checkout(ROOT, allowed=[target] if target else [])
+        if guard is not None:
+            config.pluginmanager.register(guard, "agno-nb-git-status-guard")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def screenshot_dir(request, tmp_path) -> Path:
+    """Where a test saves screenshots: a temporary folder, copied to ``--screenshots DIR`` if it passed."""
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    yield shots
+    target = _screenshots_target(request.config)
+    report = getattr(request.node, "report_call", None)
+    if target is not None and report is not None and report.passed:
+        target.mkdir(parents=True, exist_ok=True)
+        for png in sorted(shots.glob("*.png")):
+            shutil.copy(png, target / png.name)
+
+
+# Roughly how long the longest tests take (seconds, one at a time on the 2-core CI
+# machine). Only the order depends on it: see pytest_collection_modifyitems.
+HEAVY = {
+    "tests/test_binder.py::": 120,
+    "tests/test_demo.py::test_demo_script": 90,
+    "tests/test_widgets_browser": 60,
+    "tests/test_notebooks.py::test_notebook[06": 45,
+    "tests/test_notebooks.py::test_notebook[02": 35,
+    "tests/test_notebooks.py::test_notebook[04": 30,
+    "tests/test_concurrency.py::test_eight_processes": 30,
+    "tests/test_notebooks.py::test_notebook[03": 25,
+    "tests/test_notebooks.py::test_postgres_notebook": 25,
+    "tests/test_notebooks.py::test_notebook[05": 20,
+    "tests/test_notebooks.py::test_notebook[01": 20,
+    "tests/test_properties.py::": 15,
+}
+
+
+def _weight(item) -> int:
+    return max((w for prefix, w in HEAVY.items() if item.nodeid.startswith(prefix)), default=0)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest tests first, each followed by a short one, so that pytest-xdist's ``--dist load
+    --maxschedchunk 1`` (scripts/test.sh) hands the long ones to different workers at once.
+
+    xdist gives each worker two consecutive tests to start with, then one test at a time in
+    this order to whichever worker is free. Every test still runs; only the order changes.
+    Without xdist (``-n 0``) the order stays as collected.
+    """
+    if not hasattr(config, "workerinput"):
+        return
+    heavy = sorted((i for i in items if _weight(i)), key=_weight, reverse=True)
+    light = [i for i in items if not _weight(i)]
+    ordered = []
+    for n, item in enumerate(heavy):
+        ordered.append(item)
+        if n < len(light):
+            ordered.append(light[n])
+    ordered += light[len(heavy):]
+    items[:] = ordered

@@ -1,5 +1,7 @@
 """The demo database: builds offline, is deterministic, and has what the tutorials show."""
 
+import ast
+import json
 import os
 import shutil
 import signal
@@ -14,8 +16,12 @@ import pandas as pd
 import pytest
 
 import agno_nb
+from _venvs import offline_env
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.demo import DEMO_START, DemoModel, build, main
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
 
 
 @pytest.fixture(scope="module")
@@ -116,22 +122,75 @@ def test_cli(tmp_path, capsys):
     assert (tmp_path / "demo.db").exists()
 
 
+def tutorial_imports() -> list[str]:
+    """Every module the tutorial notebooks import, or load as an IPython extension."""
+    import nbformat
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    python = TransformerManager()  # %magics and %%cell magics become get_ipython() calls
+    modules = set()
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            for node in ast.walk(ast.parse(python.transform_cell(cell.source))):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    modules.add(node.module)
+                elif (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "run_line_magic"
+                      and [getattr(a, "value", None) for a in node.args[:1]] == ["load_ext"]):
+                    modules.update(node.args[1].value.split())
+    return sorted(modules)
+
+
+PROBE = """\
+import importlib, json, sys
+from pathlib import Path
+
+import agno_nb
+
+modules = {modules!r}
+for name in modules:
+    importlib.import_module(name)
+report = {{"prefix": sys.prefix, "agno_nb": agno_nb.__file__, "modules": modules,
+           "sessions": len(agno_nb.connect("demo.db").sessions())}}
+Path("probe.json").write_text(json.dumps(report))
+"""
+
+
 @pytest.mark.slow
-def test_demo_script_sets_up_executes_notebooks_and_serves_lab(tmp_path):
-    """``bash scripts/demo.sh`` from a fresh checkout copy: own .venv, notebooks run, JupyterLab answers."""
-    root = Path(__file__).resolve().parents[1]
+def test_demo_script_sets_up_executes_notebooks_and_serves_lab(tmp_path, wheelhouse):
+    """``bash scripts/demo.sh`` from a fresh checkout copy: own .venv, notebooks run, JupyterLab answers.
+
+    The copy's notebooks/ holds one probe notebook instead of the tutorials: tests/test_notebooks.py
+    runs each tutorial (nbval) and tests/test_binder.py runs them all in a venv with only what
+    they need, so running them here a third time would prove nothing new. The probe shows what
+    is particular to demo.sh: its kernel is the script's own .venv with agno_nb from the checkout,
+    that venv imports every module the tutorials import (read from them, so the list keeps up),
+    and it reads the demo.db the script built next to the notebooks. pip installs from the
+    run's wheelhouse (``_venvs.py``: Binder's pins, downloaded once).
+    """
+    import nbformat  # here, not at the top: every xdist worker imports this module (and nbformat is slow)
+
     repo = tmp_path / "repo"
     repo.mkdir()
     for name in ("pyproject.toml", "README.md"):
-        if (root / name).exists():
-            shutil.copy(root / name, repo / name)
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, repo / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.db", "*.db-*", ".ipynb_checkpoints", "*.egg-info")
-    for name in ("agno_nb", "notebooks", "scripts"):
-        shutil.copytree(root / name, repo / name, ignore=ignore)
+    for name in ("agno_nb", "scripts"):
+        shutil.copytree(ROOT / name, repo / name, ignore=ignore)
+    (repo / "notebooks").mkdir()
+    modules = tutorial_imports()
+    assert {"agno_nb", "matplotlib.pyplot", "duckdb", "agno_nb.db.postgres"} <= set(modules)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROBE.format(modules=modules)),
+                                                   nbformat.v4.new_code_cell("%load_ext agno_nb")]),
+                   repo / "notebooks" / "probe.ipynb")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in ("AGNO_NB_PG_URL", "VIRTUAL_ENV", "PYTHONPATH")}
+    env = offline_env(wheelhouse, os.environ, drop=("AGNO_NB_PG_URL", "VIRTUAL_ENV", "PYTHONPATH"))
     env.update(PYTHON=sys.executable, PORT=str(port))
     log = open(tmp_path / "demo.log", "w+")
     proc = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -158,6 +217,10 @@ def test_demo_script_sets_up_executes_notebooks_and_serves_lab(tmp_path):
         text = log.read()
         assert "all notebooks ran." in text and (repo / "notebooks" / "demo.db").exists()
         assert url == f"http://127.0.0.1:{port}/lab?token=" + url.rsplit("=", 1)[1]
+        report = json.loads((repo / "notebooks" / "probe.json").read_text())
+        assert Path(report["prefix"]).resolve() == (repo / ".venv").resolve()
+        assert Path(report["agno_nb"]).resolve().is_relative_to((repo / "agno_nb").resolve())
+        assert report["modules"] == modules and report["sessions"] == 60
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -4,7 +4,8 @@
 (after ``nbval_sanitize.cfg``), which holds because the demo database is
 deterministic. The others run with ``--nbval-lax`` (they show wall-clock timings).
 nbval runs in a subprocess, in a copy of ``notebooks/`` without ``demo.db``, so each
-run builds the demo database afresh and never sees the outer pytest's options.
+run builds the demo database afresh, with an empty ``pytest.ini`` of its own, so it never
+sees the outer pytest's options (nor pyproject.toml's, which leave nbval out).
 
 After a deliberate change to what the notebooks show (the demo data, DataFrame
 columns, widget HTML), store fresh outputs, without live widget state:
@@ -34,9 +35,13 @@ def run_nbval(tmp_path: Path, notebook: str, env: dict) -> None:
     work = tmp_path / "notebooks"
     work.mkdir()
     shutil.copy(NOTEBOOKS / notebook, work / notebook)
-    mode = ["--nbval", "--nbval-sanitize-with", str(SANITIZE)] if notebook in STRICT else ["--nbval-lax"]
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *mode, "--nbval-current-env",
-           "--nbval-cell-timeout", "300", notebook]
+    shutil.copy(SANITIZE, work / SANITIZE.name)
+    (work / "pytest.ini").write_text("[pytest]\n")
+    mode = ["--nbval", "--nbval-sanitize-with", SANITIZE.name] if notebook in STRICT else ["--nbval-lax"]
+    cmd = [sys.executable, "-m", "pytest", "-c", "pytest.ini", "-q", "-p", "no:cacheprovider", "-p", "nbval", *mode,
+           "--nbval-current-env", "--nbval-cell-timeout", "300", notebook]
+    # nbval is the one plugin this pytest needs: loading the others installed costs a second each time
+    env = {**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"nbval failed on {notebook}:\n{proc.stdout[-15000:]}\n{proc.stderr[-3000:]}"
 
