@@ -74,7 +74,11 @@ def _quiet(path) -> agno_nb.SessionExplorer:
 
 
 def _content(df: pd.DataFrame, cols) -> list:
-    return [tuple(None if pd.isna(v) else v for v in row) for row in df[cols].itertuples(index=False)]
+    def value(v):
+        if hasattr(v, "__len__") and not isinstance(v, str):  # a list column (flags)
+            return tuple(v)
+        return None if pd.isna(v) else v
+    return [tuple(value(v) for v in row) for row in df[cols].itertuples(index=False)]
 
 
 # -- OpenInference, from real agno ---------------------------------------------------------
@@ -280,6 +284,8 @@ def test_malformed_lines_and_unknown_spans_give_one_warning(agno_traces, tmp_pat
         ex = agno_nb.connect(path)
         runs, messages = ex.runs(), ex.messages()
         ex.tool_calls()
+    # (cost_usd's one note about an unpriced model is another matter)
+    caught = [w for w in caught if "no price for model" not in str(w.message)]
     assert len(caught) == 1  # once, not once per table
     assert caught[0].filename == __file__  # pointing at the line that read the files
     text = str(caught[0].message)

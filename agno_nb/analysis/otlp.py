@@ -37,7 +37,7 @@ from .otlp_spans import SUFFIXES, Problem, Span, read_spans, trace_files
 from .source import Filters
 
 _ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
-          "TIMESTAMPTZ": pa.timestamp("us", tz="UTC")}
+          "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "VARCHAR[]": pa.list_(pa.string())}
 
 
 class TraceFileError(AgnoNbError, ValueError):
@@ -180,7 +180,8 @@ def _rows(all_runs: List["_Run"]) -> Dict[str, List[Dict[str, Any]]]:
         out["runs"].append(row)
         common = {"session_id": run.session_id, "run_id": run.run_id, "agent_id": row["agent_id"],
                   "team_id": row["team_id"], "user_id": run.user_id}
-        out["messages"] += [{**common, **_message_row(i, m)} for i, m in enumerate(messages)]
+        run_model = {"model": row["model"], "model_provider": row["model_provider"]}  # as the SQL sources give it
+        out["messages"] += [{**common, **run_model, **_message_row(i, m)} for i, m in enumerate(messages)]
         out["tool_calls"] += [{**common, **c} for c in calls]
         _add_to_session(sessions, run, row, llm_tokens)
     for s in sessions.values():
