@@ -363,7 +363,7 @@ def sql_repeat(args) -> dict:
         results[label] = {"query": SQL_QUERIES[label], "first_s": first, "repeat_s": again, "repeat_cpu_s": cpu,
                           "speedup": first / again, "rows": samples[0][label]["rows"]}
     return {"sessions": args.sessions, "runs_per_session": args.runs_per_session, "reps": args.reps,
-            "repeats": SQL_REPEATS, "data": {**meta, "path": str(path.relative_to(ROOT))}, "results": results}
+            "repeats": SQL_REPEATS, "data": {**meta, "path": os.path.relpath(path, ROOT)}, "results": results}
 
 
 def print_sql(section: dict) -> None:
