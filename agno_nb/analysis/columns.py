@@ -248,8 +248,10 @@ def projection(columns: Sequence[Column], row: str, doc: str) -> str:
 def describe(table: Optional[str] = None):
     """The declared columns as a DataFrame: table, column, dtype, description.
 
-    OpenTelemetry trace files (``connect("traces.jsonl")``, see :mod:`agno_nb.analysis.otlp`)
-    fill the same columns as far as their spans carry them.
+    Every source fills these columns: a SQLite file, PostgreSQL, MySQL/MariaDB
+    (``connect("mysql+pymysql://...")``) and a Parquet export fill all of them; OpenTelemetry
+    trace files (``connect("traces.jsonl")``, see :mod:`agno_nb.analysis.otlp`) fill them as
+    far as their spans carry them.
 
     ``describe("flags")`` lists the pathology flags (table ``flags``) with their thresholds.
     """
