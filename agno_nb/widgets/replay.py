@@ -236,7 +236,7 @@ class Replay(StaticView, widgets.VBox):
     def _build_annotation_controls(self) -> None:
         self.annotate_target = widgets.ToggleButtons(options=["run", "message"], value="run",
                                                      tooltips=["Annotate the current run", "Annotate this message"],
-                                                     style={"button_width": "70px"})
+                                                     style={"button_width": "84px"})  # "message" fits
         self.good_button = widgets.Button(description="Good", icon="thumbs-up",
                                           tooltip="Score 1, label 'good'", layout=widgets.Layout(width="80px"))
         self.bad_button = widgets.Button(description="Bad", icon="thumbs-down",
