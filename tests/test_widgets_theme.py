@@ -7,25 +7,16 @@ Screenshots go to pytest's ``tmp_path`` only (look at them when a test fails).
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from _browser import TIMEOUT_MS, chromium, running_lab, wait_idle
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-TIMEOUT_MS = 180_000
 AA = 4.5
 TIMEOUT_TEXT = "upstream model timed out after 30 s"
 
@@ -97,12 +88,6 @@ def _notebook() -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _env(home: Path) -> dict:
     return {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data"),
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython"),
@@ -112,72 +97,16 @@ def _env(home: Path) -> dict:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab on a free localhost port, in throwaway dirs: (url, token)."""
-    base = tmp_path_factory.mktemp("lab-theme")
-    root, home = base / "root", base / "jupyter"
-    root.mkdir()
-    settings = home / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
-                                                                           "checkForUpdates": False}))
-    (root / "theme.ipynb").write_text(json.dumps(_notebook()))
-    token, port = secrets.token_hex(16), _free_port()
-    log = open(base / "lab.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--ServerApp.ip=127.0.0.1", f"--port={port}", "--port-retries=0",
-         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
-         *(["--allow-root"] if os.geteuid() == 0 else [])],
-        cwd=root, env=_env(home), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited ({proc.returncode}):\n{(base / 'lab.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not answer:\n{(base / 'lab.log').read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield url, token
-    finally:
-        try:
-            req = urllib.request.Request(f"{url}/api/shutdown?token={token}", method="POST")
-            urllib.request.urlopen(req, timeout=10).close()
-            proc.wait(timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the server's own process group: it and its kernels
-            proc.wait(timeout=10)
-        log.close()
+    with running_lab(tmp_path_factory.mktemp("lab-theme"), {"theme.ipynb": _notebook()}) as running:
+        yield running.url, running.token
 
 
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _wait_idle(page) -> None:
-    page.wait_for_function(
-        """() => {
-            const app = window.jupyterapp;
-            const w = app && app.shell.currentWidget;
-            const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-            return !!k && k.status === 'idle' && !w.sessionContext.isBusy;
-        }""", timeout=TIMEOUT_MS)
+    with sync_playwright() as p, chromium(p) as b:
+        yield b
 
 
 # Every visible text node under ``root``: its colour against the background it is drawn on
@@ -243,11 +172,11 @@ def notebook_page(lab, browser):
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(f"{url}/lab/tree/theme.ipynb?token={token}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell")
-    _wait_idle(page)
+    wait_idle(page)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     for cls in ("agno-replay", "agno-compare", "agno-browse"):
         page.locator(f".{cls}").first.wait_for(state="visible")
-    _wait_idle(page)
+    wait_idle(page)
     page.wait_for_timeout(1000)
     yield page
     page.close()
