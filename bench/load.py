@@ -61,7 +61,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 import _synth  # noqa: E402
-from _pg import PG_URL, drop_schemas, pg_reachable  # noqa: E402
+from _servers import PG_URL, drop_schemas, reachable  # noqa: E402
 
 OUT = BENCH / "out" / "load.json"
 DATA = BENCH / "out" / "data"
@@ -227,7 +227,7 @@ def compare(args) -> dict:
             entry["results"] = run_ops(ops, str(path), args.reps)
         else:
             ops = [op for op in ops if op != "nb.messages.adbc"]  # PostgreSQL reads through ADBC anyway
-            why = pg_reachable()
+            why = reachable(PG_URL)
             if why is not None:
                 print(f"  postgres: skipped, cannot connect ({why})")
                 section["backends"][backend] = {"skipped": why}
@@ -242,7 +242,7 @@ def compare(args) -> dict:
                                   "schema": schema}}
                 entry["results"] = run_ops(ops, PG_URL, args.reps, schema)
             finally:
-                drop_schemas([schema])
+                drop_schemas(PG_URL, [schema])
         res = entry["results"]
         nb = res["nb.messages"]["median_s"]
         entry["ratios"] = {alt: res[alt]["median_s"] / nb for alt in ("agno.flatten", "pandas.json", "nb.messages.adbc")

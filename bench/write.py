@@ -42,8 +42,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 from agno_nb.testing import FakeOpenAIServer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _mysql import MYSQL_URL, drop_databases, mysql_reachable  # noqa: E402
-from _pg import PG_URL, drop_schemas, pg_reachable  # noqa: E402
+from _servers import MYSQL_URL, PG_URL, drop_schemas, reachable  # noqa: E402
 
 SESSION = "bench"
 MAX_NB_OVER_AGNO = 1.0   # agno_nb at the last run / agno at the last run
@@ -154,7 +153,8 @@ def main() -> int:
         for backend in backends:
             schemas = {}
             if backend in ("postgres", "mysql"):
-                why = pg_reachable() if backend == "postgres" else mysql_reachable()
+                url = PG_URL if backend == "postgres" else MYSQL_URL
+                why = reachable(url)
                 if why is not None:
                     print(f"{backend}: skipped, cannot connect ({why})")
                     results["backends"][backend] = {"skipped": why}
@@ -171,7 +171,7 @@ def main() -> int:
                                      "total_s": sum(times) / 1000, **check, "per_run_ms": times}
             finally:
                 if schemas:
-                    (drop_schemas if backend == "postgres" else drop_databases)(schemas.values())
+                    drop_schemas(url, schemas.values())
             last, nb, ag = str(runs), entry["agno_nb"]["at_ms"], entry["agno"]["at_ms"]
             entry["nb_over_agno_last"] = nb[last] / ag[last]
             entry["nb_last_over_10"] = nb[last] / nb["10"] if runs > 10 else None

@@ -50,22 +50,31 @@ def _server_problem(url: str) -> str | None:
         return str(exc).splitlines()[0]
 
 
+def _run_server(url: str, name: str, drop: str):
+    """The server at ``url`` for this run; afterwards every schema this run made is dropped.
+
+    Without a server the tests that need it skip locally, and fail under ``CI=true``.
+    ``drop`` is the statement that drops one schema, with ``{}`` for its (quoted) name.
+    """
+    problem = _server_problem(url)
+    if problem:
+        msg = f"{name} at {url} is not reachable: {problem}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{msg} (CI=true: {name} is required)")
+        pytest.skip(msg)
+    yield url
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        schemas = conn.execute(sa.text("select schema_name from information_schema.schemata where schema_name like :p"),
+                               {"p": f"{RUN_TAG}%"}).scalars().all()
+        for schema in schemas:
+            conn.execute(sa.text(drop.format(schema)))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_url():
-    problem = _server_problem(PG_URL)
-    if problem:
-        msg = f"PostgreSQL at {PG_URL} is not reachable: {problem}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + " (CI=true: PostgreSQL is required)")
-        pytest.skip(msg)
-    yield PG_URL
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        schemas = conn.execute(sa.text(
-            "select schema_name from information_schema.schemata where schema_name like :p"), {"p": f"{RUN_TAG}%"}).scalars().all()
-        for schema in schemas:
-            conn.execute(sa.text(f'drop schema "{schema}" cascade'))
-    engine.dispose()
+    yield from _run_server(PG_URL, "PostgreSQL", 'drop schema "{}" cascade')
 
 
 @pytest.fixture
@@ -76,20 +85,7 @@ def pg_schema(pg_url):
 
 @pytest.fixture(scope="session")
 def mysql_url():
-    problem = _server_problem(MYSQL_URL)
-    if problem:
-        msg = f"MySQL at {MYSQL_URL} is not reachable: {problem}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + " (CI=true: MySQL/MariaDB is required)")
-        pytest.skip(msg)
-    yield MYSQL_URL
-    engine = sa.create_engine(MYSQL_URL)
-    with engine.begin() as conn:
-        names = conn.execute(sa.text("select schema_name from information_schema.schemata where schema_name like :p"),
-                             {"p": f"{RUN_TAG}%"}).scalars().all()
-        for name in names:
-            conn.execute(sa.text(f"drop database `{name}`"))
-    engine.dispose()
+    yield from _run_server(MYSQL_URL, "MySQL/MariaDB", "drop database `{}`")
 
 
 @pytest.fixture
