@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Dict, List, Mapping, Optional, Type, TypeVar
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from .session_values import RunInput, SessionSummary
 
@@ -530,19 +530,8 @@ class TeamSession(Session):
 
     def get_team_history_context(self, team_id: Optional[str] = None, num_runs: Optional[int] = None) -> Optional[str]:
         """The team history as the ``<team_history_context>`` text Agno gives its steps."""
-        history = self.get_team_history(team_id=team_id, num_runs=num_runs)
-        if not history:
-            return None
-        parts = ["<team_history_context>"]
-        for i, (inp, resp) in enumerate(history, 1):
-            parts.append(f"[run-{i}]")
-            if inp:
-                parts.append(f"input: {inp}")
-            if resp:
-                parts.append(f"response: {resp}")
-            parts.append("")
-        parts += ["</team_history_context>", ""]
-        return "\n".join(parts)
+        return _history_context(self.get_team_history(team_id=team_id, num_runs=num_runs),
+                                "team_history_context", "run-{}", "input", "response")
 
 
 @dataclass
@@ -580,19 +569,8 @@ class WorkflowSession(Session):
 
     def get_workflow_history_context(self, num_runs: Optional[int] = None) -> Optional[str]:
         """The history as the ``<workflow_history_context>`` text Agno gives its steps."""
-        history = self.get_workflow_history(num_runs)
-        if not history:
-            return None
-        parts = ["<workflow_history_context>"]
-        for i, (inp, out) in enumerate(history, 1):
-            parts.append(f"[Workflow Run-{i}]")
-            if inp:
-                parts.append(f"User input: {inp}")
-            if out:
-                parts.append(f"Workflow output: {out}")
-            parts.append("")
-        parts += ["</workflow_history_context>", ""]
-        return "\n".join(parts)
+        return _history_context(self.get_workflow_history(num_runs),
+                                "workflow_history_context", "Workflow Run-{}", "User input", "Workflow output")
 
     def get_messages_from_agent_runs(self, runs: List[RunOutput], last_n_runs: Optional[int] = None,
                                      limit: Optional[int] = None, skip_roles: Optional[List[str]] = None,
@@ -661,3 +639,20 @@ def session_from_dict(data: Mapping[str, Any]) -> Session:
     """Build the session class that matches ``data["session_type"]``."""
     klass = SESSION_CLASSES.get(_status(data.get("session_type") or "agent"), Session)
     return Record.from_dict.__func__(klass, data)  # the full record, even without a session_id
+
+
+def _history_context(history: List[Tuple[str, str]], tag: str, run_label: str, in_label: str,
+                     out_label: str) -> Optional[str]:
+    """(input, output) pairs as the tagged history text Agno gives a team's or a workflow's steps."""
+    if not history:
+        return None
+    parts = [f"<{tag}>"]
+    for i, (inp, out) in enumerate(history, 1):
+        parts.append(f"[{run_label.format(i)}]")
+        if inp:
+            parts.append(f"{in_label}: {inp}")
+        if out:
+            parts.append(f"{out_label}: {out}")
+        parts.append("")
+    parts += [f"</{tag}>", ""]
+    return "\n".join(parts)
