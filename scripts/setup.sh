@@ -1,15 +1,33 @@
 # Shared setup steps, sourced by scripts/demo.sh and scripts/test.sh.
 
+find_uv() {  # prints the uv to install with: $UV, else uv on PATH, else .venv's own (pip-installed once)
+  if [ -n "${UV:-}" ]; then echo "$UV"; return; fi
+  if command -v uv >/dev/null 2>&1; then command -v uv; return; fi
+  if [ ! -x .venv/bin/uv ]; then
+    # uv (Astral's installer, from PyPI) resolves and installs in seconds where pip takes minutes
+    .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip -q >/dev/null 2>&1
+    local log
+    log=$(.venv/bin/python -m pip install -q --disable-pip-version-check uv 2>&1) ||
+      { echo "note: pip install uv failed; installing with pip, which takes minutes:" >&2
+        echo "$log" | tail -5 >&2; return 1; }
+  fi
+  echo "$PWD/.venv/bin/uv"
+}
+
 setup_venv() {  # setup_venv EXTRA: .venv with agno_nb installed editable with that extra
   local extra=$1 python=${PYTHON:-python3}
   if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
   fi
-  local stamp=".venv/.installed-$extra" sum
+  local stamp=".venv/.installed-$extra" sum uv
   sum=$(sha256sum pyproject.toml | cut -c1-16)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[$extra]"
+    if uv=$(find_uv); then
+      "$uv" pip install -q --python .venv/bin/python -e ".[$extra]"
+    else
+      .venv/bin/python -m pip install -q --upgrade pip
+      .venv/bin/python -m pip install -q -e ".[$extra]"
+    fi
     echo "$sum" > "$stamp"
   fi
 }
