@@ -210,6 +210,7 @@ def screenshot_dir(request, tmp_path) -> Path:
 # the Binder environment (built once, by the first of them to start), so the first of them
 # starts at once and the others come after other long tests.
 HEAVY = {
+    "tests/test_widgets_theme.py::": 70,  # an xdist_group: the four tests run as one unit
     "tests/test_notebooks.py::test_notebook[06": 60,
     "tests/test_demo.py::test_demo_script": 50,
     "tests/test_widgets_browser": 45,
@@ -217,15 +218,15 @@ HEAVY = {
     "tests/test_notebooks.py::test_notebook[04": 35,
     "tests/test_notebooks.py::test_notebook[02": 34,
     "tests/test_notebooks.py::test_notebook[03": 33,
+    "tests/test_otlp.py::": 32,  # an xdist_group
+    "tests/test_dist.py::": 31,  # an xdist_group
     "tests/test_mysql.py::test_connect_reads_mysql_like_sqlite": 30,
     "tests/test_binder.py::": 30,
     "tests/test_notebooks.py::test_postgres_notebook": 25,
-    "tests/test_dist.py::test_dask_reads_every_table_like_connect": 22,
     "tests/test_notebooks.py::test_notebook[05": 21,
     "tests/test_notebooks.py::test_notebook[01": 20,
     "tests/test_mysql.py::test_eight_processes": 20,
     "tests/test_same_process_writer.py::test_real_agno_agent": 18,
-    "tests/test_otlp.py::test_to_otlp_round_trip": 18,
     "tests/test_durability.py::test_ten_processes": 16,
     "tests/test_properties.py::": 15,
     "tests/test_same_process_writer.py::test_agno_nb_agent": 15,
