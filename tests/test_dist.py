@@ -21,11 +21,8 @@ from agno_nb.models import EchoModel
 
 from test_analysis import write_sessions
 
-# Dask is imported in the tests (the test extra installs agno_nb[dist]): only the worker that
-# runs this module pays for importing it
-
-# one pytest-xdist worker runs this module, so its LocalCluster (two worker processes) starts once
-pytestmark = pytest.mark.xdist_group("dist")
+# Dask is imported in the tests (the test extra installs agno_nb[dist]): conftest.py's scheduler
+# runs this module on one pytest-xdist worker (one LocalCluster), so only that one imports Dask
 
 KEYS = {"sessions": ["session_id"], "runs": ["run_id"], "messages": ["run_id", "message_index"],
         "tool_calls": ["run_id", "tool_call_id"]}

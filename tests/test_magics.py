@@ -11,9 +11,6 @@ from agno_nb.magics import bind_variables
 
 from conftest import FIXTURES
 
-# one pytest-xdist worker runs this module, so its kernel starts once
-pytestmark = pytest.mark.xdist_group("magics")
-
 
 @pytest.fixture(scope="module")
 def kernel():

@@ -25,8 +25,6 @@ from agno_nb.analysis.otlp import TraceFileError
 from agno_nb.testing import FakeOpenAIServer
 
 HERE = Path(__file__).parent
-# one pytest-xdist worker runs this module, so each kind of trace is generated once (a process apart each)
-pytestmark = pytest.mark.xdist_group("otlp")
 
 
 @pytest.fixture(scope="module")

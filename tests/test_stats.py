@@ -10,8 +10,8 @@ from agno_nb.stats import bootstrap_ci, compare_agents, paired_test
 
 from _built import run, write
 
-# one pytest-xdist worker runs this module, so one imports SciPy and matplotlib (seconds each), here only
-pytestmark = pytest.mark.xdist_group("stats")
+# SciPy and matplotlib are imported in the tests that use them: conftest.py's scheduler runs this
+# module on one pytest-xdist worker, so only that one pays for importing them
 
 
 @pytest.fixture

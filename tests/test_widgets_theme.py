@@ -17,8 +17,6 @@ import pytest
 from _browser import TIMEOUT_MS, chromium, running_lab, wait_idle
 
 ROOT = Path(__file__).resolve().parents[1]
-# one pytest-xdist worker runs this module, so its JupyterLab and Chromium start once (scripts/test.sh: --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("widgets-theme")
 AA = 4.5
 TIMEOUT_TEXT = "upstream model timed out after 30 s"
 
