@@ -1,10 +1,7 @@
 # Shared setup steps, sourced by scripts/demo.sh and scripts/test.sh.
 
-find_uv() {  # prints the uv to install with: $UV, else uv on PATH, else .venv's own (pip-installed once)
-  if [ -n "${UV:-}" ]; then echo "$UV"; return; fi
-  if command -v uv >/dev/null 2>&1; then command -v uv; return; fi
+venv_uv() {  # installs uv into .venv with its pip and prints its path; says why not and fails otherwise
   if [ ! -x .venv/bin/uv ]; then
-    # uv (Astral's installer, from PyPI) resolves and installs in seconds where pip takes minutes
     .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip -q >/dev/null 2>&1
     local log
     log=$(.venv/bin/python -m pip install -q --disable-pip-version-check uv 2>&1) ||
@@ -15,14 +12,22 @@ find_uv() {  # prints the uv to install with: $UV, else uv on PATH, else .venv's
 }
 
 setup_venv() {  # setup_venv EXTRA: .venv with agno_nb installed editable with that extra
-  local extra=$1 python=${PYTHON:-python3}
+  # uv (Astral's installer, from PyPI) resolves and installs in seconds where pip takes minutes:
+  # $UV or uv on PATH, else installed into .venv by its pip; pip itself if even that fails
+  local extra=$1 python=${PYTHON:-python3} uv=${UV:-}
+  [ -n "$uv" ] || uv=$(command -v uv 2>/dev/null) || uv=""
   if [ ! -x .venv/bin/python ]; then
-    "$python" -m venv .venv
+    if [ -n "$uv" ]; then
+      "$uv" venv -q --seed --python "$python" .venv  # --seed: pip in it, as python -m venv gives
+    else
+      "$python" -m venv .venv
+    fi
   fi
-  local stamp=".venv/.installed-$extra" sum uv
+  local stamp=".venv/.installed-$extra" sum
   sum=$(sha256sum pyproject.toml | cut -c1-16)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
-    if uv=$(find_uv); then
+    [ -n "$uv" ] || uv=$(venv_uv) || uv=""
+    if [ -n "$uv" ]; then
       "$uv" pip install -q --python .venv/bin/python -e ".[$extra]"
     else
       .venv/bin/python -m pip install -q --upgrade pip

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import agno_nb
-from _venvs import clean_env, copy_repo
+from _venvs import clean_env, copy_repo, uv_bin
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.demo import DEMO_START, DemoModel, build, main
 
@@ -139,16 +139,17 @@ def test_demo_script_sets_up_checks_the_kernel_and_serves_the_notebooks(tmp_path
     tutorials import (read from them, so the list keeps up) and it reads the demo.db the
     script built next to them. It no longer executes every notebook before serving them:
     tests/test_notebooks.py executes each one (nbval, in the Binder environment), so a
-    third execution here would prove nothing new. setup.sh installs uv with the venv's pip
-    and the notebooks extra with uv, as on a machine without uv.
+    third execution here would prove nothing new. setup.sh gets the test environment's uv in
+    ``$UV`` (every fresh clone's own ``bash scripts/test.sh`` takes the other path: uv
+    installed into .venv by its pip).
     """
     repo = tmp_path / "repo"
     copy_repo(repo, names=("agno_nb", "scripts", "notebooks"))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = clean_env(os.environ, drop=("UV",))
-    env.update(PYTHON=sys.executable, PORT=str(port))
+    env = clean_env(os.environ)
+    env.update(PYTHON=sys.executable, PORT=str(port), UV=uv_bin())
     log = open(tmp_path / "demo.log", "w+")
     proc = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
