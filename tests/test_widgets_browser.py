@@ -3,9 +3,8 @@
 Starts JupyterLab (the venv's, so its ``python3`` kernel and the ipywidgets lab
 extension are the venv's; see ``_browser.py``), opens a notebook that writes a demo
 database and shows ``agno_nb.replay`` and ``agno_nb.compare``, runs every cell, clicks
-Next, and takes the screenshots the README shows into ``screenshot_dir`` (a temporary
-folder; ``bash scripts/screenshots.sh`` runs this test with ``--screenshots docs/img``
-to refresh ``docs/img/replay.png`` and ``docs/img/compare.png``).
+Next, and takes screenshots into ``screenshot_dir`` (a temporary folder). The README's
+pictures come from ``tests/test_widgets_browser_keys.py`` (``bash scripts/screenshots.sh``).
 """
 
 from __future__ import annotations
