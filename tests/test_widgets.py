@@ -522,3 +522,24 @@ def test_two_thousand_message_session_is_fast(tmp_path, capsys):
     assert opened < 2.0
     # the 95th percentile, not the max: one scheduler hiccup on a shared 2-core CI box is not the widget
     assert sorted(steps)[int(len(steps) * 0.95)] < 0.1
+
+
+def test_run_tree_of_a_workflow_nests_step_runs_and_a_teams_member_run(ex):
+    """Issue 10: workflow → steps → runs in the tree, the member run at the tool call that started it."""
+    from agno_nb.widgets.tree import tree_rows
+
+    r = replay(ex, "w1")
+    rows = [(row["depth"], row["kind"], row["node"].run_id if row["kind"] == "run" else row["call"]["tool_name"])
+            for row in tree_rows(r.data)]
+    label = {n.run_id: h_run_label(n.run) for n in r.data.runs}
+    shown = [(d, k, label.get(x, x)) for d, k, x in rows]
+    assert shown == [(0, "run", "workflow blog"), (1, "run", "agent drafter"), (1, "run", "team editors"),
+                     (2, "tool", "delegate_task_to_member"), (3, "run", "agent ed")]
+    tree = r.tree.value
+    assert tree.count("border-radius:2px") >= 4  # a latency bar per run and per tool call that has one
+
+
+def h_run_label(run):
+    from agno_nb.widgets.html import run_label
+
+    return run_label(run)

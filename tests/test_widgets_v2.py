@@ -509,3 +509,23 @@ def test_compare_chart_is_svg_that_follows_the_theme(ex, tmp_path):
         Agent(id="a", db=db, model=EchoModel()).run("hi", session_id=sid)
     chart = compare(str(tmp_path / "h.db"), session_ids=[nasty, "ok"])._chart
     assert "<script>" not in chart and html.escape(nasty) in chart and chart.count("</svg>") == 1
+
+
+def _stored_html(name: str) -> str:
+    path = agno_nb.__file__.replace("agno_nb/__init__.py", f"notebooks/{name}")
+    nb = json.loads(open(path).read())
+    return "".join("".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def test_notebooks_03_and_04_show_the_widgets_features():
+    """What notebooks 03 and 04 show without a kernel (their stored static copies), issue 10."""
+    nb03 = _stored_html("03-replay-runs.ipynb")
+    assert "Keys in the live widget: " in nb03  # the keyboard hint
+    assert "show all" in nb03 and 'class="agno-more"' in nb03  # collapsed long content
+    assert "Run tree: " in nb03 and "delegate_task_to_member" in nb03  # a team's run tree
+    assert re.search(r'class="agno-error".*?ModelError', nb03, re.S)  # a failed run's error
+    assert "failed=yes" in nb03 and "sorted by duration" in nb03  # browse: failed filter, sorting
+    nb04 = _stored_html("04-compare-agents.ipynb")
+    assert "Comparing 3 sessions" in nb04 and "Baseline: <b>eval-detailed" in nb04  # a chosen baseline
+    assert "agno-trajectory" in nb04 and "find_hotels(city=" in nb04  # tool trajectories
+    assert 'class="agno-chart"' in nb04 and "data:image/png" not in nb04  # the themed chart, not a PNG

@@ -69,7 +69,8 @@ class Replay(StaticView, widgets.VBox):
     :attr:`current_run`. ``window`` is how many messages of the run, up to the current
     one, are on screen; only those are rendered, in a scroll area of fixed ``height``
     that starts at its bottom, so the current message is in view and the page does not
-    jump. A failed run shows its error (type and text) after its last message.
+    jump. A failed run shows its error (type and text) after its last message. A message
+    longer than ``preview`` characters (or 12 lines) shows that much, then "show all".
 
     Annotate the current run or message (the ``run``/``message`` toggle) with the Good and
     Bad buttons (score 1 or 0, label ``good``/``bad`` unless the label field says otherwise),
@@ -89,7 +90,7 @@ class Replay(StaticView, widgets.VBox):
 
     def __init__(self, source: Any, session_id: str, run_id: Optional[str] = None, *, window: int = 6,
                  context_limit: int = 100, static_steps: int = 10, height: str = "480px",
-                 author: Optional[str] = None, **kwargs: Any):
+                 author: Optional[str] = None, preview: int = h.PREVIEW_CHARS, **kwargs: Any):
         from ..analysis import connect
 
         super().__init__(**kwargs)
@@ -101,6 +102,7 @@ class Replay(StaticView, widgets.VBox):
         self.context_limit = context_limit
         self.static_steps = max(1, int(static_steps))
         self.height = height
+        self.preview = max(1, int(preview))  # characters of a message shown before "show all"
         self._steps: List[Tuple[int, Optional[int], int]] = []  # (run position, message index, k-th own message)
         self._run_start: List[int] = []
         for rp, node in enumerate(self.data.runs):
@@ -358,7 +360,8 @@ class Replay(StaticView, widgets.VBox):
         key = (rp, mi, current)
         if key not in self._msg_cache:
             self._msg_cache[key] = keyed(h.message_html(self.data.runs[rp].messages[mi], self.data.tool,
-                                                        current=current, run_lookup=self.data.run), f"m{rp}.{mi}")
+                                                        current=current, run_lookup=self.data.run,
+                                                        preview=self.preview), f"m{rp}.{mi}")
         return self._msg_cache[key]
 
     def _opened(self, markup: str) -> str:
