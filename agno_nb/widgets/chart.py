@@ -5,7 +5,7 @@ markup: its text and axes take their colour from JupyterLab's (or VS Code's) the
 variables, with light-theme fallbacks where there are none (nbconvert's HTML, nbviewer,
 GitHub), and its bars are mid-tone colours that stand out on a light and a dark
 background alike. Session labels are escaped text; the same numbers give the same markup.
-It needs no plotting library, and a chart of four sessions is about 4 KB.
+It needs no plotting library; a chart of three sessions is about 6 KB.
 """
 
 from __future__ import annotations
