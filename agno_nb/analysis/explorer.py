@@ -19,7 +19,7 @@ from ..errors import CorruptRowError
 from .columns import TABLES
 from .finite import finite_table
 from ..db.codec import storable
-from .parse import NOT_JSON, Parser
+from .parse import NOT_JSON, Parser, row_columns
 from .select import Params, Selection, selection
 from .source import Filters, RawRows, SqlSource, source_from
 from .sql import TableCache, check_read_only, int_results, parse_tree, query_connection, source_version, tables_used
@@ -144,7 +144,7 @@ class SessionExplorer:
         show = self.progress if progress is None else progress
         with self._lock, _Progress(f"agno_nb: {name}", 2, show) as bar:
             if isinstance(self.source, SqlSource):
-                raw = self.source.fetch(f, run_data=name != "sessions")
+                raw = self.source.fetch(f, run_data=name != "sessions", row_columns=row_columns(name, parse, f))
                 bar.step("parsing")
                 table, problems = Parser(self.con).build(raw, f, name, parse)
                 table, problems = self._repair(table, problems, f, name, parse)

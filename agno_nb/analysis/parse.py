@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -31,7 +32,7 @@ from .columns import (
     struct_for,
 )
 from .flags import RUN_INPUTS
-from .source import COUNT_SCHEMA, SESSION_SCHEMA, Filters, RawRows
+from .source import COUNT_SCHEMA, RUN_ROW, SESSION_SCHEMA, Filters, RawRows
 
 NOT_JSON = "run_data is not valid JSON"
 
@@ -252,6 +253,26 @@ _DECLARED = {"sessions": SESSION_COLUMNS, "runs": RUN_COLUMNS, "messages": MESSA
              "tool_calls": TOOL_CALL_COLUMNS}
 
 
+
+
+def row_columns(table: str, columns: Sequence[Column], f: Filters) -> Optional[List[str]]:
+    """The stored run row's columns a load of ``table`` reads (None: all of them).
+
+    A message or a tool call takes only a few of its run's columns (and ``run_data``);
+    the filters read theirs again in DuckDB (:func:`_post_filter`).
+    """
+    if table not in _LIST_KEYS:
+        return None
+    needed = {"session_id", "run_id", "run_data"}
+    for c in columns:
+        if c.row in RUN_ROW:
+            needed.add(c.row)
+        if c.sql:
+            needed.update(name for name in RUN_ROW if re.search(rf"\b{name}\b", c.sql))
+    needed.update(k for k in ("user_id", "agent_id", "team_id", "workflow_id", "status") if getattr(f, k) is not None)
+    if f.since is not None or f.until is not None:
+        needed.add("created_at")
+    return [c for c in RUN_ROW if c in needed]
 
 
 def _wants_flags(columns: Sequence[Column]) -> bool:

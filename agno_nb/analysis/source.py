@@ -331,14 +331,18 @@ class SqlSource:
         return s, r
 
     def _text(self, col: sa.ColumnElement) -> sa.ColumnElement:
-        if col.name in _JSON_ROW:
-            return sa.cast(col, sa.Text).label(col.name)
         if self.backend == "sqlite":
             if col.name in ("created_at", "updated_at"):
                 return _sqlite_seconds(col).label(col.name)
-            # SQLite types are per value: a stray integer id would change a column's type
-            # mid-read; cast to the declared type
-            return sa.cast(col, col.type).label(col.name)
+            if self.engine == "arrow" and not isinstance(col.type, sa.BigInteger):
+                # Text as stored: sqlite_read turns a stray number (SQLite types are per value)
+                # into its text. A CAST would copy every value inside SQLite first, which more
+                # than doubled the read of the runs' JSON.
+                return col
+            # the SQLAlchemy path takes values as they come: cast to the declared type
+            return sa.cast(col, sa.Text if col.name in _JSON_ROW else col.type).label(col.name)
+        if col.name in _JSON_ROW:
+            return sa.cast(col, sa.Text).label(col.name)
         return col
 
     def session_query(self, f: Filters) -> sa.Select:
@@ -455,13 +459,18 @@ class SqlSource:
         return (sa.select(self._text(r.c.session_id), sa.func.count().label("n"))
                 .where(*self._run_conds(f, steps=False), r.c.parent_run_id.is_(None)).group_by(r.c.session_id))
 
-    def run_query(self, f: Filters, run_data: bool = True, few: Optional[bool] = None) -> Optional[sa.Select]:
-        """The run rows matching ``f``; ``few``: see :meth:`_few_runs` (None: not known)."""
+    def run_query(self, f: Filters, run_data: bool = True, few: Optional[bool] = None,
+                  row_columns: Optional[Sequence[str]] = None) -> Optional[sa.Select]:
+        """The run rows matching ``f``; ``few``: see :meth:`_few_runs` (None: not known).
+
+        ``row_columns``: only these columns of the row (the others come as NULL; see
+        :meth:`fetch`)."""
         s, r = self._tables()
         if r is None:
             return None
+        cols = [c for c in r.columns if row_columns is None or c.name in row_columns]
         query = sa.select(*[self._text(c) if run_data or c.name != "run_data"
-                            else sa.cast(sa.null(), sa.Text).label("run_data") for c in r.columns])
+                            else sa.cast(sa.null(), sa.Text).label("run_data") for c in cols])
         conds = self._run_conds(f, in_index_order=run_data and not few)
         query = query.where(*conds)
         if not run_data:
@@ -474,8 +483,12 @@ class SqlSource:
         last = sa.literal_column(f"{r.name}.rowid") if self.backend == "sqlite" else r.c.created_at
         return query.order_by(r.c.session_id, r.c.run_index, last)
 
-    def fetch(self, f: Filters, *, run_data: bool = True) -> RawRows:
+    def fetch(self, f: Filters, *, run_data: bool = True, row_columns: Optional[Sequence[str]] = None) -> RawRows:
         """Session rows and run rows matching ``f``, as Arrow tables (see :class:`RawRows`).
+
+        ``row_columns``: the run row's columns the load needs. Where the rows stream (below),
+        only those are read, the others come as NULL: each column costs a Python object per
+        row in ``sqlite3``, and a load of messages needs half of them.
 
         Without ``run_data`` the runs stay in the database: only their number per session is
         read (``run_counts``; in the Agno 2.x layout, the run rows without their JSON). With
@@ -490,7 +503,8 @@ class SqlSource:
             if self.engine == "arrow":
                 lazy = run_data and run_query is not None and not legacy and f.session_type is None
                 return self._fetch_arrow(session_query, run_query, legacy, sessions_now=not lazy,
-                                         stream=run_data and not legacy, count_query=count_query, f=f)
+                                         stream=run_data and not legacy, count_query=count_query, f=f,
+                                         row_columns=row_columns)
             tables = self._fetch_sqlalchemy([session_query] + [q for q in (run_query, count_query) if q is not None])
         except AgnoNbError:
             raise
@@ -519,7 +533,7 @@ class SqlSource:
 
     def _fetch_arrow(self, session_query: sa.Select, run_query: Optional[sa.Select], legacy: bool, *,
                      sessions_now: bool, stream: bool, count_query: Optional[sa.Select] = None,
-                     f: Optional[Filters] = None) -> RawRows:
+                     f: Optional[Filters] = None, row_columns: Optional[Sequence[str]] = None) -> RawRows:
         cur = self._arrow_cursor()
         ahead = None
 
@@ -538,8 +552,10 @@ class SqlSource:
                                             .where(r.c.run_type == "workflow").limit(1)))
                 has_workflows = cur.fetchone() is not None
                 stream = not has_workflows
-                if f is not None and self._few_runs(cur, f):
-                    run_query = self.run_query(f, run_data=True, few=True)
+                few = f is not None and self._few_runs(cur, f)
+                if f is not None and (few or (stream and row_columns is not None)):
+                    # a workflow's step runs are read from its row whole: only streamed rows are cut
+                    run_query = self.run_query(f, run_data=True, few=few, row_columns=row_columns if stream else None)
             counts = cur.table(*self._compiled(count_query), COUNT_SCHEMA) if count_query is not None else None
             if run_query is None:
                 runs = RUN_SCHEMA.empty_table()
