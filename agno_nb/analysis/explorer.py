@@ -143,8 +143,17 @@ class SessionExplorer:
         errors = errors or self.errors
         show = self.progress if progress is None else progress
         with self._lock, _Progress(f"agno_nb: {name}", 2, show) as bar:
+            priced = None
             if isinstance(self.source, SqlSource):
-                raw = self.source.fetch(f, run_data=name != "sessions", row_columns=row_columns(name, parse, f))
+                counts = None
+                if name == "sessions" and full and derive and not f.any() and not self.source.layout()[2]:
+                    # every run is read for the sessions' cost: the same read counts them, instead
+                    # of a second scan of the runs table (no index holds parent_run_id)
+                    from .derived import runs_for_sessions
+
+                    priced, counts = runs_for_sessions(self)
+                raw = self.source.fetch(f, run_data=name != "sessions", row_columns=row_columns(name, parse, f),
+                                        run_counts=counts)
                 bar.step("parsing")
                 table, problems = Parser(self.con).build(raw, f, name, parse)
                 table, problems = self._repair(table, problems, f, name, parse)
@@ -156,7 +165,7 @@ class SessionExplorer:
         if full and derive:  # cost_usd and flags (agno_nb.analysis.derived)
             from .derived import derive as fill
 
-            table = fill(self, name, table, filters)
+            table = fill(self, name, table, filters, runs=priced)
         if full and name in ("runs", "sessions"):  # latest score and label, from the annotation store
             from .annotations import with_latest
 

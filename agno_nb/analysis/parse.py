@@ -147,8 +147,10 @@ class Parser:
         if "_bad" in result.column_names:
             bad_mask = pc.is_valid(result["_bad"])
             if pc.any(bad_mask).as_py():
-                bad = result.filter(bad_mask).select(["session_id", "run_id", "_bad"]).to_pylist()
-                problems += [{"session_id": b["session_id"], "run_id": b["run_id"], "error": b["_bad"]} for b in bad]
+                keep = [c for c in ("session_id", "run_id", "parent_run_id") if c in result.column_names]
+                bad = result.filter(bad_mask).select([*keep, "_bad"]).to_pylist()
+                problems += [{"session_id": b["session_id"], "run_id": b["run_id"], "error": b["_bad"],
+                              **({"parent_run_id": b["parent_run_id"]} if "parent_run_id" in b else {})} for b in bad]
                 result = result.filter(pc.invert(bad_mask))
             result = result.drop_columns(["_bad"])
         return result, problems
@@ -258,10 +260,11 @@ _DECLARED = {"sessions": SESSION_COLUMNS, "runs": RUN_COLUMNS, "messages": MESSA
 def row_columns(table: str, columns: Sequence[Column], f: Filters) -> Optional[List[str]]:
     """The stored run row's columns a load of ``table`` reads (None: all of them).
 
-    A message or a tool call takes only a few of its run's columns (and ``run_data``);
-    the filters read theirs again in DuckDB (:func:`_post_filter`).
+    A message or a tool call takes only a few of its run's columns (and ``run_data``), and
+    so does a runs load asked for some columns; the filters read theirs again in DuckDB
+    (:func:`_post_filter`).
     """
-    if table not in _LIST_KEYS:
+    if table == "sessions":
         return None
     needed = {"session_id", "run_id", "run_data"}
     for c in columns:

@@ -483,7 +483,8 @@ class SqlSource:
         last = sa.literal_column(f"{r.name}.rowid") if self.backend == "sqlite" else r.c.created_at
         return query.order_by(r.c.session_id, r.c.run_index, last)
 
-    def fetch(self, f: Filters, *, run_data: bool = True, row_columns: Optional[Sequence[str]] = None) -> RawRows:
+    def fetch(self, f: Filters, *, run_data: bool = True, row_columns: Optional[Sequence[str]] = None,
+              run_counts: Optional[pa.Table] = None) -> RawRows:
         """Session rows and run rows matching ``f``, as Arrow tables (see :class:`RawRows`).
 
         ``row_columns``: the run row's columns the load needs. Where the rows stream (below),
@@ -491,20 +492,25 @@ class SqlSource:
         row in ``sqlite3``, and a load of messages needs half of them.
 
         Without ``run_data`` the runs stay in the database: only their number per session is
-        read (``run_counts``; in the Agno 2.x layout, the run rows without their JSON). With
+        read (``run_counts``, unless given: COUNT_SCHEMA; in the Agno 2.x layout, the run rows
+        without their JSON). With
         it, as Arrow, the run rows come as a stream, and session rows are read only if the
         load needs them (the Agno 2.x layout, a ``session_type`` filter).
         """
         _, _, legacy = self.layout()
-        count_query = self.count_query(f) if not run_data and not legacy else None
-        run_query = self.run_query(f, run_data=run_data) if count_query is None else None
+        counted = run_counts is not None and not run_data and not legacy
+        count_query = self.count_query(f) if not run_data and not legacy and not counted else None
+        run_query = self.run_query(f, run_data=run_data) if count_query is None and not counted else None
         session_query = self.session_query(f)
         try:
             if self.engine == "arrow":
                 lazy = run_data and run_query is not None and not legacy and f.session_type is None
-                return self._fetch_arrow(session_query, run_query, legacy, sessions_now=not lazy,
-                                         stream=run_data and not legacy, count_query=count_query, f=f,
-                                         row_columns=row_columns)
+                raw = self._fetch_arrow(session_query, run_query, legacy, sessions_now=not lazy,
+                                        stream=run_data and not legacy, count_query=count_query, f=f,
+                                        row_columns=row_columns)
+                if counted:
+                    raw.run_counts = run_counts
+                return raw
             tables = self._fetch_sqlalchemy([session_query] + [q for q in (run_query, count_query) if q is not None])
         except AgnoNbError:
             raise
@@ -517,7 +523,7 @@ class SqlSource:
             raise
         sessions = _conform(tables[0], SESSION_SCHEMA)
         run_rows = _conform(tables[1], RUN_SCHEMA) if run_query is not None else RUN_SCHEMA.empty_table()
-        counts = _conform(tables[1], COUNT_SCHEMA) if count_query is not None else None
+        counts = _conform(tables[1], COUNT_SCHEMA) if count_query is not None else run_counts if counted else None
         return RawRows(sessions=sessions, runs=run_rows, legacy=legacy, run_counts=counts)
 
     def _compiled(self, query: sa.Select) -> Tuple[str, Tuple[Any, ...]]:
