@@ -115,6 +115,7 @@ class SessionExplorer:
         self.errors = errors
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # loads show agno_nb's own bar (_Progress)
         self._lock = threading.RLock()
         self._sql_cache: Optional[TableCache] = None
         from .annotations import store_for
