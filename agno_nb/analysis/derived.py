@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -101,7 +101,10 @@ def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]]
 
     runs = runs if runs is not None else ex._arrow("runs", filters, derive=False)
     if all(c in runs.column_names for c in HIDDEN):  # parsed with the runs: no second read
-        tools, messages = _items(runs, "_tools"), _items(runs, "_messages")
+        # the finders read tool messages (which call each answers) and messages with a
+        # finish_reason (cut-off answers): the others are left out before they become rows
+        tools, messages = _items(runs, "_tools"), _items(runs, "_messages", keep=lambda t: pc.or_kleene(
+            pc.equal(t["role"], "tool"), pc.is_valid(t["provider_data.finish_reason"])))
         messages = messages.rename(columns={"provider_data.finish_reason": "finish_reason",
                                             "metrics.output_tokens": "output_tokens"})
         runs = runs.drop_columns(list(HIDDEN))
@@ -111,19 +114,23 @@ def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]]
     return find_flags(to_pandas(runs.select(wanted)), tools, messages, only=only, **params)
 
 
-def _items(runs: pa.Table, column: str) -> pd.DataFrame:
+def _items(runs: pa.Table, column: str, keep: Optional[Callable[[pa.Table], Any]] = None) -> pd.DataFrame:
     """A hidden list column as rows: session_id, run_id, message_index (position in the list),
-    then the items' fields, nested ones as ``parent.child``."""
+    then the items' fields, nested ones as ``parent.child``; ``keep``: a row mask over those."""
     from .explorer import to_pandas
 
     lists = runs[column].combine_chunks()
     parents = pc.list_parent_indices(lists)
     flat = pc.list_flatten(lists)
     offsets = lists.offsets.to_numpy()
-    index = np.arange(len(flat)) + offsets[0] - offsets[parents.to_numpy()]
+    index = pa.array(np.arange(len(flat)) + offsets[0] - offsets[parents.to_numpy()], pa.int64())
+    fields = pa.table(_leaves(flat))
+    if keep is not None and len(flat):
+        # the mask first, so the run ids are copied only to the rows kept
+        mask = keep(fields)
+        fields, parents, index = fields.filter(mask), parents.filter(mask), index.filter(mask)
     columns = {"session_id": pc.take(runs["session_id"], parents), "run_id": pc.take(runs["run_id"], parents),
-               "message_index": pa.array(index, pa.int64())}
-    columns.update(_leaves(flat))
+               "message_index": index, **{name: fields[name] for name in fields.column_names}}
     return to_pandas(pa.table(columns))
 
 

@@ -122,8 +122,11 @@ def _run_error(runs, tool_calls, messages) -> pd.DataFrame:
 
 
 def _empty_answer(runs, tool_calls, messages) -> pd.DataFrame:
-    content = runs["content"].astype("string").fillna("").str.strip()
-    hit = runs[(runs["status"] == "COMPLETED") & (content == "")].copy()
+    # a whitespace match, not strip(): no copy of every answer's text
+    content = runs["content"]
+    content = content if isinstance(content.dtype, pd.StringDtype) else content.astype(pd.StringDtype("pyarrow"))
+    blank = content.str.fullmatch(r"\s*").fillna(True).astype(bool)
+    hit = runs[(runs["status"] == "COMPLETED") & blank].copy()
     hit["detail"] = "run completed with an empty final answer"
     return hit
 
@@ -142,6 +145,7 @@ def _truncated(runs, tool_calls, messages) -> pd.DataFrame:
 
 
 def _context_growth(runs, tool_calls, messages, *, context_tokens: int = 100_000) -> pd.DataFrame:
+    runs = runs[["session_id", "run_id", "parent_run_id", "run_index", "created_at", "input_tokens"]]
     top = runs[runs["parent_run_id"].isna() & runs["input_tokens"].notna()]
     top = top.sort_values(["session_id", "run_index", "created_at"], kind="stable")
     by_session = top.groupby("session_id", sort=False)
@@ -156,7 +160,7 @@ def _context_growth(runs, tool_calls, messages, *, context_tokens: int = 100_000
 
 def _slow_run(runs, tool_calls, messages, *, latency_mads: float = 3.0, latency_min_runs: int = 5) -> pd.DataFrame:
     who = runs["agent_id"].fillna(runs["team_id"]).fillna(runs["workflow_id"])
-    df = runs.assign(_who=who)
+    df = runs[["session_id", "run_id", "duration"]].assign(_who=who)
     df = df[df["_who"].notna() & df["duration"].notna()].copy()
     groups = df.groupby("_who", sort=False)["duration"]
     df["_med"] = groups.transform("median")
