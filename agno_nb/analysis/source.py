@@ -407,18 +407,24 @@ class SqlSource:
     def _run_conds(self, f: Filters, *, in_index_order: bool = False, raw: bool = False,
                    steps: bool = True) -> List[sa.ColumnElement]:
         s, r = self._tables()
-        conds = self._column_conds(r, f, ("user_id", "agent_id", "team_id", "workflow_id", "status"))
+        conds = self._column_conds(r, f, ())
         if f.session_type is not None:
             conds.append(r.c.session_id.in_(sa.select(s.c.session_id).where(s.c.session_type == f.session_type)))
+        own = [r.c[k] == getattr(f, k) for k in ("user_id", "agent_id", "team_id", "workflow_id", "status")
+               if getattr(f, k) is not None]
         times = self._time_conds(r, f)
         if times:
             # one condition, so one index range scan when row ids are intersected below
-            conds.append(sa.and_(*times))
+            own.append(sa.and_(*times))
         # not among the index-only conditions below: the model is read from each run's JSON
         model = [self._model_cond(r, f.model, steps=steps)] if f.model is not None else []
+        # A workflow run's step runs are inside its row, with their own agent, status and time:
+        # workflow runs pass the run's own filters, and the parser filters their steps (and
+        # them) again (parse._post_filter).
+        workflows = r.c.run_type == "workflow" if steps and own else None
         if raw:
-            return conds
-        if self._by_rowid(f, conds) and (len(conds) > 1 or in_index_order):
+            return conds + own
+        if self._by_rowid(f, conds + own) and (len(conds + own) > 1 or in_index_order):
             # Agno indexes each filter column on its own, and SQLite uses one index per table:
             # it would read every run of the agent to test the dates. The row ids matching
             # every condition come from the indexes alone (covering scans, intersected); only
@@ -427,8 +433,13 @@ class SqlSource:
             # copies every row, run_data included). The unary + keeps SQLite from looking the
             # row ids up one by one.
             column = f"+{r.name}.rowid" if in_index_order else f"{r.name}.rowid"
-            conds = [sa.literal_column(column).in_(self._rowids(conds))]
-        return conds + model
+            rowids = self._rowids(conds + own)
+            if workflows is not None:
+                rowids = sa.union(sa.select(rowids.subquery().c.rid), self._rowids([workflows, *conds]))
+            return [sa.literal_column(column).in_(rowids)] + model
+        if workflows is not None:
+            own = [sa.or_(sa.and_(*own), workflows)]
+        return conds + own + model
 
     def _by_rowid(self, f: Filters, conds: Sequence[sa.ColumnElement]) -> bool:
         # a session_ids filter is served by the session index, already in order
@@ -436,7 +447,7 @@ class SqlSource:
 
     def _rowids(self, conds: Sequence[sa.ColumnElement]) -> sa.SelectBase:
         _, r = self._tables()
-        selects = [sa.select(sa.literal_column("rowid")).select_from(r).where(c) for c in conds]
+        selects = [sa.select(sa.literal_column("rowid").label("rid")).select_from(r).where(c) for c in conds]
         return sa.intersect(*selects) if len(selects) > 1 else selects[0]
 
     def _few_runs(self, cur, f: Filters) -> Optional[bool]:
