@@ -146,3 +146,42 @@ def test_offline_models_cost_nothing_and_make_no_note(tmp_path):
     assert runs["cost_usd"].tolist() == [0.0] and not math.isnan(runs["cost_usd"].iloc[0])
     prices.set("echo", input=1000, output=1000)  # a price set for it wins
     assert agno_nb.connect(db, progress=False).runs()["cost_usd"].iloc[0] > 0
+
+
+def test_sessions_read_the_runs_once_and_count_bad_runs_as_the_sql_count_does(tmp_path):
+    """An unfiltered sessions() prices and counts its runs from one read of the runs table (the
+    columns the cost needs, not all of them); a run whose JSON is damaged still counts in
+    n_runs, as the SQL count of a filtered load counts it."""
+    import sqlite3
+
+    from agno_nb.analysis import sqlite_read
+
+    path = tmp_path / "s.db"
+    write(path, {"s1": [run("r1", inp=1000), run("r2", inp=1000)], "s2": [run("r3", inp=10)]})
+    statements = []
+    real = sqlite_read.ArrowCursor.execute
+
+    def recording(self, sql, params=()):
+        statements.append(sql)
+        return real(self, sql, params)
+
+    sqlite_read.ArrowCursor.execute = recording
+    try:
+        sessions = agno_nb.connect(path, progress=False).sessions()
+    finally:
+        sqlite_read.ArrowCursor.execute = real
+    reads = [q for q in statements if "FROM agno_runs" in q and "run_data" in q.split("FROM")[0]]
+    assert len(reads) == 1 and "run_type" not in reads[0].split("FROM")[0]
+    assert not [q for q in statements if "count(" in q.lower()]  # no second scan to count the runs
+    assert sessions.set_index("session_id")["n_runs"].to_dict() == {"s1": 2, "s2": 1}
+
+    con = sqlite3.connect(path)
+    con.execute("UPDATE agno_runs SET run_data = '{not json' WHERE run_id = 'r2'")
+    con.commit()
+    con.close()
+    ex = agno_nb.connect(path, progress=False, errors="ignore")
+    sessions = ex.sessions().set_index("session_id")
+    counted = ex.sessions(session_ids=["s1", "s2"]).set_index("session_id")  # filtered: the SQL count
+    assert sessions.loc["s1", "n_runs"] == counted.loc["s1", "n_runs"] == 2
+    assert sessions.loc["s1", "cost_usd"] == pytest.approx(counted.loc["s1", "cost_usd"])
+    assert sessions.loc["s1", "cost_usd"] == pytest.approx(ex.runs().set_index("run_id").loc["r1", "cost_usd"])

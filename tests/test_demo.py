@@ -192,3 +192,16 @@ def test_demo_script_sets_up_checks_the_kernel_and_serves_the_notebooks(tmp_path
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
         log.close()
+
+
+@pytest.mark.parametrize("column, value", [("agent_id", "weather-agent"), ("agent_id", "travel-planner"),
+                                           ("status", "ERROR"), ("status", "COMPLETED")])
+def test_a_filter_finds_the_step_runs_inside_workflow_runs(ex, column, value):
+    """A workflow's step runs live inside its row, with their own agent and status: the filter
+    pushed into SQLite must not drop them (a Parquet export, which stores them as rows, has them)."""
+    every = ex.runs()
+    steps = every[every.parent_run_id.isin(every.loc[every.run_type == "workflow", "run_id"])]
+    assert (steps[column] == value).any()  # the demo has such step runs
+    assert set(ex.runs(**{column: value}).run_id) == set(every.loc[every[column] == value, "run_id"])
+    msgs = ex.messages()
+    assert len(ex.messages(**{column: value})) == len(msgs[msgs.run_id.isin(every.loc[every[column] == value, "run_id"])])

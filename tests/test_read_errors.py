@@ -210,6 +210,36 @@ def test_hundred_thousand_session_ids(make_db):
             pd.testing.assert_frame_equal(got, ex.table(name, session_ids=wanted))
 
 
+# -- values of another SQLite type than the column's ------------------------------------------
+
+def test_numbers_and_blobs_in_text_columns_read_as_text(tmp_path):
+    """SQLite keeps each value's own type: an id written as a number, run JSON written as a
+    BLOB. The read path takes values as stored (no CAST inside SQLite) and must still give
+    the same text as the SQLAlchemy path, which casts."""
+    path = str(tmp_path / "types.db")
+    db = SqliteDb(db_file=path)
+    _write(db, n=8)
+    db.close()
+    con = sqlite3.connect(path)
+    con.execute("UPDATE agno_runs SET user_id = 42, agent_id = 7.5 WHERE session_id = 's-1'")
+    con.execute("UPDATE agno_runs SET run_data = CAST(run_data AS BLOB) WHERE session_id = 's-2'")
+    con.execute("UPDATE agno_sessions SET user_id = 42, session_data = CAST(session_data AS BLOB) WHERE session_id = 's-1'")
+    con.commit()
+    assert con.execute("SELECT count(*) FROM agno_runs WHERE typeof(run_data) = 'blob'").fetchone()[0] == 2
+    con.close()
+    frames = {}
+    for engine in ("auto", "sqlalchemy"):
+        ex = agno_nb.connect(path, engine=engine, progress=False)
+        frames[engine] = {name: ex.table(name) for name in ("sessions", "runs", "messages", "tool_calls")}
+        msgs = frames[engine]["messages"]
+        assert set(msgs.loc[msgs.session_id == "s-1", "user_id"]) == {"42"}, engine
+        assert set(msgs.loc[msgs.session_id == "s-1", "agent_id"]) == {"7.5"}, engine
+        assert len(msgs[msgs.session_id == "s-2"]) == 2 * 2, engine  # two runs, user + assistant each
+        assert frames[engine]["sessions"].set_index("session_id").loc["s-1", "user_id"] == "42"
+    for name in frames["auto"]:
+        pd.testing.assert_frame_equal(frames["auto"][name], frames["sqlalchemy"][name], check_like=False)
+
+
 # -- timestamps stored as ISO text ----------------------------------------------------------
 
 def test_iso_text_created_at(tmp_path):

@@ -3,9 +3,8 @@
 Starts JupyterLab (the venv's, so its ``python3`` kernel and the ipywidgets lab
 extension are the venv's; see ``_browser.py``), opens a notebook that writes a demo
 database and shows ``agno_nb.replay`` and ``agno_nb.compare``, runs every cell, clicks
-Next, and takes the screenshots the README shows into ``screenshot_dir`` (a temporary
-folder; ``bash scripts/screenshots.sh`` runs this test with ``--screenshots docs/img``
-to refresh ``docs/img/replay.png`` and ``docs/img/compare.png``).
+Next, and takes screenshots into ``screenshot_dir`` (a temporary folder). The README's
+pictures come from ``tests/test_widgets_browser_keys.py`` (``bash scripts/screenshots.sh``).
 """
 
 from __future__ import annotations
@@ -114,7 +113,7 @@ def test_replay_and_compare_render_and_step_in_jupyterlab(lab, screenshot_dir):
 
         text = compare.inner_text()
         assert "first divergence" in text and "Metrics per session" in text
-        assert compare.locator("img[alt='metrics per session']").count() == 1
+        assert compare.locator("svg.agno-chart").count() == 1  # the themed chart
         compare.scroll_into_view_if_needed()
         compare.screenshot(path=str(screenshot_dir / "compare.png"))
 

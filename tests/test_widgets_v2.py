@@ -381,3 +381,151 @@ def test_run_tree_is_a_waterfall_within_each_turn(tmp_path):
     tree = replay(ex, team).tree.value
     margins = [int(m) for m in re.findall(r"margin-left:(\d+)px;background", tree)]
     assert margins and margins[0] == 0 and max(margins) > 0
+
+
+# -- what was left open: keys, "show all" kept open, the themed chart ------------------------------
+
+def _sent(r):
+    """Record what the replay sends its key view (the acks the frontend waits for)."""
+    out = []
+    r.keyboard.send = lambda content, buffers=None: out.append(content)
+    return out
+
+
+def test_keys_step_messages_and_runs_and_are_acknowledged(ex):
+    r = replay(ex, "cmp-a")  # 3 runs
+    sent = _sent(r)
+    key = r._on_keys_msg
+    key(r.keyboard, {"type": "key", "action": "step", "delta": 1})
+    assert r.position == 1 and sent[-1] == {"type": "ack", "position": 1}
+    key(r.keyboard, {"type": "key", "action": "step", "delta": 3})  # presses coalesced by the frontend
+    assert r.position == 4
+    key(r.keyboard, {"type": "key", "action": "step", "delta": 0})  # e.g. → then ← before the reply
+    assert r.position == 4
+    key(r.keyboard, {"type": "key", "action": "step", "delta": -99})  # clamped, not counted from the end
+    assert r.position == 0
+    key(r.keyboard, {"type": "key", "action": "next_run"})
+    assert r.current_run["input"] == "A hotel in Lisbon for 3 nights?" and r.current_message["role"] == "user"
+    key(r.keyboard, {"type": "key", "action": "last"})
+    assert r.position == r.n_steps - 1
+    key(r.keyboard, {"type": "key", "action": "next_run"})  # on the last run: stays (it went back before)
+    assert r.position == r.n_steps - 1
+    key(r.keyboard, {"type": "key", "action": "prev_run"})
+    assert r.current_run["input"] == "Weather in Atlantis?" and r.position == r._run_start[2]
+    key(r.keyboard, {"type": "key", "action": "first"})
+    assert r.position == 0
+    with pytest.raises(ValueError, match="unknown key action"):
+        key(r.keyboard, {"type": "key", "action": "explode"})
+    assert sent[-1] == {"type": "ack", "position": 0}  # acknowledged all the same: the keys never stall
+    assert len(sent) == 10
+
+
+def test_key_hint_live_and_static(ex):
+    from agno_nb.widgets.keys import ESM, KEY_LIST
+
+    r = replay(ex, "cmp-a")
+    live = all_html(r)
+    assert 'class="agno-key-hint"' in live and html.escape("Shift+→") in live
+    assert r.keyboard.layout.display == "none" and r.keyboard in r.children[1].children
+    assert "Keys in the live widget: " + html.escape(KEY_LIST) in r.static_html()
+    # the keys the hint names are the keys the script handles
+    for name in ("ArrowRight", "ArrowLeft", "Shift+ArrowRight", "Shift+ArrowLeft", '"j"', '"k"', '"n"', '"p"',
+                 "Home", "End"):
+        assert name in ESM
+
+
+def test_replay_without_anywidget_still_steps_and_says_why_no_keys(ex, monkeypatch):
+    import sys
+
+    from agno_nb.widgets import keys
+
+    monkeypatch.setattr(keys, "_KEYS_CLASS", None)
+    monkeypatch.setitem(sys.modules, "anywidget", None)  # as if it were not installed
+    r = replay(ex, "cmp-a")
+    assert r.keyboard is None
+    assert "needs anywidget" in all_html(r) and 'class="agno-key-hint"' not in all_html(r)
+    r.next_button.click()
+    assert r.position == 1
+
+
+def test_show_all_stays_open_across_steps_and_new_views(ex):
+    r = replay(ex, "long")
+    r.goto_run(0)
+    tool_step = next(i for i in range(r.n_steps) if r.goto(i).current_message["role"] == "tool")
+    body = r.body.value
+    keys = re.findall(r'<details class="agno-more" data-agno-key="([^"]+)"', body)
+    assert len(keys) == 1, keys
+    key = keys[0]
+    assert f'data-agno-key="{key}" open' not in body
+    r._on_keys_msg(r.keyboard, {"type": "toggle", "key": key, "open": True})  # the user clicked "show all"
+    assert r.expanded == {key}
+    r.next()
+    assert f'data-agno-key="{key}" open' in r.body.value  # the tool message, still on screen: still open
+    r.goto(tool_step)
+    assert f'data-agno-key="{key}" open' in r.body.value
+    r.show_context = True  # the same message in the model-context view is open too
+    r.next()
+    assert f'data-agno-key="{key}" open' in r.context.value
+    r.show_context = False
+    r.goto(tool_step)
+    # a second view of the widget is drawn from the same state
+    assert f'data-agno-key="{key}" open' in r.body.value
+    r._on_keys_msg(r.keyboard, {"type": "toggle", "key": key, "open": False})
+    r.next()
+    assert f'data-agno-key="{key}" open' not in r.body.value and f'data-agno-key="{key}"' in r.body.value
+    # the static copy does not depend on what was opened live
+    r._on_keys_msg(r.keyboard, {"type": "toggle", "key": key, "open": True})
+    assert 'data-agno-key="' in r.static_html() and not re.search(r'data-agno-key="[^"]+" open', r.static_html())
+
+
+def test_keys_of_collapsed_texts_are_stable_and_distinct(ex):
+    r = replay(ex, "fail")
+    r2 = replay(ex, "fail")
+    seen = set()
+    for i in range(r.n_steps):
+        r.goto(i)
+        r2.goto(i)
+        assert r.header.value + r.body.value == r2.header.value + r2.body.value  # the same markup every time
+        found = re.findall(r'data-agno-key="([^"]+)"', r.header.value + r.body.value)
+        assert len(found) == len(set(found))
+        seen |= set(found)
+    assert all(re.fullmatch(r"[mhe]\d+(\.\d+)+", k) for k in seen)
+
+
+def test_compare_chart_is_svg_that_follows_the_theme(ex, tmp_path):
+    c = compare(ex, session_ids=["cmp-a", "cmp-b", "cmp-c"])
+    page = c._repr_html_()
+    svg = re.search(r'<svg class="agno-chart".*?</svg>', page, re.S).group(0)
+    assert "<img" not in page and "data:image/png" not in page  # no baked-in white PNG
+    assert f"color:{h.FG}" in svg and "var(--jp-ui-font-color1" in svg  # text and axes: the theme's colour
+    assert svg.count("fill:currentColor") >= 4 * 3 + 4  # values and titles
+    assert "#111827" in svg  # the fallback where there is no theme (nbconvert, GitHub)
+    assert len(svg.encode()) < 12_000
+    assert c.labels[1] in svg
+    # a hostile session id is text in the chart, like everywhere else
+    db = SqliteDb(db_file=str(tmp_path / "h.db"))
+    nasty = '</text></svg><script>alert(1)</script>'
+    for sid in (nasty, "ok"):
+        Agent(id="a", db=db, model=EchoModel()).run("hi", session_id=sid)
+    chart = compare(str(tmp_path / "h.db"), session_ids=[nasty, "ok"])._chart
+    assert "<script>" not in chart and html.escape(nasty) in chart and chart.count("</svg>") == 1
+
+
+def _stored_html(name: str) -> str:
+    path = agno_nb.__file__.replace("agno_nb/__init__.py", f"notebooks/{name}")
+    nb = json.loads(open(path).read())
+    return "".join("".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def test_notebooks_03_and_04_show_the_widgets_features():
+    """What notebooks 03 and 04 show without a kernel (their stored static copies), issue 10."""
+    nb03 = _stored_html("03-replay-runs.ipynb")
+    assert "Keys in the live widget: " in nb03  # the keyboard hint
+    assert "show all" in nb03 and 'class="agno-more"' in nb03  # collapsed long content
+    assert "Run tree: " in nb03 and "delegate_task_to_member" in nb03  # a team's run tree
+    assert re.search(r'class="agno-error".*?ModelError', nb03, re.S)  # a failed run's error
+    assert "failed=yes" in nb03 and "sorted by duration" in nb03  # browse: failed filter, sorting
+    nb04 = _stored_html("04-compare-agents.ipynb")
+    assert "Comparing 3 sessions" in nb04 and "Baseline: <b>eval-detailed" in nb04  # a chosen baseline
+    assert "agno-trajectory" in nb04 and "find_hotels(city=" in nb04  # tool trajectories
+    assert 'class="agno-chart"' in nb04 and "data:image/png" not in nb04  # the themed chart, not a PNG

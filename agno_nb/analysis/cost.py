@@ -6,7 +6,7 @@ spread over the rows with Arrow, so a million messages cost a handful of lookups
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -29,25 +29,33 @@ def _set(table: pa.Table, values: pa.Array) -> pa.Table:
     return table.append_column(COST, values)
 
 
+def _codes(column: pa.ChunkedArray) -> Tuple[np.ndarray, List[Optional[str]]]:
+    """Each row's code in the column's distinct values (None among them for nulls)."""
+    encoded = pc.dictionary_encode(column.cast(pa.string())).combine_chunks()
+    values: List[Optional[str]] = encoded.dictionary.to_pylist()
+    codes = encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
+    return codes, values + [None]
+
+
 def add_cost(table: pa.Table) -> Tuple[pa.Table, List[str]]:
     """``table`` (runs or messages) with ``cost_usd`` filled in, and the unknown models."""
     n = table.num_rows
     if n == 0 or "model" not in table.column_names:
         return _set(table, pa.nulls(n, pa.float64())), []
-    provider = table["model_provider"] if "model_provider" in table.column_names else pa.nulls(n, pa.string())
-    key = pc.binary_join_element_wise(pc.fill_null(table["model"].cast(pa.string()), "\x00"),
-                                      pc.fill_null(provider.cast(pa.string()), ""), "\x1f")
-    encoded = pc.dictionary_encode(key).combine_chunks()
-    pairs = []
-    for k in encoded.dictionary.to_pylist():
-        model, prov = k.split("\x1f", 1)
-        pairs.append((None if model == "\x00" else model, prov or None))
-    found = [prices.lookup(m, p) for m, p in pairs]
+    models, model_names = _codes(table["model"])
+    if "model_provider" in table.column_names:
+        providers, provider_names = _codes(table["model_provider"])
+    else:
+        providers, provider_names = np.zeros(n, np.int64), [None]
+    # one price lookup per distinct (model, provider) pair, spread over the rows by its code
+    pair_codes, rows = np.unique(models.astype(np.int64) * len(provider_names) + providers, return_inverse=True)
+    pairs = [(model_names[c // len(provider_names)], provider_names[c % len(provider_names)] or None)
+             for c in pair_codes.tolist()]
+    found = [prices.lookup(m, p) if m is not None else None for m, p in pairs]
     unknown = sorted({m for (m, _), f in zip(pairs, found) if m is not None and f is None})
-    known = np.array([f is not None for f in found], dtype=bool)
 
     def per_row(values: List[float]) -> np.ndarray:
-        return np.asarray(values, dtype=float)[encoded.indices.to_numpy(zero_copy_only=False)]
+        return np.asarray(values, dtype=float)[rows]
 
     p_in = per_row([f.input if f else np.nan for f in found])
     p_out = per_row([f.output if f else np.nan for f in found])
@@ -56,7 +64,7 @@ def add_cost(table: pa.Table) -> Tuple[pa.Table, List[str]]:
     inp, out, cached = _numbers(table, "input_tokens"), _numbers(table, "output_tokens"), _numbers(table, "cache_read_tokens")
     uncached = np.where(in_input, np.maximum(inp - cached, 0.0), inp)
     cost = (uncached * p_in + cached * p_cache + out * p_out) / 1e6
-    mask = ~per_row(known.astype(float)).astype(bool)
+    mask = per_row([0.0 if f is not None else 1.0 for f in found]).astype(bool)
     return _set(table, pa.array(cost, pa.float64(), mask=mask)), unknown
 
 

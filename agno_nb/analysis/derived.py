@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -19,27 +19,30 @@ import pyarrow.compute as pc
 
 from .cost import add_cost, session_cost, unknown_note
 from .flags import RUN_FIELDS, RUN_INPUTS, find_flags, flag_lists, thresholds
-from .source import Filters
+from .source import COUNT_SCHEMA, Filters
 
 # the flags' inputs, parsed with the runs (see parse.Parser._runs and flags.RUN_INPUTS)
 HIDDEN = tuple(f"_{k}" for k in RUN_INPUTS)
 
 
-def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any]) -> pa.Table:
-    """``table`` (as just loaded by ``ex``) with its derived columns filled in."""
+def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any], runs: Optional[pa.Table] = None) -> pa.Table:
+    """``table`` (as just loaded by ``ex``) with its derived columns filled in.
+
+    ``runs``: for sessions, their runs' cost inputs when already read (:func:`runs_for_sessions`).
+    """
     unknown = []
     if name in ("runs", "messages"):
         table, unknown = add_cost(table)
     elif name == "sessions":
         ids = table["session_id"].to_pylist()
-        runs = _load(ex, "runs", {"session_ids": ids} if filters else {}) if ids else None
+        if runs is None and ids:
+            runs = _load(ex, "runs", {"session_ids": ids} if filters else {}, columns=COST_INPUTS)
         if runs is not None:
             runs, unknown = add_cost(runs)
             table = session_cost(table, runs)
     if name == "runs":
         findings = findings_for(ex, filters, runs=table)
-        lists = flag_lists(table["run_id"].to_pylist(), findings)
-        table = table.set_column(table.column_names.index("flags"), "flags", pa.array(lists, pa.list_(pa.string())))
+        table = table.set_column(table.column_names.index("flags"), "flags", flag_lists(table["run_id"], findings))
     table = table.drop_columns([c for c in HIDDEN if c in table.column_names])
     # At most one note per load, naming the models without a price that this explorer
     # has not named before: a notebook that loads ten times is told once.
@@ -51,9 +54,32 @@ def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any]) -> pa.T
     return table
 
 
-def _load(ex: Any, name: str, filters: Dict[str, Any]) -> pa.Table:
+# what a run's cost_usd is computed from (a sessions load reads only these of every run)
+COST_INPUTS = ("session_id", "run_id", "model", "model_provider", "input_tokens", "output_tokens", "cache_read_tokens")
+
+
+def runs_for_sessions(ex: Any) -> Tuple[pa.Table, pa.Table]:
+    """Every run's cost inputs, and the top-level runs per session (``source.COUNT_SCHEMA``), from
+    one read of the runs. A run whose JSON is bad counts (as in the SQL count), costs nothing."""
+    from .columns import TABLES
+    from .parse import Parser, row_columns
+
+    columns = [c for c in TABLES["runs"] if c.name in (*COST_INPUTS, "parent_run_id")]
+    f = Filters()
+    raw = ex.source.fetch(f, row_columns=row_columns("runs", columns, f))
+    runs, problems = Parser(ex.con).build(raw, f, "runs", columns)
+    runs, problems = ex._repair(runs, problems, f, "runs", columns)
+    top = runs.filter(pc.is_null(runs["parent_run_id"])).select(["session_id"])
+    bad = [p["session_id"] for p in problems if p.get("parent_run_id", 0) is None]
+    if bad:
+        top = pa.concat_tables([top, pa.table({"session_id": pa.array(bad, top.schema.field(0).type)})])
+    counts = top.group_by("session_id").aggregate([([], "count_all")]).rename_columns(["session_id", "n"])
+    return runs, counts.cast(COUNT_SCHEMA)
+
+
+def _load(ex: Any, name: str, filters: Dict[str, Any], columns: Optional[Sequence[str]] = None) -> pa.Table:
     # bad rows were reported (or raised) by the load the user asked for: not again here
-    return ex._arrow(name, filters, errors="ignore", derive=False)
+    return ex._arrow(name, filters, errors="ignore", derive=False, columns=columns)
 
 
 def split_flag_kwargs(kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -75,7 +101,10 @@ def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]]
 
     runs = runs if runs is not None else ex._arrow("runs", filters, derive=False)
     if all(c in runs.column_names for c in HIDDEN):  # parsed with the runs: no second read
-        tools, messages = _items(runs, "_tools"), _items(runs, "_messages")
+        # the finders read tool messages (which call each answers) and messages with a
+        # finish_reason (cut-off answers): the others are left out before they become rows
+        tools, messages = _items(runs, "_tools"), _items(runs, "_messages", keep=lambda t: pc.or_kleene(
+            pc.equal(t["role"], "tool"), pc.is_valid(t["provider_data.finish_reason"])))
         messages = messages.rename(columns={"provider_data.finish_reason": "finish_reason",
                                             "metrics.output_tokens": "output_tokens"})
         runs = runs.drop_columns(list(HIDDEN))
@@ -85,19 +114,23 @@ def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]]
     return find_flags(to_pandas(runs.select(wanted)), tools, messages, only=only, **params)
 
 
-def _items(runs: pa.Table, column: str) -> pd.DataFrame:
+def _items(runs: pa.Table, column: str, keep: Optional[Callable[[pa.Table], Any]] = None) -> pd.DataFrame:
     """A hidden list column as rows: session_id, run_id, message_index (position in the list),
-    then the items' fields, nested ones as ``parent.child``."""
+    then the items' fields, nested ones as ``parent.child``; ``keep``: a row mask over those."""
     from .explorer import to_pandas
 
     lists = runs[column].combine_chunks()
     parents = pc.list_parent_indices(lists)
     flat = pc.list_flatten(lists)
     offsets = lists.offsets.to_numpy()
-    index = np.arange(len(flat)) + offsets[0] - offsets[parents.to_numpy()]
+    index = pa.array(np.arange(len(flat)) + offsets[0] - offsets[parents.to_numpy()], pa.int64())
+    fields = pa.table(_leaves(flat))
+    if keep is not None and len(flat):
+        # the mask first, so the run ids are copied only to the rows kept
+        mask = keep(fields)
+        fields, parents, index = fields.filter(mask), parents.filter(mask), index.filter(mask)
     columns = {"session_id": pc.take(runs["session_id"], parents), "run_id": pc.take(runs["run_id"], parents),
-               "message_index": pa.array(index, pa.int64())}
-    columns.update(_leaves(flat))
+               "message_index": index, **{name: fields[name] for name in fields.column_names}}
     return to_pandas(pa.table(columns))
 
 

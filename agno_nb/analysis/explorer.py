@@ -19,7 +19,7 @@ from ..errors import CorruptRowError
 from .columns import TABLES
 from .finite import finite_table
 from ..db.codec import storable
-from .parse import NOT_JSON, Parser
+from .parse import NOT_JSON, Parser, row_columns
 from .select import Params, Selection, selection
 from .source import Filters, RawRows, SqlSource, source_from
 from .sql import TableCache, check_read_only, int_results, parse_tree, query_connection, source_version, tables_used
@@ -115,6 +115,7 @@ class SessionExplorer:
         self.errors = errors
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # loads show agno_nb's own bar (_Progress)
         self._lock = threading.RLock()
         self._sql_cache: Optional[TableCache] = None
         from .annotations import store_for
@@ -143,8 +144,17 @@ class SessionExplorer:
         errors = errors or self.errors
         show = self.progress if progress is None else progress
         with self._lock, _Progress(f"agno_nb: {name}", 2, show) as bar:
+            priced = None
             if isinstance(self.source, SqlSource):
-                raw = self.source.fetch(f, run_data=name != "sessions")
+                counts = None
+                if name == "sessions" and full and derive and not f.any() and not self.source.layout()[2]:
+                    # every run is read for the sessions' cost: the same read counts them, instead
+                    # of a second scan of the runs table (no index holds parent_run_id)
+                    from .derived import runs_for_sessions
+
+                    priced, counts = runs_for_sessions(self)
+                raw = self.source.fetch(f, run_data=name != "sessions", row_columns=row_columns(name, parse, f),
+                                        run_counts=counts)
                 bar.step("parsing")
                 table, problems = Parser(self.con).build(raw, f, name, parse)
                 table, problems = self._repair(table, problems, f, name, parse)
@@ -156,7 +166,7 @@ class SessionExplorer:
         if full and derive:  # cost_usd and flags (agno_nb.analysis.derived)
             from .derived import derive as fill
 
-            table = fill(self, name, table, filters)
+            table = fill(self, name, table, filters, runs=priced)
         if full and name in ("runs", "sessions"):  # latest score and label, from the annotation store
             from .annotations import with_latest
 

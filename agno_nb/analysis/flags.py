@@ -19,6 +19,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 FINDING_COLUMNS = ["session_id", "run_id", "flag", "detail", "message_index"]
 # the runs columns the finders read
@@ -63,8 +65,15 @@ def _calls(tool_calls: pd.DataFrame) -> pd.DataFrame:
     """The tool calls as the finders get them: with canonical ``args`` and ``pos`` in the run."""
     tc = tool_calls[["session_id", "run_id", "tool_call_id", "tool_name", "tool_args", "tool_call_error"]].copy()
     raw = tc["tool_args"].astype(object).where(tc["tool_args"].notna(), None)
-    codes, uniques = pd.factorize(raw, use_na_sentinel=False)  # each distinct text parsed once
-    tc["args"] = np.asarray([_canonical(a) for a in uniques], dtype=object)[codes]
+    # Only a tool called twice or more in a run can loop or be retried: only those calls'
+    # arguments are parsed to compare them (each distinct text once); the others keep theirs.
+    repeated = tc.groupby(["run_id", "tool_name"], sort=False, dropna=False)["tool_name"].transform("size").to_numpy() > 1
+    args = raw.to_numpy(dtype=object, copy=True)
+    if repeated.any():
+        codes, uniques = pd.factorize(raw[repeated], use_na_sentinel=False)
+        args[repeated] = np.asarray([_canonical(a) for a in uniques], dtype=object)[codes]
+    args[~repeated] = [_canonical(None) if a is None else a for a in args[~repeated]]
+    tc["args"] = args
     tc["pos"] = tc.groupby("run_id", sort=False).cumcount()  # the table keeps each run's call order
     return tc
 
@@ -113,8 +122,11 @@ def _run_error(runs, tool_calls, messages) -> pd.DataFrame:
 
 
 def _empty_answer(runs, tool_calls, messages) -> pd.DataFrame:
-    content = runs["content"].astype("string").fillna("").str.strip()
-    hit = runs[(runs["status"] == "COMPLETED") & (content == "")].copy()
+    # classified in Arrow, not strip()ped: no copy of every answer's text
+    content = pa.array(runs["content"], pa.large_string(), from_pandas=True)
+    blank = pc.fill_null(pc.or_(pc.equal(pc.utf8_length(content), 0), pc.utf8_is_space(content)), True)
+    blank = blank.to_numpy(zero_copy_only=False)
+    hit = runs[(runs["status"] == "COMPLETED") & blank].copy()
     hit["detail"] = "run completed with an empty final answer"
     return hit
 
@@ -133,6 +145,7 @@ def _truncated(runs, tool_calls, messages) -> pd.DataFrame:
 
 
 def _context_growth(runs, tool_calls, messages, *, context_tokens: int = 100_000) -> pd.DataFrame:
+    runs = runs[["session_id", "run_id", "parent_run_id", "run_index", "created_at", "input_tokens"]]
     top = runs[runs["parent_run_id"].isna() & runs["input_tokens"].notna()]
     top = top.sort_values(["session_id", "run_index", "created_at"], kind="stable")
     by_session = top.groupby("session_id", sort=False)
@@ -147,7 +160,7 @@ def _context_growth(runs, tool_calls, messages, *, context_tokens: int = 100_000
 
 def _slow_run(runs, tool_calls, messages, *, latency_mads: float = 3.0, latency_min_runs: int = 5) -> pd.DataFrame:
     who = runs["agent_id"].fillna(runs["team_id"]).fillna(runs["workflow_id"])
-    df = runs.assign(_who=who)
+    df = runs[["session_id", "run_id", "duration"]].assign(_who=who)
     df = df[df["_who"].notna() & df["duration"].notna()].copy()
     groups = df.groupby("_who", sort=False)["duration"]
     df["_med"] = groups.transform("median")
@@ -238,12 +251,15 @@ def _empty() -> pd.DataFrame:
     return _typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in FINDING_COLUMNS}))
 
 
-def flag_lists(run_ids: Sequence[Any], findings: pd.DataFrame) -> List[List[str]]:
-    """For each run id, the names of its flags (declared order, each once)."""
-    by_run: Dict[Any, List[str]] = {}
-    for run_id, flag in zip(findings["run_id"], findings["flag"]):
-        names = by_run.setdefault(run_id, [])
-        if flag not in names:
-            names.append(flag)
+def flag_lists(run_ids: pa.Array, findings: pd.DataFrame) -> pa.Array:
+    """For each run id, the names of its flags (declared order, each once), as an Arrow list column."""
     rank = {n: i for i, n in enumerate(FLAG_NAMES)}
-    return [sorted(by_run.get(r, []), key=rank.__getitem__) for r in run_ids]
+    found = pd.DataFrame({"run_id": findings["run_id"].astype(object), "flag": findings["flag"].astype(object)})
+    found = found.drop_duplicates()
+    found = found.assign(_rank=found["flag"].map(rank)).sort_values(["run_id", "_rank"], kind="stable")
+    ids, starts = np.unique(found["run_id"].to_numpy(dtype=object).astype(str), return_index=True)
+    # one list per flagged run id, then an empty one for the runs without a flag
+    offsets = np.append(starts, [len(found), len(found)]).astype(np.int32)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), pa.array(found["flag"].tolist(), pa.string()))
+    rows = pc.index_in(run_ids, value_set=pa.array(ids.tolist(), pa.string()))
+    return pc.take(lists, pc.fill_null(rows, len(ids)))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -31,7 +32,7 @@ from .columns import (
     struct_for,
 )
 from .flags import RUN_INPUTS
-from .source import COUNT_SCHEMA, SESSION_SCHEMA, Filters, RawRows
+from .source import COUNT_SCHEMA, RUN_ROW, SESSION_SCHEMA, Filters, RawRows
 
 NOT_JSON = "run_data is not valid JSON"
 
@@ -146,8 +147,10 @@ class Parser:
         if "_bad" in result.column_names:
             bad_mask = pc.is_valid(result["_bad"])
             if pc.any(bad_mask).as_py():
-                bad = result.filter(bad_mask).select(["session_id", "run_id", "_bad"]).to_pylist()
-                problems += [{"session_id": b["session_id"], "run_id": b["run_id"], "error": b["_bad"]} for b in bad]
+                keep = [c for c in ("session_id", "run_id", "parent_run_id") if c in result.column_names]
+                bad = result.filter(bad_mask).select([*keep, "_bad"]).to_pylist()
+                problems += [{"session_id": b["session_id"], "run_id": b["run_id"], "error": b["_bad"],
+                              **({"parent_run_id": b["parent_run_id"]} if "parent_run_id" in b else {})} for b in bad]
                 result = result.filter(pc.invert(bad_mask))
             result = result.drop_columns(["_bad"])
         return result, problems
@@ -252,6 +255,27 @@ _DECLARED = {"sessions": SESSION_COLUMNS, "runs": RUN_COLUMNS, "messages": MESSA
              "tool_calls": TOOL_CALL_COLUMNS}
 
 
+
+
+def row_columns(table: str, columns: Sequence[Column], f: Filters) -> Optional[List[str]]:
+    """The stored run row's columns a load of ``table`` reads (None: all of them).
+
+    A message or a tool call takes only a few of its run's columns (and ``run_data``), and
+    so does a runs load asked for some columns; the filters read theirs again in DuckDB
+    (:func:`_post_filter`).
+    """
+    if table == "sessions":
+        return None
+    needed = {"session_id", "run_id", "run_data"}
+    for c in columns:
+        if c.row in RUN_ROW:
+            needed.add(c.row)
+        if c.sql:
+            needed.update(name for name in RUN_ROW if re.search(rf"\b{name}\b", c.sql))
+    needed.update(k for k in ("user_id", "agent_id", "team_id", "workflow_id", "status") if getattr(f, k) is not None)
+    if f.since is not None or f.until is not None:
+        needed.add("created_at")
+    return [c for c in RUN_ROW if c in needed]
 
 
 def _wants_flags(columns: Sequence[Column]) -> bool:

@@ -331,14 +331,18 @@ class SqlSource:
         return s, r
 
     def _text(self, col: sa.ColumnElement) -> sa.ColumnElement:
-        if col.name in _JSON_ROW:
-            return sa.cast(col, sa.Text).label(col.name)
         if self.backend == "sqlite":
             if col.name in ("created_at", "updated_at"):
                 return _sqlite_seconds(col).label(col.name)
-            # SQLite types are per value: a stray integer id would change a column's type
-            # mid-read; cast to the declared type
-            return sa.cast(col, col.type).label(col.name)
+            if self.engine == "arrow" and not isinstance(col.type, sa.BigInteger):
+                # Text as stored: sqlite_read turns a stray number (SQLite types are per value)
+                # into its text. A CAST would copy every value inside SQLite first, which more
+                # than doubled the read of the runs' JSON.
+                return col
+            # the SQLAlchemy path takes values as they come: cast to the declared type
+            return sa.cast(col, sa.Text if col.name in _JSON_ROW else col.type).label(col.name)
+        if col.name in _JSON_ROW:
+            return sa.cast(col, sa.Text).label(col.name)
         return col
 
     def session_query(self, f: Filters) -> sa.Select:
@@ -403,18 +407,24 @@ class SqlSource:
     def _run_conds(self, f: Filters, *, in_index_order: bool = False, raw: bool = False,
                    steps: bool = True) -> List[sa.ColumnElement]:
         s, r = self._tables()
-        conds = self._column_conds(r, f, ("user_id", "agent_id", "team_id", "workflow_id", "status"))
+        conds = self._column_conds(r, f, ())
         if f.session_type is not None:
             conds.append(r.c.session_id.in_(sa.select(s.c.session_id).where(s.c.session_type == f.session_type)))
+        own = [r.c[k] == getattr(f, k) for k in ("user_id", "agent_id", "team_id", "workflow_id", "status")
+               if getattr(f, k) is not None]
         times = self._time_conds(r, f)
         if times:
             # one condition, so one index range scan when row ids are intersected below
-            conds.append(sa.and_(*times))
+            own.append(sa.and_(*times))
         # not among the index-only conditions below: the model is read from each run's JSON
         model = [self._model_cond(r, f.model, steps=steps)] if f.model is not None else []
+        # A workflow run's step runs are inside its row, with their own agent, status and time:
+        # workflow runs pass the run's own filters, and the parser filters their steps (and
+        # them) again (parse._post_filter).
+        workflows = r.c.run_type == "workflow" if steps and own else None
         if raw:
-            return conds
-        if self._by_rowid(f, conds) and (len(conds) > 1 or in_index_order):
+            return conds + own
+        if self._by_rowid(f, conds + own) and (len(conds + own) > 1 or in_index_order):
             # Agno indexes each filter column on its own, and SQLite uses one index per table:
             # it would read every run of the agent to test the dates. The row ids matching
             # every condition come from the indexes alone (covering scans, intersected); only
@@ -423,8 +433,13 @@ class SqlSource:
             # copies every row, run_data included). The unary + keeps SQLite from looking the
             # row ids up one by one.
             column = f"+{r.name}.rowid" if in_index_order else f"{r.name}.rowid"
-            conds = [sa.literal_column(column).in_(self._rowids(conds))]
-        return conds + model
+            rowids = self._rowids(conds + own)
+            if workflows is not None:
+                rowids = sa.union(sa.select(rowids.subquery().c.rid), self._rowids([workflows, *conds]))
+            return [sa.literal_column(column).in_(rowids)] + model
+        if workflows is not None:
+            own = [sa.or_(sa.and_(*own), workflows)]
+        return conds + own + model
 
     def _by_rowid(self, f: Filters, conds: Sequence[sa.ColumnElement]) -> bool:
         # a session_ids filter is served by the session index, already in order
@@ -432,7 +447,7 @@ class SqlSource:
 
     def _rowids(self, conds: Sequence[sa.ColumnElement]) -> sa.SelectBase:
         _, r = self._tables()
-        selects = [sa.select(sa.literal_column("rowid")).select_from(r).where(c) for c in conds]
+        selects = [sa.select(sa.literal_column("rowid").label("rid")).select_from(r).where(c) for c in conds]
         return sa.intersect(*selects) if len(selects) > 1 else selects[0]
 
     def _few_runs(self, cur, f: Filters) -> Optional[bool]:
@@ -455,13 +470,18 @@ class SqlSource:
         return (sa.select(self._text(r.c.session_id), sa.func.count().label("n"))
                 .where(*self._run_conds(f, steps=False), r.c.parent_run_id.is_(None)).group_by(r.c.session_id))
 
-    def run_query(self, f: Filters, run_data: bool = True, few: Optional[bool] = None) -> Optional[sa.Select]:
-        """The run rows matching ``f``; ``few``: see :meth:`_few_runs` (None: not known)."""
+    def run_query(self, f: Filters, run_data: bool = True, few: Optional[bool] = None,
+                  row_columns: Optional[Sequence[str]] = None) -> Optional[sa.Select]:
+        """The run rows matching ``f``; ``few``: see :meth:`_few_runs` (None: not known).
+
+        ``row_columns``: only these columns of the row (the others come as NULL; see
+        :meth:`fetch`)."""
         s, r = self._tables()
         if r is None:
             return None
+        cols = [c for c in r.columns if row_columns is None or c.name in row_columns]
         query = sa.select(*[self._text(c) if run_data or c.name != "run_data"
-                            else sa.cast(sa.null(), sa.Text).label("run_data") for c in r.columns])
+                            else sa.cast(sa.null(), sa.Text).label("run_data") for c in cols])
         conds = self._run_conds(f, in_index_order=run_data and not few)
         query = query.where(*conds)
         if not run_data:
@@ -474,23 +494,34 @@ class SqlSource:
         last = sa.literal_column(f"{r.name}.rowid") if self.backend == "sqlite" else r.c.created_at
         return query.order_by(r.c.session_id, r.c.run_index, last)
 
-    def fetch(self, f: Filters, *, run_data: bool = True) -> RawRows:
+    def fetch(self, f: Filters, *, run_data: bool = True, row_columns: Optional[Sequence[str]] = None,
+              run_counts: Optional[pa.Table] = None) -> RawRows:
         """Session rows and run rows matching ``f``, as Arrow tables (see :class:`RawRows`).
 
+        ``row_columns``: the run row's columns the load needs. Where the rows stream (below),
+        only those are read, the others come as NULL: each column costs a Python object per
+        row in ``sqlite3``, and a load of messages needs half of them.
+
         Without ``run_data`` the runs stay in the database: only their number per session is
-        read (``run_counts``; in the Agno 2.x layout, the run rows without their JSON). With
+        read (``run_counts``, unless given: COUNT_SCHEMA; in the Agno 2.x layout, the run rows
+        without their JSON). With
         it, as Arrow, the run rows come as a stream, and session rows are read only if the
         load needs them (the Agno 2.x layout, a ``session_type`` filter).
         """
         _, _, legacy = self.layout()
-        count_query = self.count_query(f) if not run_data and not legacy else None
-        run_query = self.run_query(f, run_data=run_data) if count_query is None else None
+        counted = run_counts is not None and not run_data and not legacy
+        count_query = self.count_query(f) if not run_data and not legacy and not counted else None
+        run_query = self.run_query(f, run_data=run_data) if count_query is None and not counted else None
         session_query = self.session_query(f)
         try:
             if self.engine == "arrow":
                 lazy = run_data and run_query is not None and not legacy and f.session_type is None
-                return self._fetch_arrow(session_query, run_query, legacy, sessions_now=not lazy,
-                                         stream=run_data and not legacy, count_query=count_query, f=f)
+                raw = self._fetch_arrow(session_query, run_query, legacy, sessions_now=not lazy,
+                                        stream=run_data and not legacy, count_query=count_query, f=f,
+                                        row_columns=row_columns)
+                if counted:
+                    raw.run_counts = run_counts
+                return raw
             tables = self._fetch_sqlalchemy([session_query] + [q for q in (run_query, count_query) if q is not None])
         except AgnoNbError:
             raise
@@ -503,7 +534,7 @@ class SqlSource:
             raise
         sessions = _conform(tables[0], SESSION_SCHEMA)
         run_rows = _conform(tables[1], RUN_SCHEMA) if run_query is not None else RUN_SCHEMA.empty_table()
-        counts = _conform(tables[1], COUNT_SCHEMA) if count_query is not None else None
+        counts = _conform(tables[1], COUNT_SCHEMA) if count_query is not None else run_counts if counted else None
         return RawRows(sessions=sessions, runs=run_rows, legacy=legacy, run_counts=counts)
 
     def _compiled(self, query: sa.Select) -> Tuple[str, Tuple[Any, ...]]:
@@ -519,7 +550,7 @@ class SqlSource:
 
     def _fetch_arrow(self, session_query: sa.Select, run_query: Optional[sa.Select], legacy: bool, *,
                      sessions_now: bool, stream: bool, count_query: Optional[sa.Select] = None,
-                     f: Optional[Filters] = None) -> RawRows:
+                     f: Optional[Filters] = None, row_columns: Optional[Sequence[str]] = None) -> RawRows:
         cur = self._arrow_cursor()
         ahead = None
 
@@ -538,8 +569,10 @@ class SqlSource:
                                             .where(r.c.run_type == "workflow").limit(1)))
                 has_workflows = cur.fetchone() is not None
                 stream = not has_workflows
-                if f is not None and self._few_runs(cur, f):
-                    run_query = self.run_query(f, run_data=True, few=True)
+                few = f is not None and self._few_runs(cur, f)
+                if f is not None and (few or (stream and row_columns is not None)):
+                    # a workflow's step runs are read from its row whole: only streamed rows are cut
+                    run_query = self.run_query(f, run_data=True, few=few, row_columns=row_columns if stream else None)
             counts = cur.table(*self._compiled(count_query), COUNT_SCHEMA) if count_query is not None else None
             if run_query is None:
                 runs = RUN_SCHEMA.empty_table()
@@ -660,7 +693,9 @@ class _PgCursor:
 
 
 _PG_BATCH_BYTES = 2 << 20
-_SQLITE_BATCH_ROWS = 1024
+# 256 runs (about 1 MB of JSON) a batch: small enough to stay in the CPU's caches from the read
+# to DuckDB's parse; 1024 took a fifth more CPU on bench/load.py's file
+_SQLITE_BATCH_ROWS = 256
 _FEW_RUNS = 5000  # up to this many matching runs, SQLite looks them up by row id and sorts them
 _MAX_INT = 2 ** 63 - 1  # in SQLite every text value sorts after this
 _CONNECTION_LOST = ("terminating connection", "server closed the connection", "no connection to the server",
@@ -689,7 +724,7 @@ class _ReadAhead:
 
     _END = object()
 
-    def __init__(self, reader: pa.RecordBatchReader, schema: pa.Schema, translate, depth: int = 2):
+    def __init__(self, reader: pa.RecordBatchReader, schema: pa.Schema, translate, depth: int = 8):
         self.reader, self.schema, self.translate = reader, schema, translate
         self.error: Optional[BaseException] = None
         self.queue: "queue.Queue[Any]" = queue.Queue(maxsize=depth)

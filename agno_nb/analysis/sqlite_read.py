@@ -23,7 +23,6 @@ import warnings
 import weakref
 from typing import Any, Iterator, Optional, Sequence
 
-import numpy as np
 import pyarrow as pa
 
 from ..errors import AgnoNbError, DatabaseCorruptError, DatabaseUnreachableError, HotJournalError
@@ -223,28 +222,17 @@ class ArrowCursor:
 
 def _array(values: Sequence[Any], want: pa.DataType) -> pa.Array:
     try:
-        if pa.types.is_string(want) and None not in values:
-            return _utf8_array(values)
-        return pa.array(values, want)  # UTF-8 bytes straight into a string array (checked)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        if pa.types.is_string(want):
+            # the UTF-8 bytes as they are, checked once: three times as fast as joining them in
+            # numpy, and faster than pa.array(values, pa.string())
+            arr = pa.array(values, pa.binary()).view(pa.string())
+            arr.validate(full=True)
+            return arr
+        return pa.array(values, want)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, AttributeError):
         if not pa.types.is_string(want):
             raise
         # not all UTF-8 bytes (SQLite stores whatever text it is given, and a column may hold
         # numbers): as Python would show them
         return pa.array([v.decode("utf-8", "replace") if isinstance(v, bytes) else None if v is None else str(v)
                          for v in values], want)
-
-
-def _utf8_array(values: Sequence[bytes]) -> pa.Array:
-    """A string array of ``values`` (bytes, no None), in one copy: joined, then checked as UTF-8.
-
-    Twice as fast as ``pa.array`` on run_data's kilobytes per row.
-    """
-    n = len(values)
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=n), out=offsets[1:])
-    if offsets[-1] >= 2 ** 31:
-        return pa.array(values, pa.string())  # over 2 GB in one batch: Arrow's own builder chunks it
-    arr = pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(values)))
-    arr.validate(full=True)  # UTF-8, and offsets that fit
-    return arr

@@ -76,8 +76,8 @@ class Browse(StaticView, widgets.VBox):
             grid_template_columns=f"repeat({len(COLUMNS)}, auto)", grid_gap="0px 4px", align_items="center",
             overflow="auto"))
         self.empty = widgets.HTML()
-        self.prev_page_button = widgets.Button(description="◀ Prev page", layout=widgets.Layout(width="110px"))
-        self.next_page_button = widgets.Button(description="Next page ▶", layout=widgets.Layout(width="110px"))
+        self.prev_page_button = widgets.Button(description="◀ Prev page", layout=widgets.Layout(width="max-content"))
+        self.next_page_button = widgets.Button(description="Next page ▶", layout=widgets.Layout(width="max-content"))
         self.page_label = widgets.HTML()
         self.picker = widgets.Dropdown(options=[("(pick a session to replay)", NO_PICK)], description="Open",
                                        layout=widgets.Layout(width="auto", min_width="420px"))

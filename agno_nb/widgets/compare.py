@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import html as h
 from .base import StaticView
-from .chart import bar_chart_png, img_tag
+from .chart import bar_chart_svg
 from .data import records
 from .diff import (ADDED, REMOVED, Row, align, first_divergence, normalize, row_differs, sequence_diff,
                    trajectory_keys, inline_diff)
@@ -66,8 +66,7 @@ class Compare(StaticView, widgets.VBox):
         self.turns: List[Row] = align(turns_by_session)
         self.divergence: Optional[int] = first_divergence(self.turns)
         self.baseline = self._baseline_index(baseline)
-        short = [sid if len(sid) <= 16 else sid[:15] + "…" for sid in ids]
-        self._chart = img_tag(bar_chart_png(self.metrics, short)) if chart else ""
+        self._chart = bar_chart_svg(self.metrics, self.labels) if chart else ""  # themed SVG, no PNG
         self.replay = None
         self.only_diffs = widgets.Checkbox(value=False, description="Only turns that differ", indent=False)
         self.baseline_picker = widgets.Dropdown(options=[(lab, i) for i, lab in enumerate(self.labels)],

@@ -269,7 +269,7 @@ def _tool_call_html(call: Mapping[str, Any], result: Optional[Mapping[str, Any]]
 
 
 def message_html(msg: Mapping[str, Any], tool_lookup: Optional[ToolLookup] = None, *, current: bool = False,
-                 run_lookup: Optional[RunLookup] = None) -> str:
+                 run_lookup: Optional[RunLookup] = None, preview: int = PREVIEW_CHARS) -> str:
     """One message: role, metrics where they exist, content; tool calls with their arguments.
 
     ``tool_lookup(msg, tool_call_id)`` returns the tool-call row (result, error, duration);
@@ -295,7 +295,7 @@ def message_html(msg: Mapping[str, Any], tool_lookup: Optional[ToolLookup] = Non
         head.append(muted("· ") + metrics)
     body = []
     if present(msg.get("content")) and msg.get("content") != "":
-        body.append(text_block(msg.get("content"), mono=role == "tool"))
+        body.append(text_block(msg.get("content"), mono=role == "tool", preview=preview))
     for tc in tool_calls_of(msg):
         result = tool_lookup(msg, tc.get("id")) if tool_lookup else None
         body.append(_tool_call_html(tc, result, run_lookup))

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple, Union
+import re
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 import ipywidgets as widgets
 
 from . import html as h
 from .base import StaticView
 from .data import RunNode, SessionData, load_session, records
+from .keys import HINT_CSS, KEY_HELP, KEY_LIST, NO_KEYS, key_widget_class
 from .tree import run_tree_html
 
 NBSP = "\u00a0"
+_DETAILS = '<details class="agno-more"'
+_KEYED = re.compile(r'data-agno-key="([^"]+)"')
+
+
+def keyed(markup: str, prefix: str) -> str:
+    """Each collapsed text ("show all") in ``markup`` gets a stable key: ``prefix.n``."""
+    if _DETAILS not in markup:
+        return markup
+    parts = markup.split(_DETAILS)
+    return parts[0] + "".join(f'{_DETAILS} data-agno-key="{prefix}.{n}"{rest}' for n, rest in enumerate(parts[1:]))
 
 
 def session_header_html(data: SessionData) -> str:
@@ -57,13 +69,19 @@ class Replay(StaticView, widgets.VBox):
     :attr:`current_run`. ``window`` is how many messages of the run, up to the current
     one, are on screen; only those are rendered, in a scroll area of fixed ``height``
     that starts at its bottom, so the current message is in view and the page does not
-    jump. A failed run shows its error (type and text) after its last message.
+    jump. A failed run shows its error (type and text) after its last message. A message
+    longer than ``preview`` characters (or 12 lines) shows that much, then "show all".
 
     Annotate the current run or message (the ``run``/``message`` toggle) with the Good and
     Bad buttons (score 1 or 0, label ``good``/``bad`` unless the label field says otherwise),
     or Save a label and a note; from Python: :meth:`annotate`, :meth:`good`, :meth:`bad`.
     They go through the explorer's :meth:`~agno_nb.analysis.SessionExplorer.annotate` (the
     side store, never the source) and show at once under the controls, with ``author``.
+
+    Keys (with anywidget installed; see :mod:`agno_nb.widgets.keys`): ``→``/``←`` or ``j``/``k``
+    step a message, ``Shift+→``/``Shift+←`` or ``n``/``p`` a run, ``Home``/``End`` go to the first
+    or last step, while the focus is in the replay (click it first). A long text opened with
+    "show all" stays open on later steps: :attr:`expanded` holds the keys of the open ones.
 
     The static view (nbconvert, nbviewer, GitHub) is a summary: the run tree, the
     failures, and the first and last ``static_steps`` steps, so a saved notebook stays
@@ -72,7 +90,7 @@ class Replay(StaticView, widgets.VBox):
 
     def __init__(self, source: Any, session_id: str, run_id: Optional[str] = None, *, window: int = 6,
                  context_limit: int = 100, static_steps: int = 10, height: str = "480px",
-                 author: Optional[str] = None, **kwargs: Any):
+                 author: Optional[str] = None, preview: int = h.PREVIEW_CHARS, **kwargs: Any):
         from ..analysis import connect
 
         super().__init__(**kwargs)
@@ -84,6 +102,7 @@ class Replay(StaticView, widgets.VBox):
         self.context_limit = context_limit
         self.static_steps = max(1, int(static_steps))
         self.height = height
+        self.preview = max(1, int(preview))  # characters of a message shown before "show all"
         self._steps: List[Tuple[int, Optional[int], int]] = []  # (run position, message index, k-th own message)
         self._run_start: List[int] = []
         for rp, node in enumerate(self.data.runs):
@@ -95,6 +114,7 @@ class Replay(StaticView, widgets.VBox):
         self._msg_cache: Dict[Tuple[int, int, bool], str] = {}
         self._header_cache: Dict[int, str] = {}
         self._syncing = False
+        self.expanded: Set[str] = set()  # "show all" texts the user opened (their data-agno-key)
 
         last = len(self._steps) - 1
         self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=800, description="Play",
@@ -126,10 +146,20 @@ class Replay(StaticView, widgets.VBox):
         self.context = widgets.HTML(layout=widgets.Layout(display="none"))
         self.tree = widgets.HTML(run_tree_html(self.data, limit=400))
         self._build_annotation_controls()
+        keys_class = key_widget_class()
+        # hidden: it only listens; the hint below shows once its script runs in the frontend
+        self.keyboard = keys_class(layout=widgets.Layout(display="none")) if keys_class else None
+        if self.keyboard is not None:
+            self.keyboard.on_msg(self._on_keys_msg)
+            hint = f'<div class="agno-key-hint">{h.muted(h.esc(KEY_HELP))}</div>'
+        else:
+            hint = f'<div>{h.muted(h.esc(NO_KEYS))}</div>'
+        controls = [self.play, self.prev_run_button, self.prev_button, self.slider, self.next_button,
+                    self.next_run_button, self.counter] + ([self.keyboard] if self.keyboard is not None else [])
         self.children = [
-            widgets.HTML(self.hide_static_css() + session_header_html(self.data)),
-            widgets.HBox([self.play, self.prev_run_button, self.prev_button, self.slider, self.next_button,
-                          self.next_run_button, self.counter]),
+            widgets.HTML(self.hide_static_css() + f"<style>{HINT_CSS}</style>" + session_header_html(self.data)
+                         + hint),
+            widgets.HBox(controls),
             widgets.HBox([self.run_dropdown, self.run_search, self.context_toggle],
                          layout=widgets.Layout(width="100%", flex_flow="row wrap")),
             self.tree, self.header, self.body, self.annotation_bar, self.annotation_list, self.context,
@@ -207,9 +237,9 @@ class Replay(StaticView, widgets.VBox):
         return self.goto(max(0, self.position - 1))
 
     def next_run(self) -> "Replay":
-        """The first step of the next run (stays on the last run)."""
+        """The first step of the next run; on the last run, it stays where it is (never goes back)."""
         rp = self._steps[self.position][0]
-        return self.goto_run(min(rp + 1, len(self.data.runs) - 1)) if rp >= 0 else self
+        return self.goto_run(rp + 1) if 0 <= rp < len(self.data.runs) - 1 else self
 
     def prev_run(self) -> "Replay":
         """The first step of this run, or of the previous one when already there."""
@@ -329,9 +359,16 @@ class Replay(StaticView, widgets.VBox):
     def _message(self, rp: int, mi: int, current: bool) -> str:
         key = (rp, mi, current)
         if key not in self._msg_cache:
-            self._msg_cache[key] = h.message_html(self.data.runs[rp].messages[mi], self.data.tool, current=current,
-                                                  run_lookup=self.data.run)
+            self._msg_cache[key] = keyed(h.message_html(self.data.runs[rp].messages[mi], self.data.tool,
+                                                        current=current, run_lookup=self.data.run,
+                                                        preview=self.preview), f"m{rp}.{mi}")
         return self._msg_cache[key]
+
+    def _opened(self, markup: str) -> str:
+        """``markup`` with the "show all" texts the user opened rendered open."""
+        if not self.expanded:
+            return markup
+        return _KEYED.sub(lambda m: m.group(0) + (" open" if m.group(1) in self.expanded else ""), markup)
 
     def _header(self, rp: int) -> str:
         if rp not in self._header_cache:
@@ -345,8 +382,8 @@ class Replay(StaticView, widgets.VBox):
                 parts.append(h.children_html([c.run for c in node.children], caption))
             inner = "".join(parts)
             # a long header scrolls inside itself, so the messages below do not move much
-            self._header_cache[rp] = (f'<div style="max-height:260px;overflow-y:auto">'
-                                      f'{h.box(inner, indent=node.depth)}</div>')
+            self._header_cache[rp] = keyed(f'<div style="max-height:260px;overflow-y:auto">'
+                                           f'{h.box(inner, indent=node.depth)}</div>', f"h{rp}")
         return self._header_cache[rp]
 
     def _window(self, rp: int, k: int) -> str:
@@ -358,7 +395,7 @@ class Replay(StaticView, widgets.VBox):
             parts.append(h.note(f"{first} earlier message(s) of this run not shown"))
         parts += [self._message(rp, own[j], j == k) for j in range(first, k + 1)]
         if k == len(own) - 1:
-            parts.append(h.run_error_html(node.run))  # where it failed: after its last message
+            parts.append(keyed(h.run_error_html(node.run), f"e{rp}"))  # where it failed: after its last message
         return self._scroll(h.box("".join(parts), indent=node.depth))
 
     def _scroll(self, inner: str) -> str:
@@ -397,15 +434,15 @@ class Replay(StaticView, widgets.VBox):
             self.body.value = ""
             self.counter.value = h.esc(self._counter_text())
             return
-        self.header.value = self._header(rp)
+        self.header.value = self._opened(self._header(rp))
         if mi is None:
-            self.body.value = self._scroll(
-                h.run_error_html(self.data.runs[rp].run)
-                + h.note("This run has no messages of its own; see its steps and nested runs above."))
+            self.body.value = self._opened(self._scroll(
+                keyed(h.run_error_html(self.data.runs[rp].run), f"e{rp}")
+                + h.note("This run has no messages of its own; see its steps and nested runs above.")))
         else:
-            self.body.value = self._window(rp, k)
+            self.body.value = self._opened(self._window(rp, k))
         if self.context_toggle.value:
-            self.context.value = self._context(rp, mi)
+            self.context.value = self._opened(self._context(rp, mi))
             self.context.layout.display = None
         else:
             self.context.layout.display = "none"
@@ -417,6 +454,36 @@ class Replay(StaticView, widgets.VBox):
                 self.run_dropdown.value = rp
             finally:
                 self._syncing = False
+
+    def _on_keys_msg(self, _widget: Any, content: Dict[str, Any], _buffers: Any = None) -> None:
+        """A key (``{"type": "key", "action": ...}``) or a "show all" toggle from the frontend."""
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "toggle":
+            key = str(content.get("key") or "")
+            if content.get("open"):
+                self.expanded.add(key)
+            else:
+                self.expanded.discard(key)
+        elif kind == "key":
+            try:
+                self.press(str(content.get("action")), int(content.get("delta", 1)))
+            finally:  # the frontend sends the next key only after this
+                if self.keyboard is not None:
+                    self.keyboard.send({"type": "ack", "position": self.position})
+
+    def press(self, action: str, delta: int = 1) -> "Replay":
+        """What a key does: ``step`` (by ``delta`` messages), ``next_run``, ``prev_run``, ``first``, ``last``."""
+        if action == "step":
+            return self.goto(max(0, self.position + delta))
+        if action == "next_run":
+            return self.next_run()
+        if action == "prev_run":
+            return self.prev_run()
+        if action == "first":
+            return self.goto(0)
+        if action == "last":
+            return self.goto(self.n_steps - 1)
+        raise ValueError(f"unknown key action {action!r}")
 
     def _on_search(self, change: Dict[str, Any]) -> None:
         rp = self._search_labels.get(change["new"])
@@ -453,7 +520,7 @@ class Replay(StaticView, widgets.VBox):
         n = self.static_steps
         first = list(range(min(n, self.n_steps)))
         last = [i for i in range(max(0, self.n_steps - n), self.n_steps) if i not in first]
-        parts = [session_header_html(self.data), failures_html(self.data),
+        parts = [session_header_html(self.data), h.note("Keys in the live widget: " + KEY_LIST), failures_html(self.data),
                  run_tree_html(self.data, limit=60, open_=len(self.data.runs) <= 20)]
         parts.append(self._static_steps(first, f"First {len(first)} of {self.n_steps:,} steps"))
         if last:
