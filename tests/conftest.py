@@ -225,7 +225,8 @@ HEAVY = {
     "tests/test_widgets_theme.py::": 70,  # ONE_WORKER modules: their tests run as one unit
     "tests/test_notebooks.py::test_notebook[06": 60,
     "tests/test_demo.py::test_demo_script": 50,
-    "tests/test_widgets_browser": 45,
+    "tests/test_widgets_browser_keys": 46,
+    "tests/test_widgets_browser.py": 45,
     "tests/test_concurrency.py::test_eight_processes": 40,
     "tests/test_notebooks.py::test_notebook[04": 35,
     "tests/test_notebooks.py::test_notebook[02": 34,
