@@ -271,6 +271,7 @@ def pytest_collection_modifyitems(config, items):
     items[:] = ordered
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: fine without xdist (-p no:xdist)
 def pytest_xdist_make_scheduler(config, log):
     """``--dist load`` (scripts/test.sh) as SharedSetupScheduling; other modes as xdist has them."""
     if config.getvalue("dist") != "load":
