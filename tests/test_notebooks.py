@@ -3,9 +3,9 @@
 The kernel is the Binder environment's Python (``binder`` in conftest.py: built once per
 run from ``binder/`` alone, see ``_venvs.py`` and ``tests/test_binder.py``), so each
 notebook is executed once per run and that one execution proves both that it runs and
-shows its stored outputs and that Binder runs it. 02 and 03 run in strict mode: their stored outputs are compared with fresh ones
-(after ``nbval_sanitize.cfg``), which holds because the demo database is
-deterministic. The others run with ``--nbval-lax`` (they show wall-clock timings).
+shows its stored outputs and that Binder runs it. 02 and 03 run in strict mode: their
+stored outputs are compared with fresh ones (after ``nbval_sanitize.cfg``), which holds
+because the demo database is deterministic. The others run with ``--nbval-lax`` (they show wall-clock timings).
 nbval runs in a subprocess, in a copy of ``notebooks/`` without ``demo.db``, so each
 run builds the demo database afresh, with an empty ``pytest.ini`` of its own, so it never
 sees the outer pytest's options (nor pyproject.toml's, which leave nbval out).
