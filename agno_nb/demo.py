@@ -463,7 +463,9 @@ def build(path: Union[str, os.PathLike] = "demo.db", sessions: int = DEFAULT_SES
     check_target(path, force)  # before the build: fail fast
     plans = _plans(sessions, seed)
     with tempfile.TemporaryDirectory(prefix=".agno-nb-demo-", dir=path.parent) as tmp:
-        scratch = SqliteDb(db_file=os.path.join(tmp, "scratch.db"))
+        # synchronous=NORMAL: no fsync per commit for a file built here and thrown away or renamed whole
+        # (the WAL is checkpointed, and synced, when the engines close below)
+        scratch = SqliteDb(db_file=os.path.join(tmp, "scratch.db"), synchronous="NORMAL")
         components = demo_components(scratch, seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the failed runs are on purpose
@@ -474,7 +476,7 @@ def build(path: Union[str, os.PathLike] = "demo.db", sessions: int = DEFAULT_SES
                         _model_to_fail(component).fail_next = _FAILURE
                     component.run(question, session_id=plan.session_id, user_id=plan.user_id)
         target_file = os.path.join(tmp, "demo.db")
-        target = SqliteDb(db_file=target_file, session_table=session_table)
+        target = SqliteDb(db_file=target_file, session_table=session_table, synchronous="NORMAL")
         # preserve_updated_at: the re-timed sessions keep their own updated_at (Agno's rule would stamp now)
         target.upsert_sessions([_finish(scratch.get_session(plan.session_id), plan, seed) for plan in plans],
                                preserve_updated_at=True)

@@ -1,15 +1,38 @@
 # Shared setup steps, sourced by scripts/demo.sh and scripts/test.sh.
 
+venv_uv() {  # installs uv into .venv with its pip and prints its path; says why not and fails otherwise
+  if [ ! -x .venv/bin/uv ]; then
+    .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip -q >/dev/null 2>&1
+    local log
+    log=$(.venv/bin/python -m pip install -q --disable-pip-version-check uv 2>&1) ||
+      { echo "note: pip install uv failed; installing with pip, which takes minutes:" >&2
+        echo "$log" | tail -5 >&2; return 1; }
+  fi
+  echo "$PWD/.venv/bin/uv"
+}
+
 setup_venv() {  # setup_venv EXTRA: .venv with agno_nb installed editable with that extra
-  local extra=$1 python=${PYTHON:-python3}
+  # uv (Astral's installer, from PyPI) resolves and installs in seconds where pip takes minutes:
+  # $UV or uv on PATH, else installed into .venv by its pip; pip itself if even that fails
+  local extra=$1 python=${PYTHON:-python3} uv=${UV:-}
+  [ -n "$uv" ] || uv=$(command -v uv 2>/dev/null) || uv=""
   if [ ! -x .venv/bin/python ]; then
-    "$python" -m venv .venv
+    if [ -n "$uv" ]; then
+      "$uv" venv -q --seed --python "$python" .venv  # --seed: pip in it, as python -m venv gives
+    else
+      "$python" -m venv .venv
+    fi
   fi
   local stamp=".venv/.installed-$extra" sum
   sum=$(sha256sum pyproject.toml | cut -c1-16)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[$extra]"
+    [ -n "$uv" ] || uv=$(venv_uv) || uv=""
+    if [ -n "$uv" ]; then
+      "$uv" pip install -q --python .venv/bin/python -e ".[$extra]"
+    else
+      .venv/bin/python -m pip install -q --upgrade pip
+      .venv/bin/python -m pip install -q -e ".[$extra]"
+    fi
     echo "$sum" > "$stamp"
   fi
 }

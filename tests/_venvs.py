@@ -1,74 +1,133 @@
 """Throwaway virtual environments for the tests that set up agno_nb as a user would.
 
-``tests/test_binder.py`` (Binder's ``requirements.txt`` + ``postBuild``) and
-``tests/test_demo.py`` (``scripts/demo.sh``) each build a fresh venv with nothing from
-the test environment in it. Both install from one wheelhouse downloaded once per run
-from the package index (``pip download -r binder/requirements.txt`` resolves the same
-pins a networked ``pip install -r`` would), instead of fetching the same ~200 MB of
-wheels twice. pip compiles no bytecode at install time (most of JupyterLab's files are
-never imported by a test); the venv's Python writes ``.pyc`` files for what it imports.
+The Binder environment (``binder/requirements.txt``, then ``binder/postBuild`` from a copy of
+the repository, as repo2docker does) is built once per run and shared by the run's
+pytest-xdist workers: the first that asks builds it, the others wait on a lock and find it
+finished (``binder_environment``). It is also the kernel every notebook runs in:
+``tests/test_notebooks.py`` runs nbval with ``--nbval-kernel-name agno-nb-binder``, a
+kernelspec written here that starts the Binder venv's own Python, so one execution of each
+notebook proves both that it runs and shows its stored outputs and that Binder's environment
+runs it. ``tests/test_binder.py`` proves the kernel is that Python and that postBuild ran.
+
+Packages are installed with uv (a test dependency) from the package index, through uv's
+cache: the pins of ``binder/requirements.txt`` install in seconds, where pip took minutes
+(pip resolves slowly on this machine). Nothing of the test environment is in the Binder one.
+postBuild itself runs the venv's pip, as on Binder.
 """
 
 from __future__ import annotations
 
 import fcntl
-import re
+import json
+import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    tomllib = None
-
 ROOT = Path(__file__).resolve().parents[1]
-BINDER_REQUIREMENTS = ROOT / "binder" / "requirements.txt"
+BINDER_KERNEL = "agno-nb-binder"
 
 
 def run(cmd, timeout: float = 1800, **kwargs) -> str:
     """Run ``cmd``; fail with the tail of its output unless it exits 0."""
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, **kwargs)
     assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-10000:]}\n{proc.stderr[-10000:]}"
-    return proc.stdout
+    return proc.stdout + proc.stderr
 
 
-def build_requirements() -> list[str]:
-    """pyproject.toml's ``[build-system] requires``: what ``pip install -e .`` fetches to build agno_nb."""
-    text = (ROOT / "pyproject.toml").read_text()
-    if tomllib is None:
-        return re.findall(r'"([^"]+)"', text.split("[build-system]", 1)[1].split("build-backend", 1)[0])
-    return tomllib.loads(text)["build-system"]["requires"]
+def uv_bin() -> str:
+    """The uv executable of the test environment (``uv`` is in the ``test`` extra)."""
+    from uv import find_uv_bin
+
+    return find_uv_bin()
 
 
-def download_wheelhouse(dest: Path) -> Path:
-    """Download Binder's pinned requirements and the build backend into ``dest``, once.
+def clean_env(base: Mapping[str, str], drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """``base`` without what would leak the test environment into a new venv's processes.
+
+    ``PYTHONDONTWRITEBYTECODE`` is left out so the venv's Python caches the bytecode uv
+    did not compile.
+    """
+    leave_out = {"VIRTUAL_ENV", "PYTHONPATH", "JUPYTER_PATH", "PYTHONDONTWRITEBYTECODE", "AGNO_NB_PG_URL",
+                 "AGNO_NB_PG_SCHEMA", *drop}
+    return {k: v for k, v in base.items() if k not in leave_out}
+
+
+def copy_repo(dst: Path, names: tuple[str, ...] = ("agno_nb", "notebooks", "binder")) -> None:
+    """What a user's checkout holds of the repository: the package, its metadata and ``names``."""
+    dst.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, dst / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.db", "*.db-*", ".ipynb_checkpoints", "*.egg-info")
+    for name in names:
+        shutil.copytree(ROOT / name, dst / name, ignore=ignore)
+
+
+@dataclass(frozen=True)
+class BinderEnv:
+    """A built Binder environment: the repository copy it was built from, its venv, its kernelspec."""
+
+    repo: Path
+    venv: Path
+    jupyter_path: Path  # holds kernels/agno-nb-binder/kernel.json
+    postbuild_output: str
+    kernel: str = BINDER_KERNEL
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    def kernel_env(self, base: Mapping[str, str]) -> dict[str, str]:
+        """``base`` for a process that starts notebook kernels: it finds the Binder kernelspec."""
+        return {**base, "JUPYTER_PATH": str(self.jupyter_path)}
+
+
+def binder_environment(dest: Path) -> BinderEnv:
+    """The Binder environment in ``dest``, built by the first caller, found by the others.
 
     Processes that call this at the same time with the same ``dest`` (pytest-xdist workers)
-    take turns on a lock: the first downloads, the others find the finished folder.
+    take turns on a lock. A failed build is recorded, so that the others fail at once with
+    its output instead of building again.
     """
-    done = dest / ".complete"
     dest.parent.mkdir(parents=True, exist_ok=True)
+    done, failed = dest / ".complete", dest.parent / f"{dest.name}.failed"
     with open(dest.parent / f"{dest.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if failed.exists():
+            raise AssertionError(f"building the Binder environment failed (in another worker):\n{failed.read_text()}")
         if not done.exists():
-            shutil.rmtree(dest, ignore_errors=True)  # what a failed attempt left
-            run([sys.executable, "-m", "pip", "download", "-q", "--dest", dest,
-                 "-r", BINDER_REQUIREMENTS, *build_requirements()])
+            shutil.rmtree(dest, ignore_errors=True)
+            try:
+                _build_binder(dest)
+            except BaseException as exc:
+                failed.write_text(str(exc)[-20000:])
+                raise
             done.touch()
-    return dest
+    return BinderEnv(repo=dest / "repo", venv=dest / "venv", jupyter_path=dest / "jupyter",
+                     postbuild_output=(dest / "postBuild.log").read_text())
 
 
-def offline_env(wheelhouse: Path, base: Mapping[str, str], drop: tuple[str, ...] = ()) -> dict[str, str]:
-    """``base`` for processes that pip-install into a throwaway venv: from ``wheelhouse`` only.
-
-    The caller's own ``PIP_*`` settings (an index, find-links) are left out so the result
-    does not depend on them; ``PYTHONDONTWRITEBYTECODE`` is left out so the venv's Python
-    caches the bytecode pip did not compile; ``drop`` names more variables to leave out.
-    """
-    env = {k: v for k, v in base.items()
-           if not k.startswith("PIP_") and k != "PYTHONDONTWRITEBYTECODE" and k not in drop}
-    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse), PIP_COMPILE="0", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    return env
+def _build_binder(dest: Path) -> None:
+    dest.mkdir()
+    repo, venv = dest / "repo", dest / "venv"
+    copy_repo(repo)
+    env = clean_env(os.environ)
+    uv = uv_bin()
+    # --seed: pip in the venv, as in Binder's (postBuild runs it)
+    run([uv, "venv", "-q", "--seed", "--python", sys.executable, venv], env=env)
+    bin_dir = venv / "bin"
+    run([uv, "pip", "install", "-q", "--python", bin_dir / "python", "-r", repo / "binder" / "requirements.txt"],
+        env=env)
+    env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", VIRTUAL_ENV=str(venv))
+    (dest / "postBuild.log").write_text(run(["bash", "binder/postBuild"], cwd=repo, env=env))
+    spec = dest / "jupyter" / "kernels" / BINDER_KERNEL
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(bin_dir / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (Binder environment)", "language": "python",
+        "env": {"PATH": env["PATH"], "VIRTUAL_ENV": str(venv)},
+    }, indent=1))

@@ -9,8 +9,9 @@ per test, all of this run's dropped at the end. Without a server these tests ski
 locally, but under ``CI=true`` they fail.
 
 Also here: the git status guard (``_git_guard.py``: a run that changes the checkout
-fails), ``--screenshots DIR`` for ``scripts/screenshots.sh``, the order that starts the
-longest tests first under pytest-xdist, and ``wheelhouse`` (``_venvs.py``).
+fails), ``--screenshots DIR`` for ``scripts/screenshots.sh``, the pytest-xdist scheduling
+(the longest tests first; the modules with an expensive module-scoped setup on one worker
+each), and ``binder`` (``_venvs.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pytest
 import sqlalchemy as sa
 
 from _git_guard import GitStatusGuard
-from _venvs import download_wheelhouse
+from _venvs import BinderEnv, binder_environment
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.testing import FakeOpenAIServer
 
@@ -147,16 +148,16 @@ def openai_server():
 
 
 @pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory) -> Path:
-    """Wheels for ``binder/requirements.txt`` and the build backend, downloaded once per run.
+def binder(tmp_path_factory) -> BinderEnv:
+    """The Binder environment (``binder/``), built once per run: the notebooks' kernel.
 
-    Shared by the run's pytest-xdist workers: the first that asks downloads, the others
-    wait for it (see ``_venvs.download_wheelhouse``).
+    Shared by the run's pytest-xdist workers: the first that asks builds it, the others
+    wait for it (see ``_venvs.binder_environment``).
     """
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # the run's folder, above each worker's own
-    return download_wheelhouse(base / "wheelhouse")
+    return binder_environment(base / "binder")
 
 
 # -- the run itself -----------------------------------------------------------------------
@@ -205,21 +206,43 @@ def screenshot_dir(request, tmp_path) -> Path:
             shutil.copy(png, target / png.name)
 
 
-# Roughly how long the longest tests take (seconds, one at a time on the 2-core CI
-# machine). Only the order depends on it: see pytest_collection_modifyitems.
+# Modules whose tests share an expensive module-scoped setup (or import something heavy only
+# they use): pytest-xdist gives each module's tests to one worker, as one unit, so the setup
+# happens once per run instead of once per worker (see SharedSetupScheduling).
+ONE_WORKER = {
+    "tests/test_widgets_theme.py": "a JupyterLab and a Chromium",
+    "tests/test_dist.py": "a Dask LocalCluster of two worker processes",
+    "tests/test_otlp.py": "traces written by two instrumented processes",
+    "tests/test_magics.py": "an IPython kernel",
+    "tests/test_stats.py": "SciPy and matplotlib",
+}
+
+# Roughly how long the longest tests take (seconds of CPU, on the 2-core CI machine). Only
+# the order depends on it: see pytest_collection_modifyitems. The notebook tests wait for
+# the Binder environment (built once, by the first of them to start), so the first of them
+# starts at once and the others come after other long tests.
 HEAVY = {
-    "tests/test_binder.py::": 120,
-    "tests/test_demo.py::test_demo_script": 90,
-    "tests/test_widgets_browser": 60,
-    "tests/test_notebooks.py::test_notebook[06": 45,
-    "tests/test_notebooks.py::test_notebook[02": 35,
-    "tests/test_notebooks.py::test_notebook[04": 30,
-    "tests/test_concurrency.py::test_eight_processes": 30,
-    "tests/test_notebooks.py::test_notebook[03": 25,
+    "tests/test_widgets_theme.py::": 70,  # ONE_WORKER modules: their tests run as one unit
+    "tests/test_notebooks.py::test_notebook[06": 60,
+    "tests/test_demo.py::test_demo_script": 50,
+    "tests/test_widgets_browser_keys": 46,
+    "tests/test_widgets_browser.py": 45,
+    "tests/test_concurrency.py::test_eight_processes": 40,
+    "tests/test_notebooks.py::test_notebook[04": 35,
+    "tests/test_notebooks.py::test_notebook[02": 34,
+    "tests/test_notebooks.py::test_notebook[03": 33,
+    "tests/test_otlp.py::": 32,
+    "tests/test_dist.py::": 31,
+    "tests/test_mysql.py::test_connect_reads_mysql_like_sqlite": 30,
+    "tests/test_binder.py::": 30,
     "tests/test_notebooks.py::test_postgres_notebook": 25,
-    "tests/test_notebooks.py::test_notebook[05": 20,
+    "tests/test_notebooks.py::test_notebook[05": 21,
     "tests/test_notebooks.py::test_notebook[01": 20,
+    "tests/test_mysql.py::test_eight_processes": 20,
+    "tests/test_same_process_writer.py::test_real_agno_agent": 18,
+    "tests/test_durability.py::test_ten_processes": 16,
     "tests/test_properties.py::": 15,
+    "tests/test_same_process_writer.py::test_agno_nb_agent": 15,
 }
 
 
@@ -228,12 +251,12 @@ def _weight(item) -> int:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Longest tests first, each followed by a short one, so that pytest-xdist's ``--dist load
-    --maxschedchunk 1`` (scripts/test.sh) hands the long ones to different workers at once.
+    """Longest tests first, each followed by a short one, so that pytest-xdist (scripts/test.sh,
+    SharedSetupScheduling) hands the long ones to different workers at once.
 
-    xdist gives each worker two consecutive tests to start with, then one test at a time in
-    this order to whichever worker is free. Every test still runs; only the order changes.
-    Without xdist (``-n 0``) the order stays as collected.
+    xdist gives each worker two units (a test, or a ONE_WORKER module's tests) to start with,
+    then one at a time in this order to whichever worker is nearly done. Every test still
+    runs; only the order changes. Without xdist (``-n 0``) the order stays as collected.
     """
     if not hasattr(config, "workerinput"):
         return
@@ -246,3 +269,26 @@ def pytest_collection_modifyitems(config, items):
             ordered.append(light[n])
     ordered += light[len(heavy):]
     items[:] = ordered
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: fine without xdist (-p no:xdist)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist load`` (scripts/test.sh) as SharedSetupScheduling; other modes as xdist has them."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedSetupScheduling(LoadScopeScheduling):
+        """pytest-xdist's load scheduling in conftest's order, except that the tests of each
+        ONE_WORKER module go to one worker as one unit.
+
+        (xdist's own ``--dist loadgroup`` does this for ``xdist_group`` marks, but with pytest
+        9.2 it silently stops grouping: pytest-xdist issue #1386.)
+        """
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER else nodeid
+
+    config.option.loadscopereorder = False  # keep pytest_collection_modifyitems' order
+    return SharedSetupScheduling(config, log)

@@ -1,70 +1,77 @@
-"""Binder: the environment built from ``binder/`` alone runs every notebook.
+"""Binder: the environment built from ``binder/`` alone is the one every notebook runs in.
 
 A fresh virtual environment gets ``binder/requirements.txt``, then ``binder/postBuild``
-runs from a copy of the repository with that environment first on PATH, as
-repo2docker does, and every notebook is executed with that environment's kernel.
-pip installs from the run's wheelhouse (``_venvs.py``: the same pins, downloaded once
-from the index for this test and the demo script's), so nothing of the test
-environment is in the Binder one. Slow: a full install and every notebook.
+runs from a copy of the repository with that environment first on PATH, as repo2docker
+does (``_venvs.binder_environment``, built once per run). Its kernelspec is the kernel
+``tests/test_notebooks.py`` runs every notebook in under nbval, so those tests prove that
+Binder's environment runs each notebook; this one proves that the kernel is that
+environment's Python with the copy's agno_nb, that nothing of the test environment is in
+it, and what postBuild did.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from _venvs import offline_env, run
+from _venvs import BINDER_KERNEL, clean_env
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = """\
+import importlib.metadata, json, sys, agno_nb
+print(json.dumps({"prefix": sys.prefix, "agno_nb": agno_nb.__file__,
+                  "dists": sorted(d.metadata["Name"].lower() for d in importlib.metadata.distributions())}))
+"""
+
+# the kernel of the Binder kernelspec, started as nbval starts it, runs PROBE
+KERNEL_PROBE = """\
+import json, sys
+from jupyter_client.manager import start_new_kernel
+
+km, kc = start_new_kernel(kernel_name=sys.argv[1], cwd=sys.argv[2], startup_timeout=120)
+try:
+    out = []
+    kc.execute_interactive(sys.argv[3], timeout=120,
+                           output_hook=lambda m: out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+    print("".join(out))
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+"""
 
 
-def copy_repo(dst: Path) -> None:
-    """What Binder needs of the repository: the package, its metadata, notebooks, binder/."""
-    dst.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        if (ROOT / name).exists():
-            shutil.copy(ROOT / name, dst / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.db", "*.db-*", ".ipynb_checkpoints", "*.egg-info")
-    for name in ("agno_nb", "notebooks", "binder"):
-        shutil.copytree(ROOT / name, dst / name, ignore=ignore)
+def test_binder_environment_is_the_notebooks_kernel_and_postbuild_ran(binder, tmp_path):
+    import pandas as pd
 
+    import agno_nb
+    from agno_nb.demo import build
 
-def test_binder_environment_runs_every_notebook(tmp_path, wheelhouse):
-    import nbformat  # here, not at the top: every xdist worker imports this module (and nbformat is slow)
-
-    repo, venv = tmp_path / "repo", tmp_path / "venv"
-    copy_repo(repo)
-    run([sys.executable, "-m", "venv", venv])
-    bin_dir = venv / "bin"
-    env = offline_env(wheelhouse, os.environ, drop=("AGNO_NB_PG_URL", "PYTHONPATH", "JUPYTER_PATH", "VIRTUAL_ENV"))
-    run([bin_dir / "python", "-m", "pip", "install", "-q", "-r", repo / "binder" / "requirements.txt"], env=env)
-    env.update(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", VIRTUAL_ENV=str(venv))
-
-    run(["bash", "binder/postBuild"], cwd=repo, env=env)
-    assert (repo / "notebooks" / "demo.db").stat().st_size > 100_000
-
-    # A probe notebook proves the kernel is the Binder environment's Python.
-    probe = repo / "notebooks" / "probe.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import sys, agno_nb; print(sys.prefix); print(agno_nb.__file__)")]), probe)
-    notebooks = sorted((repo / "notebooks").glob("*.ipynb"))
-    out = tmp_path / "executed"
-    # two nbconvert processes, each with every other notebook: this test is the run's longest,
-    # and near its end the other workers are idle (demo.db is already built, so none races to).
-    procs = [subprocess.Popen([bin_dir / "jupyter", "nbconvert", "--to", "notebook", "--execute", "--output-dir", out,
-                               "--ExecutePreprocessor.timeout=600", *notebooks[half::2]], cwd=repo, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for half in (0, 1)]
-    for proc in procs:
-        output = proc.communicate(timeout=1800)[0]
-        assert proc.returncode == 0, f"nbconvert failed:\n{output[-10000:]}"
-    assert sorted(p.name for p in out.glob("*.ipynb")) == [p.name for p in notebooks]
-    printed = json.loads((out / "probe.ipynb").read_text())["cells"][0]["outputs"][0]["text"]
-    prefix, module = "".join(printed).split()
-    assert Path(prefix).resolve() == venv.resolve() and Path(module).resolve().is_relative_to(repo.resolve())
+    spec = json.loads((binder.jupyter_path / "kernels" / BINDER_KERNEL / "kernel.json").read_text())
+    assert spec["argv"][0] == str(binder.python)
+    proc = subprocess.run([sys.executable, "-c", KERNEL_PROBE, BINDER_KERNEL, str(binder.repo / "notebooks"), PROBE],
+                          env=binder.kernel_env(clean_env(os.environ)), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    # the kernel is the Binder venv's Python, with agno_nb installed (editable) from the repository copy
+    assert report["prefix"] == str(binder.venv)
+    assert report["agno_nb"].startswith(str(binder.repo / "agno_nb"))
+    # only binder/requirements.txt's pins (and the venv's pip/setuptools) plus agno_nb: none of the test extra
+    pinned = {line.split("==")[0].split("[")[0].lower().replace("_", "-")
+              for line in (binder.repo / "binder" / "requirements.txt").read_text().splitlines()
+              if line and not line.startswith("#")}
+    extra = {d.replace("_", "-") for d in report["dists"]} - pinned
+    assert extra <= {"agno-nb", "pip", "setuptools", "wheel"}, extra
+    assert not {"pytest", "nbval", "agno", "hypothesis", "playwright", "uv"} & set(report["dists"])
+    # postBuild: pip check passed, and the tutorials' demo database is the deterministic demo
+    assert "No broken requirements found." in binder.postbuild_output
+    demo_db = binder.repo / "notebooks" / "demo.db"
+    assert demo_db.stat().st_size > 100_000
+    built, fresh = agno_nb.connect(demo_db), agno_nb.connect(build(tmp_path / "demo.db"))
+    for table in ("sessions", "runs"):
+        pd.testing.assert_frame_equal(built.table(table), fresh.table(table))

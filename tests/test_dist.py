@@ -21,8 +21,8 @@ from agno_nb.models import EchoModel
 
 from test_analysis import write_sessions
 
-import dask.dataframe as dd  # the test extra installs agno_nb[dist]
-from dask.distributed import Client, LocalCluster
+# Dask is imported in the tests (the test extra installs agno_nb[dist]): conftest.py's scheduler
+# runs this module on one pytest-xdist worker (one LocalCluster), so only that one imports Dask
 
 KEYS = {"sessions": ["session_id"], "runs": ["run_id"], "messages": ["run_id", "message_index"],
         "tool_calls": ["run_id", "tool_call_id"]}
@@ -30,6 +30,8 @@ KEYS = {"sessions": ["session_id"], "runs": ["run_id"], "messages": ["run_id", "
 
 @pytest.fixture(scope="module")
 def client():
+    from dask.distributed import Client, LocalCluster
+
     started = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=logging.CRITICAL) as cluster, Client(cluster) as c:
@@ -47,6 +49,8 @@ def store(tmp_path):
 
 def read_with_dask(client, export, name: str) -> pd.DataFrame:
     """One table, read by Dask's ``read_parquet`` (hive folders) and computed on the cluster."""
+    import dask.dataframe as dd
+
     target = export / name if (export / name).is_dir() else export / f"{name}.parquet"
     ddf = dd.read_parquet(str(target), dtype_backend="numpy_nullable")
     assert ddf.npartitions >= 1
@@ -88,6 +92,8 @@ def test_dask_reads_every_table_like_connect(client, store, tmp_path, partition_
 
 
 def test_a_distributed_aggregation_matches_pandas(client, store, tmp_path):
+    import dask.dataframe as dd
+
     ex = agno_nb.connect(store)
     export = ex.to_parquet(tmp_path / "export")
     runs = dd.read_parquet(str(export / "runs"), dtype_backend="numpy_nullable")

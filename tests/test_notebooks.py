@@ -1,11 +1,16 @@
-"""Every tutorial notebook runs top to bottom under nbval, offline.
+"""Every tutorial notebook runs top to bottom under nbval, offline, in Binder's environment.
 
-02 and 03 run in strict mode: their stored outputs are compared with fresh ones
-(after ``nbval_sanitize.cfg``), which holds because the demo database is
-deterministic. The others run with ``--nbval-lax`` (they show wall-clock timings).
+The kernel is the Binder environment's Python (``binder`` in conftest.py: built once per
+run from ``binder/`` alone, see ``_venvs.py`` and ``tests/test_binder.py``), so each
+notebook is executed once per run and that one execution proves both that it runs and
+shows its stored outputs and that Binder runs it. 02 and 03 run in strict mode: their
+stored outputs are compared with fresh ones (after ``nbval_sanitize.cfg``), which holds
+because the demo database is deterministic. The others run with ``--nbval-lax`` (they show wall-clock timings).
 nbval runs in a subprocess, in a copy of ``notebooks/`` without ``demo.db``, so each
 run builds the demo database afresh, with an empty ``pytest.ini`` of its own, so it never
 sees the outer pytest's options (nor pyproject.toml's, which leave nbval out).
+The strict outputs are compared under binder/requirements.txt's pinned versions (pandas's
+reprs, say), not whatever the test environment resolved.
 
 After a deliberate change to what the notebooks show (the demo data, DataFrame
 columns, widget HTML), store fresh outputs, without live widget state:
@@ -25,13 +30,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from _venvs import BinderEnv, clean_env
+
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
 STRICT = {"02-sessions-to-dataframes.ipynb", "03-replay-runs.ipynb"}
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
 
-def run_nbval(tmp_path: Path, notebook: str, env: dict) -> None:
+def run_nbval(tmp_path: Path, notebook: str, binder: BinderEnv, **extra_env: str) -> None:
     work = tmp_path / "notebooks"
     work.mkdir()
     shutil.copy(NOTEBOOKS / notebook, work / notebook)
@@ -39,9 +46,9 @@ def run_nbval(tmp_path: Path, notebook: str, env: dict) -> None:
     (work / "pytest.ini").write_text("[pytest]\n")
     mode = ["--nbval", "--nbval-sanitize-with", SANITIZE.name] if notebook in STRICT else ["--nbval-lax"]
     cmd = [sys.executable, "-m", "pytest", "-c", "pytest.ini", "-q", "-p", "no:cacheprovider", "-p", "nbval", *mode,
-           "--nbval-current-env", "--nbval-cell-timeout", "300", notebook]
+           "--nbval-kernel-name", binder.kernel, "--nbval-cell-timeout", "300", notebook]
     # nbval is the one plugin this pytest needs: loading the others installed costs a second each time
-    env = {**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env = {**binder.kernel_env(clean_env(os.environ)), **extra_env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"nbval failed on {notebook}:\n{proc.stdout[-15000:]}\n{proc.stderr[-3000:]}"
 
@@ -51,16 +58,14 @@ def test_every_numbered_notebook_is_tested():
 
 
 @pytest.mark.parametrize("notebook", ALL)
-def test_notebook(notebook, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("AGNO_NB_PG_URL", "AGNO_NB_PG_SCHEMA")}
-    run_nbval(tmp_path, notebook, env)
+def test_notebook(notebook, tmp_path, binder):
+    run_nbval(tmp_path, notebook, binder)
 
 
-def test_postgres_notebook_with_a_server(pg_url, pg_schema, tmp_path):
+def test_postgres_notebook_with_a_server(pg_url, pg_schema, tmp_path, binder):
     """05 against the machine's PostgreSQL, in a fresh schema dropped afterwards."""
-    env = {**os.environ, "AGNO_NB_PG_URL": pg_url, "AGNO_NB_PG_SCHEMA": pg_schema}
     try:
-        run_nbval(tmp_path, "05-postgres.ipynb", env)
+        run_nbval(tmp_path, "05-postgres.ipynb", binder, AGNO_NB_PG_URL=pg_url, AGNO_NB_PG_SCHEMA=pg_schema)
         engine = sa.create_engine(pg_url)
         with engine.connect() as conn:
             n = conn.execute(sa.text(f'select count(*) from "{pg_schema}".notebook_sessions')).scalar()

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np
 import pytest
-from scipy.stats import binom
 
 import agno_nb
 from agno_nb.stats import bootstrap_ci, compare_agents, paired_test
 
 from _built import run, write
+
+# SciPy and matplotlib are imported in the tests that use them: conftest.py's scheduler runs this
+# module on one pytest-xdist worker, so only that one pays for importing them
 
 
 @pytest.fixture
@@ -54,6 +52,9 @@ def test_permutation_test_by_hand(ex):
 
 
 def test_default_metrics_and_plot(ex):
+    import matplotlib
+
+    matplotlib.use("Agg")
     result = compare_agents(ex, "a", "b")
     assert result.table["metric"].tolist() == ["total_tokens", "cost_usd", "duration", "n_tool_calls", "n_flags"]
     assert result.table.set_index("metric").loc["n_tool_calls", "mean_diff"] == 0
@@ -81,6 +82,8 @@ def test_the_interval_covers_the_true_difference_at_about_the_nominal_rate():
         low, high = bootstrap_ci(d, n_boot=1000, seed=i)
         covered += low <= true_mean <= high
     # the count is Binomial(200, 0.95) if the interval is right; accept its central 99.9%
+    from scipy.stats import binom
+
     lo, hi = binom.ppf(0.0005, trials, 0.95), binom.ppf(0.9995, trials, 0.95)
     assert lo <= covered <= hi, f"{covered}/{trials} intervals covered the true difference"
 
