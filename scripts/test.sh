@@ -13,4 +13,9 @@ setup_venv test
 setup_chromium
 start_postgres
 start_mysql
+# Bytecode: where PYTHONDONTWRITEBYTECODE is set, every process of the run (workers, kernels,
+# the tests' subprocesses) would compile pandas, DuckDB and Jupyter from source again. The run
+# keeps the bytecode it compiles in .venv/pycache instead (never beside the checkout's files).
+export PYTHONPYCACHEPREFIX="$PWD/.venv/pycache"
+unset PYTHONDONTWRITEBYTECODE
 .venv/bin/python -m pytest -n "${AGNO_NB_TEST_WORKERS:-3}" --dist load "$@"

@@ -244,12 +244,15 @@ def test_connect_reads_mysql_like_sqlite(mysql_url, mysql_schema, tmp_path):
     db = MySQLDb(db_url=mysql_url, db_schema=mysql_schema)
     db.upsert_sessions(lite.get_sessions(), preserve_updated_at=True)
 
+    every = ({}, {"agent_id": "weather"}, {"user_id": "alice"}, {"session_ids": ["other-alice"]},
+             {"agent_id": "weather", "user_id": "bob"}, {"since": "2000-01-01"}, {"until": "2000-01-01"})
+    lite_ex = agno_nb.connect(lite.db_file)
+    wanted = [_frames(lite_ex, **filters) for filters in every]
     for source in (db, agno_nb.connect(mysql_url, db_schema=mysql_schema)):
         ex = agno_nb.connect(source) if isinstance(source, MySQLDb) else source
         assert "MySQL database" in repr(ex)
-        for filters in ({}, {"agent_id": "weather"}, {"user_id": "alice"}, {"session_ids": ["other-alice"]},
-                        {"agent_id": "weather", "user_id": "bob"}, {"since": "2000-01-01"}, {"until": "2000-01-01"}):
-            mine, want = _frames(ex, **filters), _frames(agno_nb.connect(lite.db_file), **filters)
+        for filters, want in zip(every, wanted):
+            mine = _frames(ex, **filters)
             for name in want:
                 pd.testing.assert_frame_equal(mine[name], want[name], check_dtype=True, obj=f"{name} {filters}")
         frames = _frames(ex)
