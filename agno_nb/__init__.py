@@ -21,6 +21,7 @@ from .errors import (
     RunNotFoundError,
     SessionNotFoundError,
     SessionOwnershipError,
+    UnstorableValueError,
 )
 from .records import (
     AgentSession,
@@ -51,7 +52,7 @@ __all__ = [
     "Session", "AgentSession", "TeamSession", "WorkflowSession", "RunOutput", "Message", "Metrics", "ToolExecution",
     "SessionType", "RunStatus",
     "AgnoNbError", "ConnectionLostError", "CorruptRowError", "DatabaseCorruptError", "DatabaseUnreachableError",
-    "HotJournalError", "MissingDependencyError", "ReadOnlyError", "SessionNotFoundError", "SessionOwnershipError",
+    "HotJournalError", "MissingDependencyError", "ReadOnlyError", "SessionNotFoundError", "SessionOwnershipError", "UnstorableValueError",
     "SessionSummary", "SessionMetrics", "RunInput", "WorkflowChatInteraction",
     "AnnotationError", "RunNotFoundError",
     *_LAZY,

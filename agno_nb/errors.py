@@ -66,3 +66,8 @@ class RunNotFoundError(AgnoNbError, LookupError):
 
 class AnnotationError(AgnoNbError, ValueError):
     """An annotation that cannot be stored: a wrong value, or a place agno_nb will not write to."""
+
+
+class UnstorableValueError(AgnoNbError, ValueError):
+    """A value the database cannot hold as it is (a NUL character in an id on PostgreSQL); nothing was written."""
+

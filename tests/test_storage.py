@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from agno_nb import AgentSession, CorruptRowError, Metrics, RunOutput, SessionOwnershipError, TeamSession
 from agno_nb.db.sqlite import SqliteDb
-from agno_nb.records import Message
+from agno_nb.records import Message, session_from_dict
 from _store import store_run
 
 
@@ -265,3 +265,26 @@ def test_a_sessions_table_without_its_runs_table_is_not_remembered_as_complete(t
     db.append_runs(AgentSession(session_id="s1", agent_id="a1"), [make_run("r1")])
     assert [r.run_id for r in db.get_session("s1").runs] == ["r1"]
     db.close()
+
+
+def test_a_nul_in_an_id_is_refused_on_postgres_and_kept_on_sqlite(make_db, backend):
+    """PostgreSQL's text columns cannot hold NUL: the session is refused with agno_nb's error,
+    naming the column and the session, before anything is written. SQLite keeps the value."""
+    from agno_nb.errors import UnstorableValueError
+
+    db = make_db()
+    db.upsert_session(session_from_dict({"session_id": "kept", "agent_id": "a"}))
+    bad = session_from_dict({"session_id": "s-nul", "agent_id": "a", "user_id": "u\x00x",
+                             "runs": [{"run_id": "r1", "agent_id": "a", "status": "COMPLETED", "messages": []}]})
+    if backend == "postgres":
+        with pytest.raises(UnstorableValueError) as err:
+            db.upsert_session(bad)
+        assert "user_id" in str(err.value) and "s-nul" in str(err.value) and "PostgreSQL" in str(err.value)
+        assert db.get_session("s-nul") is None and db.get_session("kept") is not None
+        run = RunOutput(run_id="r2", agent_id="a\x00b", status="COMPLETED")
+        with pytest.raises(UnstorableValueError, match="agent_id.*run_id='r2'"):
+            db.upsert_run(run, session_id="kept")
+        assert [r.run_id for r in db.get_session("kept").runs or []] == []
+    else:
+        db.upsert_session(bad)
+        assert db.get_session("s-nul", user_id="u\x00x").user_id == "u\x00x"

@@ -31,7 +31,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, or_, select
 from sqlalchemy import exc as sa_exc
 
-from ..errors import CorruptRowError, DatabaseUnreachableError, SessionNotFoundError, SessionOwnershipError
+from ..errors import (CorruptRowError, DatabaseUnreachableError, SessionNotFoundError, SessionOwnershipError,
+                      UnstorableValueError)
 from ..records import SESSION_CLASSES, Metrics, RunOutput, Session, now, session_from_dict
 from . import codec
 from .enums import HISTORY_SKIP_STATUSES, RunStatus, SessionType, plain
@@ -180,6 +181,25 @@ class BaseDb:
 
     def _connect_hint(self) -> str:
         return ""
+
+    #: a character this backend's text columns refuse (PostgreSQL: NUL), or None
+    _text_refuses: Optional[str] = None
+
+    def _check_text(self, values: Mapping[str, Any], table: str, session_id: Any, run_id: Any = None) -> None:
+        """Refuse, before anything is written, a text column value the backend cannot hold.
+
+        JSON columns keep such a character as U+FFFD (:func:`codec.dumps_pg`); an id is
+        refused rather than changed, since a changed id would name another session or user.
+        """
+        if self._text_refuses is None:
+            return
+        for column, value in values.items():
+            if isinstance(value, str) and self._text_refuses in value:
+                where = f"session_id={session_id!r}" + (f", run_id={run_id!r}" if run_id is not None else "")
+                raise UnstorableValueError(
+                    f"cannot store {column}={value!r} in table {table!r} of {self._describe()} ({where}): it holds "
+                    f"the character {self._text_refuses!r}, which this database's text columns refuse. Nothing "
+                    "was written; remove the character from the value (it is almost always a bug upstream).")
 
     def _transient(self, exc: "sa_exc.DBAPIError") -> bool:
         """Whether a failed write transaction may simply be run again (MySQL: a deadlock)."""
@@ -635,6 +655,7 @@ class BaseDb:
             t = layout.runs
             old = conn.execute(select(t.c.session_id, t.c.run_data).where(t.c.run_id == run.run_id)).first()
             values = _run_values(run, user_id)
+            self._check_text(values, t.name, session_id, run.run_id)
             index = run_index if run_index is not None else run.extra.get("run_index")
             if old is None:
                 next_index = int(index) if index is not None else self._next_run_index(conn, t, session_id)
@@ -772,6 +793,7 @@ class BaseDb:
             for session in records:
                 ts = now()
                 values = _session_values(session)
+                self._check_text(values, s.name, session.session_id)
                 values["created_at"] = session.created_at or ts
                 # upsert_session (preserve None): a new row's updated_at is its created_at, as in Agno.
                 own = session.updated_at if preserve_updated_at else None

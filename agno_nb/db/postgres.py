@@ -23,9 +23,12 @@ class PostgresDb(BaseDb):
     ``db_engine`` takes an existing SQLAlchemy engine instead. The arguments are Agno's, in
     Agno's order (see docs/compat.md); ``create_schema=False`` leaves creating ``db_schema`` to you.
     JSONB cannot hold NaN, ±Infinity, NUL or a lone surrogate: NaN and ±Infinity are
-    stored as ``null`` (as on SQLite), the characters as U+FFFD, so no run is refused.
-    Pooled connections are closed when the object is garbage-collected or at exit.
+    stored as ``null`` (as on SQLite), the characters as U+FFFD, so no run is refused. A
+    text column (an id, a status) cannot hold NUL either: such a value is refused with
+    :class:`~agno_nb.errors.UnstorableValueError` before anything is written. Pooled connections are closed when the object is garbage-collected or at exit.
     """
+
+    _text_refuses = "\x00"  # "PostgreSQL text fields cannot contain NUL (0x00) bytes"
 
     dialect = "postgresql"
 
