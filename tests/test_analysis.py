@@ -268,6 +268,10 @@ def test_progress_bar_on_slow_loads_and_off_when_asked(monkeypatch, capsys):
     assert "agno_nb: messages" in capsys.readouterr().err
     agno_nb.connect(path, progress=False).messages()
     assert "agno_nb" not in capsys.readouterr().err
+    # tqdm's own switch, which CI and nbconvert runs set (tqdm.notebook ignores it)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    agno_nb.connect(path).messages()
+    assert "agno_nb" not in capsys.readouterr().err
 
 
 def test_columns_empty_in_the_first_thousand_rows_still_load(tmp_path):

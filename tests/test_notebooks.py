@@ -15,8 +15,11 @@ reprs, say), not whatever the test environment resolved.
 After a deliberate change to what the notebooks show (the demo data, DataFrame
 columns, widget HTML), store fresh outputs, without live widget state:
 
-    rm -f notebooks/demo.db && env -u AGNO_NB_PG_URL .venv/bin/jupyter nbconvert --to notebook \
-        --execute --inplace --ExecutePreprocessor.store_widget_state=False notebooks/0*.ipynb
+    rm -f notebooks/demo.db* && env -u AGNO_NB_PG_URL TQDM_DISABLE=1 .venv/bin/jupyter nbconvert \
+        --to notebook --execute --inplace --ExecutePreprocessor.store_widget_state=False notebooks/0*.ipynb
+
+(``demo.db*``: an annotations file or WAL left beside it changes 03's outputs; ``TQDM_DISABLE``:
+see below.)
 """
 
 from __future__ import annotations
@@ -47,8 +50,11 @@ def run_nbval(tmp_path: Path, notebook: str, binder: BinderEnv, **extra_env: str
     mode = ["--nbval", "--nbval-sanitize-with", SANITIZE.name] if notebook in STRICT else ["--nbval-lax"]
     cmd = [sys.executable, "-m", "pytest", "-c", "pytest.ini", "-q", "-p", "no:cacheprovider", "-p", "nbval", *mode,
            "--nbval-kernel-name", binder.kernel, "--nbval-cell-timeout", "300", notebook]
-    # nbval is the one plugin this pytest needs: loading the others installed costs a second each time
-    env = {**binder.kernel_env(clean_env(os.environ)), **extra_env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    # nbval is the one plugin this pytest needs: loading the others installed costs a second each time.
+    # TQDM_DISABLE (tqdm's own setting): on a busy machine a load can pass the second after which
+    # agno_nb shows a progress bar, an output the stored notebook does not have.
+    env = {**binder.kernel_env(clean_env(os.environ)), **extra_env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+           "TQDM_DISABLE": "1"}
     proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"nbval failed on {notebook}:\n{proc.stdout[-15000:]}\n{proc.stderr[-3000:]}"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import threading
 import time
 import warnings
@@ -51,7 +52,9 @@ class _Progress:
     """
 
     def __init__(self, desc: str, total: int, enabled: bool):
-        self.desc, self.total, self.enabled = desc, total, enabled
+        self.desc, self.total = desc, total
+        # TQDM_DISABLE, tqdm's own switch for CI and nbconvert runs: tqdm.notebook ignores it
+        self.enabled = enabled and os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("1", "true", "yes", "on")
         self.start = time.perf_counter()
         self.done = 0
         self.bar = None
@@ -92,7 +95,8 @@ class SessionExplorer:
     Rows that cannot be decoded are skipped with one warning naming their session_id
     and run_id (``errors="warn"``, the default), or raise :class:`CorruptRowError`
     (``errors="raise"``). A progress bar appears on loads that take over a second
-    (``progress=False`` turns it off).
+    (``progress=False`` turns it off, and so does tqdm's ``TQDM_DISABLE=1`` in the environment, e.g.
+    for ``nbconvert --execute`` in CI).
 
     Annotations (:meth:`annotate`, :meth:`annotations`, the ``score`` and ``label`` columns)
     live outside Agno's tables: by default in a SQLite file next to the source
