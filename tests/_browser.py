@@ -16,16 +16,64 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 TIMEOUT_MS = 120_000
+
+# Every visible text node under ``root``: its colour (an SVG text's fill) against the background it is
+# drawn on (translucent backgrounds composited up to the first opaque one), as a WCAG contrast ratio.
+CONTRAST_JS = """
+(root) => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(',').map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, bottom) => {
+    const a = top[3];
+    return [0, 1, 2].map(i => top[i] * a + bottom[i] * (1 - a)).concat([1]);
+  };
+  const lum = (c) => {
+    const l = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+  };
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const bg = parse(getComputedStyle(e).backgroundColor);
+      if (bg && bg[3] > 0) { layers.push(bg); if (bg[3] >= 1) break; }
+    }
+    let base = [255, 255, 255, 1];
+    for (let i = layers.length - 1; i >= 0; i--) base = over(layers[i], base);
+    return base;
+  };
+  const out = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const text = n.textContent.trim();
+    const el = n.parentElement;
+    if (!text || !el || el.closest('select, option, [disabled], .jupyter-widgets-disabled')) continue;
+    if (!el.getClientRects().length) continue;  // not rendered (collapsed, display:none)
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || parseFloat(style.opacity) < 1) continue;
+    const bg = background(el);
+    const fg = over(parse(el.closest('svg') ? style.fill : style.color), bg);
+    const a = lum(fg), b = lum(bg);
+    out.push({text: text.slice(0, 40), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05),
+              color: style.color, background: 'rgb(' + bg.slice(0, 3).map(Math.round).join(',') + ')'});
+  }
+  return out;
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -57,6 +105,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def jupyter_env(home: Path) -> dict[str, str]:
+    """This process's environment with Jupyter's and IPython's config, data and runtime in ``home``."""
+    return {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython"),
+            "MPLBACKEND": "Agg", "JUPYTER_PLATFORM_DIRS": "1"}
+
+
 @contextlib.contextmanager
 def running_lab(base: Path, notebooks: dict[str, dict]) -> Iterator[Lab]:
     """JupyterLab serving ``notebooks`` (name -> nbformat dict) from ``base/root``; stopped on exit."""
@@ -70,9 +125,7 @@ def running_lab(base: Path, notebooks: dict[str, dict]) -> Iterator[Lab]:
     for name, nb in notebooks.items():
         (root / name).write_text(json.dumps(nb))
     token, port = secrets.token_hex(16), free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data"),
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython"),
-           "MPLBACKEND": "Agg", "JUPYTER_PLATFORM_DIRS": "1"}
+    env = jupyter_env(home)
     log_path = base / "lab.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(
@@ -101,6 +154,36 @@ def running_lab(base: Path, notebooks: dict[str, dict]) -> Iterator[Lab]:
     finally:
         stop(proc, url, token)
         log.close()
+
+
+@contextlib.contextmanager
+def lab_with_database(base: Path, notebooks: dict[str, dict], build: Callable[[str], None]) -> Iterator[Lab]:
+    """``running_lab``, with ``build(base/"trips.db")`` writing the notebooks' database meanwhile
+    in a thread of this process (JupyterLab's start takes seconds); the notebooks read it as ``DB``."""
+    db = base / "trips.db"
+    failed: list[BaseException] = []
+
+    def write():
+        try:
+            build(str(db))
+        except BaseException as exc:  # noqa: BLE001 - raised in the test's thread below
+            failed.append(exc)
+
+    worker = threading.Thread(target=write)
+    worker.start()
+    try:
+        with running_lab(base, notebooks) as lab:
+            worker.join()
+            if failed:
+                raise failed[0]
+            yield lab
+    finally:
+        worker.join()
+
+
+def connect_cell(base: Path) -> str:
+    """The first cell of a ``lab_with_database`` notebook: ``DB``, and ``ex`` connected to it."""
+    return f"import agno_nb\nDB = {json.dumps(str(base / 'trips.db'))}\nex = agno_nb.connect(DB)"
 
 
 def descendants(pid: int) -> list[int]:
@@ -182,3 +265,14 @@ def wait_idle(page) -> None:
             const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
             return !!k && k.status === 'idle' && !w.sessionContext.isBusy;
         }""", timeout=TIMEOUT_MS)
+
+
+def set_theme(page, theme: str) -> None:
+    """Switch JupyterLab to ``theme`` ("JupyterLab Light" / "JupyterLab Dark") and wait until it shows."""
+    page.evaluate(f"window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
+    light = "true" if theme == "JupyterLab Light" else "false"
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        """(light) => { const bg = getComputedStyle(document.querySelector('.jp-Notebook')).backgroundColor;
+                        const v = bg.match(/\\d+/g).slice(0, 3).map(Number).reduce((a, b) => a + b);
+                        return light ? v > 600 : v < 150; }""", arg=theme == "JupyterLab Light", timeout=TIMEOUT_MS)

@@ -1,8 +1,8 @@
 """The widgets in a real JupyterLab, in headless Chromium: they render, and Next steps the replay.
 
 Starts JupyterLab (the venv's, so its ``python3`` kernel and the ipywidgets lab
-extension are the venv's; see ``_browser.py``), opens a notebook that writes a demo
-database and shows ``agno_nb.replay`` and ``agno_nb.compare``, runs every cell, clicks
+extension are the venv's; see ``_browser.py``), opens a notebook over two scripted sessions (``_trips.two_agents``) that
+shows ``agno_nb.replay`` and ``agno_nb.compare``, runs every cell, clicks
 Next, and takes screenshots into ``screenshot_dir`` (a temporary folder). The README's
 pictures come from ``tests/test_widgets_browser_keys.py`` (``bash scripts/screenshots.sh``).
 """
@@ -11,53 +11,16 @@ from __future__ import annotations
 
 import pytest
 
-from _browser import chromium, code_notebook, open_notebook, run_all_cells, running_lab, wait_idle
-
-SETUP = '''\
-import json
-import tempfile
-from pathlib import Path
-
-import agno_nb
-from agno_nb import Agent
+import _trips
+from _browser import chromium, code_notebook, connect_cell, lab_with_database, open_notebook, run_all_cells, wait_idle
 from agno_nb.db.sqlite import SqliteDb
-from agno_nb.models import ScriptedModel, tool_call
-
-
-def get_weather(city: str) -> str:
-    """Current weather in a city."""
-    if city == "Atlantis":
-        raise LookupError(f"unknown city {city!r}")
-    return {"Lisbon": "24C, sunny", "Oslo": "9C, light rain"}[city]
-
-
-def find_hotels(city: str, nights: int) -> str:
-    """Hotels with a free room."""
-    return json.dumps([{"name": "Casa Alfama", "price": 88 * nights}, {"name": "Tejo View", "price": 120 * nights}])
-
-
-db = SqliteDb(db_file=str(Path(tempfile.mkdtemp()) / "demo.db"))
-questions = ["What's the weather in Lisbon?", "Find me a hotel in Lisbon for 3 nights.",
-             "What should I pack for Oslo?", "And the weather in Atlantis?"]
-common = [tool_call("get_weather", {"city": "Lisbon"}), "It is 24C and sunny in Lisbon.",
-          tool_call("find_hotels", {"city": "Lisbon", "nights": 3}), "Casa Alfama: 264 EUR for 3 nights."]
-concise = Agent(name="Concise", id="concise", db=db, tools=[get_weather, find_hotels],
-                instructions=["Answer in one sentence."], add_history_to_context=True, num_history_runs=1,
-                model=ScriptedModel(common + [tool_call("get_weather", {"city": "Oslo"}),
-                                              "Pack a rain jacket: 9C and light rain.",
-                                              tool_call("get_weather", {"city": "Atlantis"}),
-                                              "Sorry, I cannot find Atlantis."]))
-chatty = Agent(name="Chatty", id="chatty", db=db, tools=[get_weather, find_hotels],
-               model=ScriptedModel(common + ["Pack layers, a sweater and sunglasses for Oslo.",
-                                             "Atlantis is a legend; no forecast exists."]))
-for q in questions:
-    concise.run(q, session_id="trip-concise", user_id="alice")
-    chatty.run(q, session_id="trip-chatty", user_id="alice")
-ex = agno_nb.connect(db)
-'''
-
 
 HOSTILE = '''\
+from agno_nb import Agent
+from agno_nb.db.sqlite import SqliteDb
+from agno_nb.models import ScriptedModel
+
+db = SqliteDb(db_file=DB)
 nasty = '<script>alert(1)</script> <img src=x onerror=alert(2)> <a href="javascript:alert(3)">link</a> </div>'
 evil = Agent(id="evil", db=db, model=ScriptedModel([nasty]))
 evil.run(nasty, session_id="evil", user_id="mallory")
@@ -66,14 +29,16 @@ hostile.add_class("agno-hostile")
 display(hostile, agno_nb.browse(ex))
 '''
 
-CELLS = [SETUP, 'replay = agno_nb.replay(ex, "trip-concise")\nreplay',
+CELLS = ['replay = agno_nb.replay(ex, "trip-concise")\nreplay',
          'agno_nb.compare(ex, session_ids=["trip-concise", "trip-chatty"])', HOSTILE]
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A running JupyterLab with ``demo.ipynb``: the widgets over a small scripted database."""
-    with running_lab(tmp_path_factory.mktemp("lab"), {"demo.ipynb": code_notebook(CELLS)}) as lab:
+    base = tmp_path_factory.mktemp("lab")
+    notebooks = {"demo.ipynb": code_notebook([connect_cell(base), *CELLS])}
+    with lab_with_database(base, notebooks, lambda path: _trips.two_agents(SqliteDb(db_file=path))) as lab:
         yield lab
 
 

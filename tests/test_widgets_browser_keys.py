@@ -15,121 +15,26 @@ among the first, on its own worker.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 import time
 
 import pytest
 
-from _browser import TIMEOUT_MS, chromium, code_notebook, open_notebook, run_all_cells, running_lab, wait_idle
+import _trips
+from _browser import (CONTRAST_JS, TIMEOUT_MS, chromium, code_notebook, connect_cell, lab_with_database, open_notebook,
+                      run_all_cells, set_theme, wait_idle)
+from agno_nb.db.sqlite import SqliteDb
 
 N_RUNS = 667
 AA = 4.5
 
-BUILD = '''\
-import json
-from pathlib import Path
-
-from agno_nb import Agent
-from agno_nb.agent.models import ModelError
-from agno_nb.db.sqlite import SqliteDb
-from agno_nb.models import ScriptedModel, tool_call
-
-BIG = json.dumps({"rows": [{"id": i, "name": f"item {i}", "city": "Lisbon"} for i in range(300)]})
-
-
-def timeout(_):
-    raise ModelError("upstream model timed out after 30 s")
-
-
-def get_weather(city: str) -> str:
-    """Current weather in a city."""
-    if city == "Atlantis":
-        raise LookupError(f"unknown city {city!r}")
-    return {"Lisbon": "24C, sunny", "Oslo": "9C, light rain"}[city]
-
-
-def find_hotels(city: str, nights: int) -> str:
-    """Hotels with a free room."""
-    return json.dumps([{"name": "Casa Alfama", "price": 88 * nights}, {"name": "Tejo View", "price": 120 * nights}])
-
-
-def every_hotel(city: str, nights: int) -> str:
-    """Every hotel in a city (20 KB of JSON)."""
-    return BIG
-
-
-every_hotel.__name__ = "find_hotels"  # the tool's name, as the failed session called it
-
-
-def lookup(i: int) -> str:
-    """Looks a number up."""
-    return f"value {i}"
-
-
-def build(path: str, n_runs: int) -> None:
-    db = SqliteDb(db_file=path)
-    flaky = Agent(id="flaky", db=db, tools=[every_hotel, get_weather], instructions=["Be brief."],
-                  model=ScriptedModel([tool_call("get_weather", {"city": "Lisbon"}), "24C and sunny in Lisbon.",
-                                       tool_call("find_hotels", {"city": "Lisbon", "nights": 3}), timeout]))
-    flaky.run("What's the weather in Lisbon?", session_id="trip-failed", user_id="alice")
-    flaky.run("Find me a hotel in Lisbon for 3 nights.", session_id="trip-failed", user_id="alice")
-    flaky.rename_session("trip-failed", "Lisbon trip: the hotel search timed out")
-    questions = ["What's the weather in Lisbon?", "Find me a hotel in Lisbon for 3 nights.", "And in Atlantis?"]
-    scripts = {
-        "concise": [tool_call("get_weather", {"city": "Lisbon"}), "24C and sunny.",
-                    tool_call("find_hotels", {"city": "Lisbon", "nights": 3}), "Casa Alfama, 264 EUR.",
-                    tool_call("get_weather", {"city": "Atlantis"}), "No such city."],
-        "no-hotels": [tool_call("get_weather", {"city": "Lisbon"}), "24C and sunny.",
-                      tool_call("get_weather", {"city": "Lisbon"}), "No hotels, but it is sunny.",
-                      tool_call("get_weather", {"city": "Atlantis"}), "No such city."],
-        "plain": ["Sunny, I think.", "Try Casa Alfama.", "Atlantis is a legend."],
-    }
-    for name, script in scripts.items():
-        agent = Agent(id=name, db=db, tools=[get_weather, find_hotels], model=ScriptedModel(script))
-        for q in questions:
-            agent.run(q, session_id=f"trip-{name}", user_id="bob")
-    # 667 runs, 2,002 messages: a tool call turn (4 messages), then a plain one (2), and so on
-    long = Agent(id="long", db=db, tools=[lookup],
-                 model=ScriptedModel([tool_call("lookup", {"i": 1}), "found it", "plain answer"], cycle=True))
-    for i in range(n_runs):
-        long.run(f"question {i}", session_id="long", user_id="carol")
-'''
-
 CELLS = [
-    "import agno_nb\nex = agno_nb.connect(DB)",
     'big = agno_nb.replay(ex, "long")\nbig.add_class("agno-big")\nbig',
     # the failed run's last steps: the collapsed 20 KB hotel list, then the error
     'failed = agno_nb.replay(ex, "trip-failed").goto(-1)\nfailed.add_class("agno-failed")\nfailed',
     'agno_nb.compare(ex, "trip-concise", "trip-no-hotels", "trip-plain")',
     'agno_nb.browse(ex).sort("status")',
 ]
-
-# Every visible SVG text of compare's chart: its fill against the page behind it, as a WCAG ratio.
-SVG_CONTRAST_JS = """
-(svg) => {
-  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
-    const p = m[1].split(',').map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
-  const over = (t, b) => [0, 1, 2].map(i => t[i] * t[3] + b[i] * (1 - t[3])).concat([1]);
-  const lum = (c) => { const l = c.slice(0, 3).map(v => { v /= 255;
-    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
-    return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2]; };
-  const layers = [];
-  for (let e = svg; e; e = e.parentElement) {
-    const bg = parse(getComputedStyle(e).backgroundColor);
-    if (bg && bg[3] > 0) { layers.push(bg); if (bg[3] >= 1) break; }
-  }
-  let base = [255, 255, 255, 1];
-  for (let i = layers.length - 1; i >= 0; i--) base = over(layers[i], base);
-  return [...svg.querySelectorAll('text')].map(t => {
-    const fg = over(parse(getComputedStyle(t).fill), base);
-    const a = lum(fg), b = lum(base);
-    return {text: t.textContent, fill: getComputedStyle(t).fill,
-            ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)};
-  });
-}
-"""
 
 
 def _counter(widget) -> str:
@@ -142,43 +47,21 @@ def _wait_counter(page, cls: str, text: str) -> None:
                               .some(e => e.innerText.includes(text))""", arg=[cls, text], timeout=TIMEOUT_MS)
 
 
-def _set_theme(page, theme: str) -> None:
-    page.evaluate(f"window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
-    light = "true" if theme == "JupyterLab Light" else "false"
-    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=TIMEOUT_MS)
-    page.wait_for_function(
-        """(light) => { const bg = getComputedStyle(document.querySelector('.jp-Notebook')).backgroundColor;
-                        const v = bg.match(/\\d+/g).slice(0, 3).map(Number).reduce((a, b) => a + b);
-                        return light ? v > 600 : v < 150; }""", arg=theme == "JupyterLab Light", timeout=TIMEOUT_MS)
+def _build(path: str) -> None:
+    db = SqliteDb(db_file=path)
+    _trips.failed_trip(db)
+    _trips.three_trips(db)
+    _trips.long_session(db, N_RUNS)
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """JupyterLab serving the notebook, its database built meanwhile in a thread of this process."""
+    """JupyterLab serving the notebooks, their database built meanwhile."""
     base = tmp_path_factory.mktemp("lab-keys")
-    db = base / "keys.db"
-    namespace: dict = {}
-    exec(BUILD, namespace)  # noqa: S102 - our own code, kept as text so the notebook shows the same
-    built: dict = {}
-
-    def build():
-        t0 = time.perf_counter()
-        try:
-            namespace["build"](str(db), N_RUNS)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            built["error"] = exc
-        built["seconds"] = time.perf_counter() - t0
-
-    worker = threading.Thread(target=build)
-    worker.start()
-    notebooks = {"keys.ipynb": code_notebook([f"DB = {json.dumps(str(db))}\n" + CELLS[0], *CELLS[1:]]),
-                 "plain.ipynb": code_notebook([f"DB = {json.dumps(str(db))}\n" + CELLS[0],
-                                               'r = agno_nb.replay(ex, "trip-concise")\nr.add_class("agno-plain")\nr'])}
-    with running_lab(base, notebooks) as running:
-        worker.join()
-        if "error" in built:
-            raise built["error"]
-        print(f"\n[widgets keys] database of {N_RUNS} runs built in {built['seconds']:.1f} s")
+    first = connect_cell(base)
+    notebooks = {"keys.ipynb": code_notebook([first, *CELLS]),
+                 "plain.ipynb": code_notebook([first, 'r = agno_nb.replay(ex, "trip-concise")\nr.add_class("agno-plain")\nr'])}
+    with lab_with_database(base, notebooks, _build) as running:
         yield running
 
 
@@ -300,8 +183,8 @@ def test_keys_show_all_dark_chart_and_readme_pictures(lab, screenshot_dir):
         compare.screenshot(path=str(screenshot_dir / "compare.png"))
         lows = {}
         for theme in ("JupyterLab Light", "JupyterLab Dark"):
-            _set_theme(page, theme)
-            measured = chart.evaluate(SVG_CONTRAST_JS)
+            set_theme(page, theme)
+            measured = chart.evaluate(CONTRAST_JS)
             assert len(measured) >= 12, measured
             low = [m for m in measured if m["ratio"] < AA]
             assert low == [], f"{theme}: chart text below {AA}:1: {low[:5]}"
@@ -316,7 +199,7 @@ def test_keys_show_all_dark_chart_and_readme_pictures(lab, screenshot_dir):
         assert "ModelError" in browse.inner_text()
         page.wait_for_timeout(300)
         browse.screenshot(path=str(screenshot_dir / "browse-dark.png"))
-        _set_theme(page, "JupyterLab Light")
+        set_theme(page, "JupyterLab Light")
         assert dialogs == []
         page.close()
 
