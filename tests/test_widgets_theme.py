@@ -155,3 +155,21 @@ def test_executed_notebook_03_as_html_shows_its_static_copies_offline(browser, t
         page.screenshot(path=str(tmp_path / "nbconvert-offline.png"), full_page=False)
     finally:
         context.close()
+
+
+def test_browse_fits_the_notebook_with_one_line_rows(notebook_page):
+    """The name and the error are cut with an ellipsis (whole in the tooltip) rather than
+    pushing the status column out of view or wrapping rows to several lines."""
+    page = notebook_page
+    browse = page.locator(".agno-browse").first
+    browse.scroll_into_view_if_needed()
+    grid = browse.locator(".widget-gridbox").first
+    fit = grid.evaluate("g => ({scroll: g.scrollWidth, client: g.clientWidth})")
+    assert fit["scroll"] <= fit["client"] + 1, fit
+    boxes = browse.locator(".agno-open").evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.top, r.height]; })")
+    assert len(boxes) >= 4
+    pitch = [b[0] - a[0] for a, b in zip(boxes, boxes[1:])]  # one session's line to the next
+    assert max(pitch) <= 1.5 * max(h for _, h in boxes), (pitch, boxes)
+    status = browse.locator(".agno-cut").filter(has_text="ModelError").first
+    assert _trips.TIMEOUT_TEXT in status.locator("span[title]").first.get_attribute("title")

@@ -20,8 +20,12 @@ ANY = "\x00any"
 NO_PICK = "\x00none"
 # (key, title): the table's columns; every one but "session" sorts on a click
 COLUMNS = [("session_id", "session"), ("session_name", "name"), ("session_type", "type"),
-           ("who", "agent / team / workflow"), ("user_id", "user"), ("created_at", "started"),
+           ("who", "agent"), ("user_id", "user"), ("created_at", "started"),
            ("n_runs", "runs"), ("total_tokens", "tokens"), ("duration", "duration"), ("status", "status / error")]
+_FLEXIBLE = {"session_name": "minmax(6em, 2fr)", "status": "minmax(9em, 3fr)"}  # grid widths of the cut columns
+# a grid item and the widget's own content box keep their content's width unless told otherwise
+CUT_CSS = ("<style>.agno-browse .agno-cut, .agno-browse .agno-cut > .widget-html-content"
+            "{min-width:0;overflow:hidden}</style>")
 _CHUNK = 500  # session ids per messages() call: keeps the pushed-down IN list small
 _UNSET = object()
 
@@ -72,22 +76,25 @@ class Browse(StaticView, widgets.VBox):
             button.on_click(lambda _, key=key: self.sort(key))
             button.add_class("agno-sort")
         self._row_widgets = [self._make_row() for _ in range(self.page_size)]
+        # the name and the error take what width is left, cut with an ellipsis, so that the table
+        # fits the notebook and every row is one line
         self.grid = widgets.GridBox(layout=widgets.Layout(
-            grid_template_columns=f"repeat({len(COLUMNS)}, auto)", grid_gap="0px 4px", align_items="center",
-            overflow="auto"))
+            grid_template_columns=" ".join(_FLEXIBLE.get(key, "max-content") for key, _ in COLUMNS),
+            grid_gap="0px 6px", align_items="center", overflow="auto", width="100%"))
         self.empty = widgets.HTML()
-        self.prev_page_button = widgets.Button(description="◀ Prev page", layout=widgets.Layout(width="max-content"))
-        self.next_page_button = widgets.Button(description="Next page ▶", layout=widgets.Layout(width="max-content"))
-        self.page_label = widgets.HTML()
+        fixed = dict(width="max-content", flex="0 0 auto")
+        self.prev_page_button = widgets.Button(description="◀ Prev page", layout=widgets.Layout(**fixed))
+        self.next_page_button = widgets.Button(description="Next page ▶", layout=widgets.Layout(**fixed))
+        self.page_label = widgets.HTML(layout=widgets.Layout(**fixed))
         self.picker = widgets.Dropdown(options=[("(pick a session to replay)", NO_PICK)], description="Open",
-                                       layout=widgets.Layout(width="auto", min_width="420px"))
+                                       layout=widgets.Layout(width="auto", flex="1 1 auto", min_width="16em"))
         self.detail = widgets.VBox()
         for w in (self.agent, self.user, self.session_type, self.since, self.until, self.text, self.failed):
             w.observe(lambda _: self._changed(), names="value")
         self.prev_page_button.on_click(lambda _: self.prev_page())
         self.next_page_button.on_click(lambda _: self.next_page())
         self.picker.observe(self._picked, names="value")
-        self.style_html = widgets.HTML(self.hide_static_css())
+        self.style_html = widgets.HTML(self.hide_static_css() + CUT_CSS)
         self.children = [
             self.style_html,
             widgets.HBox([self.agent, self.user, self.session_type]),
@@ -103,7 +110,11 @@ class Browse(StaticView, widgets.VBox):
         button = widgets.Button(layout=widgets.Layout(width="max-content"))
         button.add_class("agno-open")
         button.on_click(lambda b: self.open_session(b.tooltip) if b.tooltip else None)
-        return [button] + [widgets.HTML() for _ in COLUMNS[1:]]
+        cells = [widgets.HTML() for _ in COLUMNS[1:]]
+        for (key, _), cell in zip(COLUMNS[1:], cells):
+            if key in _FLEXIBLE:
+                cell.add_class("agno-cut")
+        return [button, *cells]
 
     # -- filters, from Python --------------------------------------------------------------------
 
@@ -271,7 +282,7 @@ class Browse(StaticView, widgets.VBox):
 
     def _show(self) -> None:
         self._fill_grid()
-        self.page_label.value = f'<span style="{h.FONT}{h.TEXT}">{h.esc(self._page_text())}</span>'
+        self.page_label.value = f'<span style="{h.FONT}{h.TEXT}white-space:nowrap">{h.esc(self._page_text())}</span>'
         self.prev_page_button.disabled = self.page == 0
         self.next_page_button.disabled = self.page >= self.n_pages - 1
         self._quiet = True
@@ -295,8 +306,8 @@ class Browse(StaticView, widgets.VBox):
             button.description = short_id(r.session_id)
             button.tooltip = r.session_id
             for (key, _), cell in zip(COLUMNS[1:], htmls):
-                wrap = "max-width:28em" if key == "status" else "white-space:nowrap"  # an error may wrap
-                cell.value = f'<div style="{h.FONT}{h.TEXT}{wrap}">{_cell(r, key)}</div>'
+                cut = "overflow:hidden;text-overflow:ellipsis;" if key in _FLEXIBLE else ""
+                cell.value = f'<div style="{h.FONT}{h.TEXT}white-space:nowrap;{cut}">{_cell(r, key)}</div>'
             cells += row_widgets
         self.grid.children = cells if not self.rows.empty else []
         self.empty.value = h.note("No sessions match these filters.") if self.rows.empty else ""
