@@ -58,6 +58,14 @@ def test_replay_and_compare_render_and_step_in_jupyterlab(lab, screenshot_dir):
         before = replay.inner_text()
         assert "Session trip-concise" in before and "run 1/4, message 1/5" in before
         assert "Answer in one sentence." in before  # the first step: the system message
+        # fewer messages than the scroll area holds sit at its top, not below an empty space
+        gap = replay.locator(".agno-scroll").evaluate(
+            "s => s.querySelector('.agno-current').getBoundingClientRect().top - s.getBoundingClientRect().top")
+        assert 0 <= gap < 40, gap
+        # the counter is one line, level with the buttons
+        counter = replay.locator(".widget-html", has_text="message 1/5").last.bounding_box()
+        button = replay.locator("button", has_text="Next").bounding_box()
+        assert counter["height"] < 1.5 * button["height"], (counter, button)
         replay.locator("button", has_text="Next").click()
         page.wait_for_function(
             "() => document.querySelector('.agno-replay:not(.agno-hostile)').innerText.includes('message 2/5')")

@@ -159,6 +159,14 @@ def test_long_tool_result_is_collapsed_and_json_pretty_printed(ex):
     assert body.count("agno-current") == 1
 
 
+def test_show_all_says_how_much_is_hidden():
+    one_line = h.text_block("x" * 700)
+    assert "show all (100 more characters)" in one_line  # not "1 lines"
+    many = h.text_block("\n".join(f"line {i:02d}" for i in range(20)))
+    assert "show all (63 more characters, 8 more lines)" in many  # 12 of 20 lines shown
+    assert "show all (62 more characters, 1 more line)" in h.text_block("\n".join(["y"] * 12 + ["z" * 62]))
+
+
 def test_metrics_only_where_they_exist(ex):
     r = replay(ex, "cmp-a")
     roles = {}

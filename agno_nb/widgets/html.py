@@ -162,7 +162,9 @@ def text_block(value: Any, mono: bool = False, *, preview: int = PREVIEW_CHARS, 
     if cut >= len(text) or len(text) - cut < 40:  # not worth a click
         return f'<div style="{style}">{esc(text)}</div>'
     rest = len(text) - cut
-    more = f"… show all ({rest:,} more characters, {text.count(chr(10)) + 1:,} lines)"
+    more_lines = text.count("\n", cut) + (text[cut - 1] == "\n")  # whole lines hidden
+    lines_note = f", {more_lines:,} more line{'s' * (more_lines != 1)}" if more_lines else ""
+    more = f"… show all ({rest:,} more characters{lines_note})"
     return (f'<details class="agno-more" style="{style}"><summary style="display:block;cursor:pointer;'
             f'list-style:none">{esc(text[:cut])}<span style="display:block;color:{FG2};font-style:italic;'
             f'text-decoration:underline">{esc(more)}</span></summary>{esc(text[cut:])}</details>')
@@ -395,8 +397,10 @@ def children_html(children: Sequence[Mapping[str, Any]], caption: str) -> str:
     longest = max((float(c["duration"]) for c in children if present(c.get("duration"))), default=0.0)
     rows = []
     for c in children:
-        answer = run_error_html(c) or text_block(c.get("content"), preview=200, lines=3)
-        rows.append([esc(run_label(c)), status_badge(c.get("status")), text_block(c.get("input"), preview=200, lines=3),
+        answer = run_error_html(c) or text_block(c.get("content"), preview=160, lines=2)
+        # the run's name on one line, the input wide enough to read; the answer takes the rest
+        rows.append([f'<span style="white-space:nowrap">{esc(run_label(c))}</span>', status_badge(c.get("status")),
+                     f'<div style="min-width:12em">{text_block(c.get("input"), preview=160, lines=2)}</div>',
                      answer, esc(fmt_int(c.get("total_tokens"))), latency_bar(c.get("duration"), longest)])
     return table_html(["run", "status", "input", "answer", "tokens", "duration"], rows, caption=caption)
 

@@ -120,13 +120,14 @@ class Replay(StaticView, widgets.VBox):
         self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=800, description="Play",
                                  tooltip="Play / pause")
         self.slider = widgets.IntSlider(value=0, min=0, max=last, step=1, readout=False, continuous_update=False,
-                                        description="", layout=widgets.Layout(width="320px"))
+                                        description="", layout=widgets.Layout(width="auto", flex="1 1 320px",
+                                                                                min_width="120px"))
         self._link = widgets.link((self.play, "value"), (self.slider, "value"))
         self.prev_button = widgets.Button(description="◀ Prev", tooltip="Previous message",
                                           layout=widgets.Layout(width="80px"))
         self.next_button = widgets.Button(description="Next ▶", tooltip="Next message",
                                           layout=widgets.Layout(width="80px"))
-        self.counter = widgets.HTML()
+        self.counter = widgets.HTML(layout=widgets.Layout(flex="0 0 auto"))
         self.prev_run_button = widgets.Button(description="« Run", tooltip="Start of the previous run",
                                               layout=widgets.Layout(width="70px"))
         self.next_run_button = widgets.Button(description="Run »", tooltip="Start of the next run",
@@ -159,7 +160,7 @@ class Replay(StaticView, widgets.VBox):
         self.children = [
             widgets.HTML(self.hide_static_css() + f"<style>{HINT_CSS}</style>" + session_header_html(self.data)
                          + hint),
-            widgets.HBox(controls),
+            widgets.HBox(controls, layout=widgets.Layout(align_items="center")),
             widgets.HBox([self.run_dropdown, self.run_search, self.context_toggle],
                          layout=widgets.Layout(width="100%", flex_flow="row wrap")),
             self.tree, self.header, self.body, self.annotation_bar, self.annotation_list, self.context,
@@ -382,7 +383,7 @@ class Replay(StaticView, widgets.VBox):
                 parts.append(h.children_html([c.run for c in node.children], caption))
             inner = "".join(parts)
             # a long header scrolls inside itself, so the messages below do not move much
-            self._header_cache[rp] = keyed(f'<div style="max-height:260px;overflow-y:auto">'
+            self._header_cache[rp] = keyed(f'<div style="max-height:320px;overflow-y:auto">'
                                            f'{h.box(inner, indent=node.depth)}</div>', f"h{rp}")
         return self._header_cache[rp]
 
@@ -400,10 +401,11 @@ class Replay(StaticView, widgets.VBox):
 
     def _scroll(self, inner: str) -> str:
         # column-reverse anchors the scroll position at the bottom, where the current message
-        # is, without a script; the fixed height keeps the controls and the page still
+        # is, without a script; the fixed height keeps the controls and the page still; the
+        # auto margin puts the messages at the top while they are fewer than the height holds
         return (f'<div class="agno-scroll" style="height:{h.esc(self.height)};overflow-y:auto;display:flex;'
                 f'flex-direction:column-reverse;border:1px solid {h.BORDER_SOFT};border-radius:4px;padding:0 4px">'
-                f'<div>{inner}</div></div>')
+                f'<div style="margin-bottom:auto">{inner}</div></div>')
 
     def _context(self, rp: int, mi: Optional[int]) -> str:
         msgs = self.data.runs[rp].messages[:mi] if mi is not None else []
@@ -446,7 +448,7 @@ class Replay(StaticView, widgets.VBox):
             self.context.layout.display = None
         else:
             self.context.layout.display = "none"
-        self.counter.value = f'<span style="{h.FONT}">{h.esc(self._counter_text())}</span>'
+        self.counter.value = f'<span style="{h.FONT}white-space:nowrap">{h.esc(self._counter_text())}</span>'
         self._render_annotations()
         if self.run_dropdown.value != rp and not self._syncing:
             self._syncing = True
