@@ -37,5 +37,7 @@ echo "JupyterLab: http://127.0.0.1:$port/lab?token=$token"
 echo "(Ctrl-C to stop)"
 root_flag=()
 [ "$(id -u)" = 0 ] && root_flag=(--allow-root)  # containers often run as root; Jupyter refuses without it
+# offline: no news feed and no update check, so no "fetch news?" prompt over the notebooks
 exec jupyter lab --no-browser --ip 127.0.0.1 --port "$port" --ServerApp.port_retries=0 "${root_flag[@]}" \
-  --ServerApp.root_dir="$PWD/notebooks" --IdentityProvider.token="$token"
+  --ServerApp.root_dir="$PWD/notebooks" --IdentityProvider.token="$token" \
+  --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate

@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -187,6 +188,12 @@ def test_demo_script_sets_up_checks_the_kernel_and_serves_the_notebooks(tmp_path
         with urllib.request.urlopen(url.replace("/lab?", "/api/contents?"), timeout=30) as resp:
             served = {item["name"] for item in json.load(resp)["content"]}
         assert {p.name for p in NOTEBOOKS.glob("*.ipynb")} | {"demo.db"} <= served
+        # offline: JupyterLab neither asks to fetch news nor checks for updates
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            page = resp.read().decode()
+        assert re.search(r'"news":\s*\{\s*"disabled":\s*true', page), "JupyterLab's news feed is on"
+        with urllib.request.urlopen(url.replace("/lab?", "/lab/api/update?"), timeout=30) as resp:
+            assert json.load(resp)["notification"] is None
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -16,7 +16,7 @@ from agno_nb import Agent, Step, Team, Workflow
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.models import EchoModel, ScriptedModel, tool_call
 from agno_nb.widgets import Browse, Compare, Replay, browse, compare, replay
-from agno_nb.widgets.diff import align, first_divergence, word_diff
+from agno_nb.widgets.diff import align, first_divergence, inline_diff, word_diff
 from agno_nb.widgets.browse import CUT_CSS
 from agno_nb.widgets.keys import HINT_CSS
 
@@ -277,7 +277,8 @@ def test_compare_marks_divergence_and_reports_metrics(ex):
     assert (m["total_tokens"] > 0).all() and m.loc["c2", "total_tokens"] > m.loc["c1", "total_tokens"]
     assert (m["latency"] > 0).all()
     assert "Metrics per session" in c._repr_html_() and CHART.search(c._repr_html_())
-    assert repr(c) == "Compare(session_ids=['c1', 'c2'], turns=4, divergence=turn 3)"
+    assert repr(c) == "Compare(session_ids=['c1', 'c2'], turns=4, divergence=2 (turn 3))"
+    assert c.divergence == 2
     c.only_diffs.value = True
     assert "Capital of France?" not in c.table.value and "Best pet?" in c.table.value
 
@@ -314,6 +315,23 @@ def test_alignment_by_input_and_word_diff():
     assert first_divergence(align([a, a])) is None
     left, right = word_diff("a <b> cat", "a <b> dog")
     assert "&lt;b&gt;" in left and "<mark" in left and "cat" in left and "dog" in right
+
+
+def test_a_changed_word_keeps_a_space_from_its_neighbours():
+    """Struck-out and added words never run together into one (04 showed "~~Tokyo,~~Tokyo")."""
+    def words(markup: str) -> str:  # what a reader sees: the text with the marks' edges as spaces
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "|", markup).replace("|", " ")).strip()
+
+    base = "In Tokyo, Shinjuku has rooms (3 nights). Stay dry."
+    other = "In Tokyo it is 21C and overcast."
+    shown = inline_diff(base, other)
+    assert re.sub(r"<[^>]+>", "", shown).split() == [w for w in words(shown).split()]
+    for glued in ("Tokyo,Tokyo", "nights).overcast", "Shinjukuit"):
+        assert glued not in re.sub(r"<[^>]+>", "", shown), shown
+    left, right = word_diff(base, other)
+    for markup in (left, right):
+        assert re.sub(r"<[^>]+>", "", markup).split() == words(markup).split(), markup
+    assert inline_diff("same words", "same words") == "same words"
 
 
 # -- browse -----------------------------------------------------------------------------------

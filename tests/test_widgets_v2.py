@@ -537,3 +537,21 @@ def test_notebooks_03_and_04_show_the_widgets_features():
     assert "Comparing 3 sessions" in nb04 and "Baseline: <b>eval-detailed" in nb04  # a chosen baseline
     assert "agno-trajectory" in nb04 and "find_hotels(city=" in nb04  # tool trajectories
     assert 'class="agno-chart"' in nb04 and "data:image/png" not in nb04  # the themed chart, not a PNG
+
+
+def test_chart_value_labels_of_neighbouring_bars_keep_apart():
+    """Three sessions' latencies: "152.1 ms" and "141.7 ms" over neighbouring bars nearly touched."""
+    import pandas as pd
+
+    from agno_nb.widgets.chart import PANEL_W, bar_chart_svg
+
+    metrics = pd.DataFrame({"total_tokens": [519, 453, 633], "latency": [0.1521, 0.1417, 0.5206],
+                            "tool_calls": [4, 4, 4], "errors": [1, 1, 1]})
+    svg = bar_chart_svg(metrics, ["a", "b", "c"])
+    texts = re.findall(r'<text x="([\d.]+)" y="[\d.]+" font-size="11" text-anchor="middle"[^>]*>([^<]*)</text>', svg)
+    latency = [(float(x), t) for x, t in texts if PANEL_W <= float(x) < 2 * PANEL_W]
+    assert [t for _, t in latency] == ["152 ms", "142 ms", "521 ms"]
+    assert "<title>a: 152.1 ms</title>" in svg  # the exact value, on hover
+    per_char = 11 * 0.62  # a generous average glyph width of an 11 px sans-serif
+    for (x1, t1), (x2, t2) in zip(latency, latency[1:]):
+        assert x2 - x1 >= (len(t1) + len(t2)) / 2 * per_char + 6, (t1, t2, x2 - x1)

@@ -28,6 +28,14 @@ def _value(col: str, v: float) -> str:
     return h.fmt_secs(v) if col == "latency" else f"{int(round(v)):,}"
 
 
+def _label(col: str, v: float) -> str:
+    """The value over a bar: short enough that neighbouring bars' labels keep apart
+    ("152 ms", not "152.1 ms"); the bar's tooltip has the exact value."""
+    if col != "latency":
+        return _value(col, v)
+    return f"{v * 1000:.0f} ms" if v < 1 else (f"{v:.1f} s" if v < 100 else f"{v:,.0f} s")
+
+
 def bar_chart_svg(metrics: pd.DataFrame, labels: Sequence[str]) -> str:
     """One small bar chart per metric, a bar per session (coloured as in the legend above)."""
     n = len(labels)
@@ -55,7 +63,7 @@ def bar_chart_svg(metrics: pd.DataFrame, labels: Sequence[str]) -> str:
                          f'rx="2" style="fill:{COLORS[i % len(COLORS)]}"><title>{h.esc(labels[i])}: '
                          f'{h.esc(_value(col, v))}</title></rect>'
                          f'<text x="{cx:.1f}" y="{base - bh - 4:.1f}" font-size="11" text-anchor="middle" '
-                         f'style="{TEXT_STYLE}">{h.esc(_value(col, v))}</text>')
+                         f'style="{TEXT_STYLE}">{h.esc(_label(col, v))}</text>')
         parts.append(f'<line x1="{x0 + 10}" y1="{base + 0.5}" x2="{x0 + PANEL_W - 10}" y2="{base + 0.5}" '
                      f'style="stroke:currentColor;stroke-width:1"/>')
     return (f'<svg class="agno-chart" role="img" aria-label="metrics per session" width="{width}" height="{height}" '

@@ -204,7 +204,8 @@ class Compare(StaticView, widgets.VBox):
                                 for s, c in enumerate(row) if c is not None)
             else:
                 asked = h.text_block(first.get("input"))
-            cells = [f"{i + 1}{marker}", asked]
+            # at least a few words wide: a squeezed column broke words in the middle ("weath/er")
+            cells = [f"{i + 1}{marker}", f'<div style="min-width:8em">{asked}</div>']
             cells += [self._cell(row, s) for s in range(len(self.session_ids))]
             rows.append(cells)
             styles.append(f"background:{h.TINT_ERROR}" if i == self.divergence else
@@ -232,7 +233,8 @@ class Compare(StaticView, widgets.VBox):
         return "|".join(self.session_ids)
 
     def __repr__(self) -> str:
-        div = "none" if self.divergence is None else f"turn {self.divergence + 1}"
+        # the attribute's value (0-based, as in .turns), then the turn as the table numbers it
+        div = "None" if self.divergence is None else f"{self.divergence} (turn {self.divergence + 1})"
         return f"Compare(session_ids={self.session_ids!r}, turns={len(self.turns)}, divergence={div})"
 
     def _repr_html_(self) -> str:

@@ -98,19 +98,19 @@ def word_diff(a: Any, b: Any) -> Tuple[str, str]:
     """``a`` and ``b`` as escaped HTML, the words that differ highlighted (removed in ``a``, added in ``b``)."""
     wa = _WORDS.findall(str(a)) if present(a) else []
     wb = _WORDS.findall(str(b)) if present(b) else []
-    out_a: List[str] = []
-    out_b: List[str] = []
+    out_a: List[Tuple[str, str]] = []
+    out_b: List[Tuple[str, str]] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
-        left, right = esc("".join(wa[i1:i2])), esc("".join(wb[j1:j2]))
+        left, right = "".join(wa[i1:i2]), "".join(wb[j1:j2])
         if tag == "equal":
-            out_a.append(left)
-            out_b.append(right)
+            out_a.append(("", left))
+            out_b.append(("", right))
             continue
         if left:
-            out_a.append(f'<mark style="{REMOVED}">{left}</mark>')
+            out_a.append((REMOVED, left))
         if right:
-            out_b.append(f'<mark style="{ADDED}">{right}</mark>')
-    return "".join(out_a), "".join(out_b)
+            out_b.append((ADDED, right))
+    return _join(out_a), _join(out_b)
 
 
 def inline_diff(base: Any, other: Any) -> str:
@@ -118,14 +118,31 @@ def inline_diff(base: Any, other: Any) -> str:
     the words it adds highlighted: one column read against the baseline."""
     wa = _WORDS.findall(str(base)) if present(base) else []
     wb = _WORDS.findall(str(other)) if present(other) else []
-    out: List[str] = []
+    out: List[Tuple[str, str]] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
-        left, right = esc("".join(wa[i1:i2])), esc("".join(wb[j1:j2]))
+        left, right = "".join(wa[i1:i2]), "".join(wb[j1:j2])
         if tag == "equal":
-            out.append(right)
+            out.append(("", right))
             continue
         if left.strip():
-            out.append(f'<mark style="{REMOVED}">{left}</mark>')
+            out.append((REMOVED, left.strip()))
         if right:
-            out.append(f'<mark style="{ADDED}">{right}</mark>')
+            out.append((ADDED, right))
+    return _join(out)
+
+
+def _join(segments: Sequence[Tuple[str, str]]) -> str:
+    """Escaped HTML of ``(style, text)`` segments, a ``<mark>`` for each styled one. Where a
+    marked segment meets other text with no whitespace between them, a space goes between:
+    the diff matches spaces on their own, so a changed word can lose the space beside it,
+    and "Tokyo," struck out right before an added "Tokyo" read as one word."""
+    out: List[str] = []
+    prev_text, prev_marked = "", False
+    for style, text in segments:
+        if not text:
+            continue
+        if (style or prev_marked) and prev_text and not prev_text[-1].isspace() and not text[0].isspace():
+            out.append(" ")
+        out.append(f'<mark style="{style}">{esc(text)}</mark>' if style else esc(text))
+        prev_text, prev_marked = text, bool(style)
     return "".join(out)
