@@ -552,6 +552,8 @@ def test_chart_value_labels_of_neighbouring_bars_keep_apart():
     latency = [(float(x), t) for x, t in texts if PANEL_W <= float(x) < 2 * PANEL_W]
     assert [t for _, t in latency] == ["152 ms", "142 ms", "521 ms"]
     assert "<title>a: 152.1 ms</title>" in svg  # the exact value, on hover
+    small = bar_chart_svg(metrics.assign(latency=[0.000380, 0.0042, 12.34]), ["a", "b", "c"])
+    assert all(f">{t}</text>" in small for t in ("380 µs", "4.2 ms", "12.3 s"))  # never "0 ms"
     per_char = 11 * 0.62  # a generous average glyph width of an 11 px sans-serif
     for (x1, t1), (x2, t2) in zip(latency, latency[1:]):
         assert x2 - x1 >= (len(t1) + len(t2)) / 2 * per_char + 6, (t1, t2, x2 - x1)

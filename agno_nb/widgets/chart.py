@@ -33,7 +33,11 @@ def _label(col: str, v: float) -> str:
     ("152 ms", not "152.1 ms"); the bar's tooltip has the exact value."""
     if col != "latency":
         return _value(col, v)
-    return f"{v * 1000:.0f} ms" if v < 1 else (f"{v:.1f} s" if v < 100 else f"{v:,.0f} s")
+    if v < 1e-3:
+        return f"{v * 1e6:.0f} µs"
+    if v < 1:
+        return f"{v * 1e3:.1f} ms" if v < 0.01 else f"{v * 1e3:.0f} ms"
+    return f"{v:.1f} s" if v < 100 else f"{v:,.0f} s"
 
 
 def bar_chart_svg(metrics: pd.DataFrame, labels: Sequence[str]) -> str:
