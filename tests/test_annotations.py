@@ -132,6 +132,41 @@ def test_annotate_sqlite_source_stays_untouched(sqlite_source):
     assert agno_nb.connect(path).annotations()["annotation_id"].tolist() == df["annotation_id"].tolist()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_delete_annotations_removes_what_the_filters_select(backend, request, pg_schema):
+    """A cell that annotates can run again without piling up copies: it deletes its own first."""
+    if backend == "sqlite":
+        path, runs = request.getfixturevalue("sqlite_source")
+        connect = lambda: agno_nb.connect(path)  # noqa: E731
+        before = file_state(path)["agno.db"]
+    else:
+        db, runs = request.getfixturevalue("pg_source")
+        table = f"{pg_schema}_notes.annotations"
+        connect = lambda: agno_nb.connect(db, annotations="postgres", annotations_table=table)  # noqa: E731
+    ex = connect()
+    assert ex.delete_annotations(session_ids=["s1"]) == 0  # nothing stored yet: nothing to do, nothing created
+    for _ in range(3):  # the tutorial cell, run three times
+        ex.delete_annotations(session_ids=["s1"], author="tutorial")
+        ex.annotate(runs["s1"][0], score=1, label="good", author="tutorial")
+        ex.annotate(runs["s1"][1], label="too long", message_index=1, author="tutorial")
+    ex.annotate(runs["s1"][0], score=0, label="bad", author="ana")  # someone else's: kept
+    ex.annotate(runs["s2"][0], score=0.5, author="tutorial")  # another session: kept
+    df = ex.annotations()
+    assert sorted(zip(df["session_id"], df["author"], df["label"].fillna("-"))) == [
+        ("s1", "ana", "bad"), ("s1", "tutorial", "good"), ("s1", "tutorial", "too long"), ("s2", "tutorial", "-")]
+    assert ex.runs().set_index("run_id").loc[runs["s1"][0], "label"] == "bad"  # the latest
+    assert ex.delete_annotations(author="ana") == 1
+    assert ex.runs().set_index("run_id").loc[runs["s1"][0], "label"] == "good"  # the kept table saw it
+    assert connect().annotations()["author"].tolist() == ["tutorial"] * 3  # stored, for a new kernel too
+    with pytest.raises(TypeError, match="at least one filter"):
+        ex.delete_annotations()
+    with pytest.raises(TypeError, match="delete_annotations\\(\\).*its filters are"):
+        ex.delete_annotations(agent="x")
+    assert len(ex.annotations()) == 3
+    if backend == "sqlite":
+        assert file_state(path)["agno.db"] == before  # the source: same bytes, same mtime
+
+
 def test_annotations_elsewhere_and_refusals(sqlite_source, tmp_path):
     path, runs = sqlite_source
     elsewhere = tmp_path / "notes" / "mine.sqlite"
@@ -301,6 +336,17 @@ def test_postgres_default_table_name(pg_source, pg_url):
 
 # -- the replay widget ------------------------------------------------------------------------------
 
+def test_replay_lists_the_store_as_it_is_after_a_cell_deletes_and_annotates_again(sqlite_source):
+    """Notebook 03's annotation cell, run three times: the replay lists one set, not three."""
+    path, _ = sqlite_source
+    r = replay(path, "s1", author="tutorial")
+    for _ in range(3):
+        r.explorer.delete_annotations(session_ids=["s1"], author="tutorial")
+        r.good(note="answered from the docs")
+    assert r.annotation_list.value.count("answered from the docs") == 1
+    assert len(r.explorer.annotations(session_ids=["s1"])) == 1
+
+
 def test_replay_buttons_annotate_and_persist(sqlite_source):
     path, runs = sqlite_source
     untouched = file_state(path)["agno.db"]
@@ -421,3 +467,31 @@ def test_concurrent_annotators_lose_nothing(sqlite_source):
     df = agno_nb.connect(path).annotations()
     assert len(df) == 50 and df["annotation_id"].is_unique
     assert df.groupby("author").size().to_dict() == {"a0": 25, "a1": 25}
+
+
+def test_kernels_creating_the_store_at_the_same_moment_all_succeed(sqlite_source, tmp_path):
+    """Eight explorers annotating a source with no store yet, at once, twelve times over: the
+    one that creates the store is never taken, half-way, for "not an agno_nb annotation store"
+    by another (one in a few hundred runs of the test above hit it)."""
+    import threading
+
+    path, runs = sqlite_source
+    for round_ in range(12):
+        store = tmp_path / f"store-{round_}.sqlite"
+        explorers = [agno_nb.connect(path, annotations=store) for _ in range(8)]
+        start, errors = threading.Barrier(len(explorers)), []
+
+        def work(ex, who):
+            try:
+                start.wait()
+                ex.annotate(runs["s1"][0], score=1, author=who)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(ex, f"k{n}")) for n, ex in enumerate(explorers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [], (round_, errors)
+        assert len(agno_nb.connect(path, annotations=store).annotations()) == len(explorers)

@@ -27,6 +27,7 @@ annotation of any of its runs. When the store does not exist this costs one ``st
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import numbers
 import os
@@ -42,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..db.schema import check_identifier
+from ..db.sqlite import _enable_wal
 from ..errors import AnnotationError, RunNotFoundError
 
 SIDE_SUFFIX = ".agno_nb-annotations.sqlite"
@@ -129,23 +131,27 @@ class SqliteAnnotations:
             raise AnnotationError(f"cannot open the annotation store {self.describe()}: {exc}. "
                                   "Pass annotations=<a writable path> to connect().") from None
         try:
+            # the mark and the tables read in one transaction, and written in one below: another
+            # process creating the store at the same moment is seen either before or after, whole
+            con.execute("BEGIN")
             app_id = con.execute("PRAGMA application_id").fetchone()[0]
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if app_id != APPLICATION_ID and (app_id or tables - {SQLITE_TABLE}):
+            con.execute("COMMIT")
+            if app_id != APPLICATION_ID and (app_id or tables - {SQLITE_TABLE, "sqlite_sequence"}):
                 raise AnnotationError(f"{self.describe()} is not an agno_nb annotation store (it holds "
                                       f"{', '.join(sorted(tables)) or 'other data'}); agno_nb will not write "
                                       "there. Pass annotations=<another path> to connect().")
-            if create:
-                con.execute("PRAGMA journal_mode = WAL")
-                con.execute("PRAGMA synchronous = FULL")
+            con.execute("PRAGMA synchronous = FULL")
+            if create and (app_id != APPLICATION_ID or SQLITE_TABLE not in tables):
+                _enable_wal(con.cursor())
+                con.execute("BEGIN IMMEDIATE")
                 con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 con.execute(f"""CREATE TABLE IF NOT EXISTS {SQLITE_TABLE} (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT, annotation_id TEXT NOT NULL UNIQUE,
                     source TEXT NOT NULL, session_id TEXT, run_id TEXT NOT NULL, message_index INTEGER,
                     label TEXT, score REAL, note TEXT, author TEXT, created_at REAL NOT NULL)""")
                 con.execute(f"CREATE INDEX IF NOT EXISTS {SQLITE_TABLE}_run ON {SQLITE_TABLE} (source, run_id)")
-            else:
-                con.execute("PRAGMA synchronous = FULL")
+                con.execute("COMMIT")
         except sqlite3.Error as exc:
             con.close()
             raise AnnotationError(f"cannot use the annotation store {self.describe()}: {exc}") from None
@@ -169,6 +175,25 @@ class SqliteAnnotations:
             finally:
                 con.close()
             self._writes += 1
+
+    def delete(self, annotation_ids: List[str]) -> int:
+        """Remove these annotations (of this store's source) in one transaction; how many went."""
+        if not annotation_ids or not self.path.exists():
+            return 0
+        with self._lock:
+            con = self._connect(create=False)
+            try:
+                with con:
+                    con.execute("BEGIN IMMEDIATE")
+                    gone = con.execute(f"DELETE FROM {SQLITE_TABLE} WHERE source = ? AND annotation_id IN "
+                                       "(SELECT value FROM json_each(?))",
+                                       (self.scope, json.dumps(annotation_ids))).rowcount
+            except sqlite3.Error as exc:
+                raise AnnotationError(f"cannot delete annotations from {self.describe()}: {exc}") from None
+            finally:
+                con.close()
+            self._writes += 1
+        return gone
 
     def read(self) -> pa.Table:
         if not self.path.exists():  # nothing annotated yet: no file is created by reading
@@ -259,6 +284,24 @@ class PostgresAnnotations:
                 conn.execute(self.table.insert().values(source=self.scope, **{k: record[k] for k in _FIELDS}))
         except sa.exc.DBAPIError as exc:
             raise self._error(exc, f"store the annotation of run_id={record['run_id']!r} in") from None
+
+    def delete(self, annotation_ids: List[str]) -> int:
+        """Remove these annotations (of this store's source) in one transaction; how many went."""
+        import sqlalchemy as sa
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        if not annotation_ids:
+            return 0
+        t = self.table
+        try:
+            with self.engine.begin() as conn:
+                if not self._exists(conn):
+                    return 0
+                ids = sa.func.jsonb_array_elements_text(sa.cast(sa.literal(json.dumps(annotation_ids)), JSONB))
+                return conn.execute(t.delete().where(t.c.source == self.scope,
+                                                     t.c.annotation_id.in_(sa.select(ids.column_valued())))).rowcount
+        except sa.exc.DBAPIError as exc:
+            raise self._error(exc, "delete annotations from") from None
 
     def read(self) -> pa.Table:
         import sqlalchemy as sa

@@ -392,6 +392,22 @@ class SessionExplorer:
 
         return to_pandas(filtered(self.annotation_store.read(), "annotations()", filters))
 
+    def delete_annotations(self, **filters: Any) -> int:
+        """Delete the stored annotations that ``filters`` select (those of :meth:`annotations`)
+        and return how many were deleted; the source is never touched.
+
+        At least one filter is needed, so that a bare call cannot wipe every annotation:
+        ``ex.delete_annotations(session_ids=[sid], author="me")`` before annotating again
+        makes a notebook cell that can run any number of times.
+        """
+        from .annotations import filtered
+
+        if not any(v is not None for v in filters.values()):
+            raise TypeError("delete_annotations() needs at least one filter (session_ids, run_ids, label, "
+                            "author, since, until): it never deletes every annotation at once")
+        chosen = filtered(self.annotation_store.read(), "delete_annotations()", filters)
+        return self.annotation_store.delete(chosen.column("annotation_id").to_pylist())
+
     def evals(self, table: Optional[str] = None) -> pd.DataFrame:
         """Agno's eval runs (``agno_eval_runs``, or ``table``), read-only (columns: ``describe("evals")``).
 

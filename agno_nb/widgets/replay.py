@@ -297,7 +297,9 @@ class Replay(StaticView, widgets.VBox):
         msg = self.current_message if target == "message" else None
         stored = self.explorer.annotate(run["run_id"], label=label, score=score, note=note, author=self.author,
                                         message_index=None if msg is None else msg.get("message_index"))
-        self._annotations.append(stored)
+        # read back, not appended: what another kernel stored, or ex.delete_annotations() removed,
+        # since this replay opened shows as it is in the store
+        self._annotations = records(self.explorer.annotations(session_ids=[self.session_id]))
         self._problem = ""
         self._render_annotations()
         return stored
