@@ -443,19 +443,17 @@ def test_evals_of_a_parquet_export_are_empty(sqlite_source, tmp_path):
     check_evals(agno_nb.connect(out).evals())
 
 
-def test_concurrent_annotators_lose_nothing(sqlite_source):
-    """Two explorers (as two kernels) annotating at once: WAL and BEGIN IMMEDIATE keep every row."""
+def at_once(explorers, annotate) -> list:
+    """``annotate(ex, who)`` for each explorer, in a thread each, started together; the errors."""
     import threading
 
-    path, runs = sqlite_source
-    explorers = [agno_nb.connect(path), agno_nb.connect(path)]
-    errors = []
+    start, errors = threading.Barrier(len(explorers)), []
 
     def work(ex, who):
         try:
-            for i in range(25):
-                ex.annotate(runs["s1"][i % 2], score=i, author=who)
-        except Exception as exc:  # noqa: BLE001 - reported below
+            start.wait()
+            annotate(ex, who)
+        except Exception as exc:  # noqa: BLE001 - returned to the test
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(ex, f"a{n}")) for n, ex in enumerate(explorers)]
@@ -463,7 +461,18 @@ def test_concurrent_annotators_lose_nothing(sqlite_source):
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    return errors
+
+
+def test_concurrent_annotators_lose_nothing(sqlite_source):
+    """Two explorers (as two kernels) annotating at once: WAL and BEGIN IMMEDIATE keep every row."""
+    path, runs = sqlite_source
+
+    def annotate(ex, who):
+        for i in range(25):
+            ex.annotate(runs["s1"][i % 2], score=i, author=who)
+
+    assert at_once([agno_nb.connect(path), agno_nb.connect(path)], annotate) == []
     df = agno_nb.connect(path).annotations()
     assert len(df) == 50 and df["annotation_id"].is_unique
     assert df.groupby("author").size().to_dict() == {"a0": 25, "a1": 25}
@@ -473,25 +482,10 @@ def test_kernels_creating_the_store_at_the_same_moment_all_succeed(sqlite_source
     """Eight explorers annotating a source with no store yet, at once, twelve times over: the
     one that creates the store is never taken, half-way, for "not an agno_nb annotation store"
     by another (one in a few hundred runs of the test above hit it)."""
-    import threading
-
     path, runs = sqlite_source
     for round_ in range(12):
         store = tmp_path / f"store-{round_}.sqlite"
         explorers = [agno_nb.connect(path, annotations=store) for _ in range(8)]
-        start, errors = threading.Barrier(len(explorers)), []
-
-        def work(ex, who):
-            try:
-                start.wait()
-                ex.annotate(runs["s1"][0], score=1, author=who)
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work, args=(ex, f"k{n}")) for n, ex in enumerate(explorers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = at_once(explorers, lambda ex, who: ex.annotate(runs["s1"][0], score=1, author=who))
         assert errors == [], (round_, errors)
         assert len(agno_nb.connect(path, annotations=store).annotations()) == len(explorers)
