@@ -394,6 +394,12 @@ def test_browse_pages_and_opens_replay(tmp_path, monkeypatch):
     assert isinstance(b.replay, Replay) and b.replay.session_id == "s07"
     assert b.detail.children == (b.replay,)
     assert "hello 7" in b.replay.header.value
+    # a click on a row's id opens it, and the picker then names that session, not "(pick …)"
+    other = b.page_rows["session_id"].iloc[-1]
+    assert other != "s07"
+    next(w for w in b._row_widgets if w[0].tooltip == other)[0].click()
+    assert b.replay.session_id == other and b.picker.value == other
+    assert len(b.detail.children) == 1
 
 
 # -- untrusted content ------------------------------------------------------------------------

@@ -539,6 +539,13 @@ def test_notebooks_03_and_04_show_the_widgets_features():
     assert 'class="agno-chart"' in nb04 and "data:image/png" not in nb04  # the themed chart, not a PNG
 
 
+def test_times_never_break_between_number_and_unit():
+    """The run tree's latency ("863.0 / ms") and status ("ERROR / ModelError") and compare's
+    metrics latency wrapped in narrow columns."""
+    bar = h.latency_bar(0.863, 3.11)
+    assert bar.startswith('<span style="white-space:nowrap">') and bar.endswith("863.0 ms</span>")
+
+
 def test_chart_value_labels_of_neighbouring_bars_keep_apart():
     """Three sessions' latencies: "152.1 ms" and "141.7 ms" over neighbouring bars nearly touched."""
     import pandas as pd

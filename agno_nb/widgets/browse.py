@@ -272,6 +272,12 @@ class Browse(StaticView, widgets.VBox):
         """Open a session in a :class:`Replay` below the table (and return it)."""
         self.replay = Replay(self.explorer, session_id, **kwargs)
         self.detail.children = [self.replay]
+        if session_id in [value for _, value in self.picker.options]:
+            self._quiet = True  # the picker names the open session, however it was opened
+            try:
+                self.picker.value = session_id
+            finally:
+                self._quiet = False
         return self.replay
 
     def _picked(self, change: Dict[str, Any]) -> None:

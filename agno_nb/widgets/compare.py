@@ -220,7 +220,8 @@ class Compare(StaticView, widgets.VBox):
     def _metrics_html(self) -> str:
         rows = [[h.esc(self.labels[i]), *(h.esc(h.fmt_int(r[c])) for c in ("turns", "runs", "input_tokens",
                                                                             "output_tokens", "total_tokens")),
-                 h.esc(h.fmt_secs(r["latency"])), h.esc(h.fmt_int(r["tool_calls"])),
+                 f'<span style="white-space:nowrap">{h.esc(h.fmt_secs(r["latency"]))}</span>',
+                 h.esc(h.fmt_int(r["tool_calls"])),
                  h.esc(h.fmt_int(r["errors"])) + (f'<div style="{h.MONO}font-size:11px">{h.esc(r["error_detail"])}</div>'
                                                   if r["error_detail"] else "")]
                 for i, (_, r) in enumerate(self.metrics.iterrows())]

@@ -375,9 +375,10 @@ def latency_bar(value: Any, longest: float, color: str = "#1d4ed8", offset: Opti
         return ""
     width = max(1, round(BAR_PX * float(value) / longest))
     left = min(BAR_PX, max(0, round(BAR_PX * float(offset) / longest))) if offset else 0
-    return (f'<span style="display:inline-block;width:{BAR_PX + 4}px;white-space:nowrap">'
+    # bar and time on one line: "863.0 ms" broke between the number and the unit
+    return (f'<span style="white-space:nowrap"><span style="display:inline-block;width:{BAR_PX + 4}px">'
             f'<span style="display:inline-block;vertical-align:middle;height:8px;width:{width}px;margin-left:{left}px;'
-            f'background:{color};border-radius:2px"></span></span>{esc(fmt_secs(value))}')
+            f'background:{color};border-radius:2px"></span></span>{esc(fmt_secs(value))}</span>')
 
 
 def timestamp(value: Any) -> Optional[float]:

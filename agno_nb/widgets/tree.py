@@ -62,7 +62,8 @@ def run_tree_html(data: SessionData, *, limit: Optional[int] = None, current: Op
             run = r["node"].run
             err = h.run_error(run)
             what = h.esc(err[0]) if err else ""
-            cells.append([pad + f'<b>{h.esc(h.run_label(run))}</b>', h.status_badge(run.get("status")) + what,
+            cells.append([pad + f'<b>{h.esc(h.run_label(run))}</b>',
+                          f'<span style="white-space:nowrap">{h.status_badge(run.get("status"))}{what}</span>',
                           h.esc(h.fmt_int(run.get("total_tokens"))),
                           h.latency_bar(run.get("duration"), longest, offset=r.get("offset"))])
             styles.append(f"background:{h.TINT_WARN}" if current and run["run_id"] == current else "")
