@@ -2,9 +2,14 @@
 
 No model service is reachable from tests or Binder, so this answers on 127.0.0.1 the
 way an OpenAI-compatible endpoint does: with ``tools`` offered and no tool result yet
-in the conversation, it calls the first tool (arguments from ``tool_args``); otherwise
+in the conversation, it calls the first tool (arguments from ``tool_args``, those it declares); otherwise
 it echoes the last user message. Usage counts are real counts of words. With
 ``"stream": true`` the answer comes as server-sent ``chat.completion.chunk`` events.
+
+Asked for structured output (``response_format`` with a JSON schema, as Agno's session
+summaries are), it answers with a JSON object that fills the schema. A model id listed in
+``reasoning`` answers with that text as ``reasoning_content`` too, as DeepSeek-R1 and vLLM's
+reasoning parsers do.
 
     with FakeOpenAIServer() as server:
         model = OpenAILike(id="fake", base_url=server.base_url)
@@ -22,8 +27,10 @@ from typing import Any, Dict, List, Optional
 class FakeOpenAIServer:
     """Serve ``POST /v1/chat/completions`` on 127.0.0.1 in a background thread."""
 
-    def __init__(self, tool_args: Optional[Dict[str, Any]] = None, port: int = 0):
+    def __init__(self, tool_args: Optional[Dict[str, Any]] = None, port: int = 0,
+                 reasoning: Optional[Dict[str, str]] = None):
         self.tool_args = tool_args or {}
+        self.reasoning = reasoning or {}
         self.requests: List[Dict[str, Any]] = []
         self.fail_next: Optional[int] = None  # HTTP status to answer the next request with
         server = self
@@ -82,11 +89,15 @@ class FakeOpenAIServer:
         words_in = sum(len(str(m.get("content") or "").split()) + 3 for m in messages)
         message: Dict[str, Any] = {"role": "assistant"}
         if tools and not any(m.get("role") == "tool" for m in messages[_last_user(messages):]):
-            name = tools[0]["function"]["name"]
+            function = tools[0]["function"]
+            name, args = function["name"], self.tool_args.get(function["name"], {})
+            declared = (function.get("parameters") or {}).get("properties")
+            if declared:  # two tools of one name (Agno's memory and learning stores) take different args
+                args = {k: v for k, v in args.items() if k in declared}
             message["content"] = None
             message["tool_calls"] = [{
                 "id": f"call_{len(self.requests)}", "type": "function",
-                "function": {"name": name, "arguments": json.dumps(self.tool_args.get(name, {}))},
+                "function": {"name": name, "arguments": json.dumps(args)},
             }]
             words_out = 5
         else:
@@ -95,8 +106,14 @@ class FakeOpenAIServer:
                 message["content"] = f"Tool said: {tool_results[-1].get('content')}"
             else:
                 user = messages[_last_user(messages)].get("content") if messages else ""
-                message["content"] = f"Echo: {user}"
+                message["content"] = f"Echo: {_text(user)}"
+            schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
+            if schema:
+                message["content"] = json.dumps(_fill(schema, message["content"], schema))
             words_out = len(message["content"].split())
+        if body.get("model") in self.reasoning:
+            message["reasoning_content"] = self.reasoning[body["model"]]
+            words_out += len(message["reasoning_content"].split())
         finish = "tool_calls" if "tool_calls" in message else "stop"
         limit = body.get("max_tokens")
         if limit is not None and words_out > limit and message.get("content"):
@@ -121,6 +138,8 @@ class FakeOpenAIServer:
             return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
         out = [chunk({"role": "assistant", "content": ""})]
+        if message.get("reasoning_content"):
+            out.append(chunk({"reasoning_content": message["reasoning_content"]}))
         out += [chunk({"content": piece}) for piece in re.findall(r"\S+\s*|\s+", message.get("content") or "")]
         if message.get("tool_calls"):
             out.append(chunk({"tool_calls": [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]}))
@@ -142,6 +161,33 @@ class FakeOpenAIServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _text(content: Any) -> Any:
+    """A message's text: multimodal content (a list of parts) echoes its text parts only."""
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return content
+
+
+def _fill(schema: Dict[str, Any], text: str, root: Dict[str, Any]) -> Any:
+    """A value that satisfies ``schema`` (strings say ``text``), following ``$ref``s into ``root``."""
+    if "$ref" in schema:
+        node: Any = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        return _fill(node, text, root)
+    options = schema.get("anyOf") or schema.get("oneOf")
+    if options:
+        return _fill(next((o for o in options if o.get("type") != "null"), options[0]), text, root)
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {k: _fill(v, text, root) for k, v in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return [_fill(schema.get("items") or {"type": "string"}, text, root)]
+    if "enum" in schema:
+        return schema["enum"][0]
+    return {"integer": 1, "number": 1.0, "boolean": True, "null": None}.get(kind, text)
 
 
 def _last_user(messages: List[Dict[str, Any]]) -> int:
