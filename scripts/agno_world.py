@@ -26,8 +26,17 @@ else is agno's own code writing agno's own tables:
 - ``db.calculate_metrics()``: ``agno_metrics``.
 
 Tracing instruments the whole process, so run this in a process of its own. A JSON manifest
-of what was made (session ids by feature, run ids, approval ids, offloaded result ids, ...)
-goes to stdout (last line) and, with ``--manifest FILE``, to FILE. On PostgreSQL every session
+of what was made goes to stdout (last line) and, with ``--manifest FILE``, to FILE:
+
+- ``agno_version``, ``backend`` (sqlite|postgres), ``schema`` (PostgreSQL, else null);
+- ``sessions``: feature -> session id, for the features ``tools``, ``media``, ``stream``,
+  ``async``, ``reasoning``, ``offload``, ``team``, ``workflow``, ``cancelled``, ``error``,
+  ``approval_approved``, ``approval_rejected``, ``compaction``;
+- ``runs``: feature -> the top-level run ids in order (``tools`` 2, ``compaction`` 6, else 1);
+- ``member_run_ids`` (the team's member runs), ``approvals`` (``approved``/``rejected`` ->
+  approval id), ``offloaded_result_ids``, ``compaction_ids``, ``memory_user`` (whose memories).
+
+Agno's logs (the cancelled and the errored run log errors) go to stderr. On PostgreSQL every session
 id starts with SCHEMA, so that the rows agno writes into the shared schema ``fs`` can be told
 apart (and deleted) per world. A SQLite file is checkpointed and VACUUMed to one small file.
 """
@@ -38,7 +47,6 @@ import argparse
 import asyncio
 import base64
 import json
-import logging
 import sqlite3
 import sys
 import time
@@ -183,8 +191,8 @@ def build(db, base_url: str, server: FakeOpenAIServer, prefix: str) -> dict:
                                           session_id=sid("compaction"), user_id="bob"))
 
     db.calculate_metrics()
-    results = db.get_tool_results_for_session(sid("offload"))
-    made["offloaded_result_ids"] = [r["result_id"] for r in results]
+    made["offloaded_result_ids"] = [r["result_id"] for r in db.get_tool_results_for_session(sid("offload"))]
+    made["compaction_ids"] = sorted(r["compaction_id"] for r in db.get_compactions_for_session(sid("compaction")))
     made["memory_user"] = USER
     return made
 
@@ -219,7 +227,6 @@ def main(argv: list[str]) -> dict:
         parser.error("postgres needs a SCHEMA")
     if args.kind == "sqlite" and Path(args.target).exists():
         parser.error(f"{args.target} exists: the world is written into a new file")
-    logging.getLogger("agno").setLevel(logging.ERROR)  # the cancelled and errored runs log as errors
 
     from agno.tracing import setup_tracing
 

@@ -3,7 +3,7 @@
 The Binder environment (``binder/requirements.txt``, then ``binder/postBuild`` from a copy of
 the repository, as repo2docker does) is built once per run and shared by the run's
 pytest-xdist workers: the first that asks builds it, the others wait on a lock and find it
-finished (``binder_environment``). It is also the kernel every notebook runs in:
+finished (``binder_environment``, ``_once.build_once``). It is also the kernel every notebook runs in:
 ``tests/test_notebooks.py`` runs nbval with ``--nbval-kernel-name agno-nb-binder``, a
 kernelspec written here that starts the Binder venv's own Python, so one execution of each
 notebook proves both that it runs and shows its stored outputs and that Binder's environment
@@ -17,7 +17,6 @@ postBuild itself runs the venv's pip, as on Binder.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -26,6 +25,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
+
+from _once import build_once
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER_KERNEL = "agno-nb-binder"
@@ -87,32 +88,14 @@ class BinderEnv:
 
 
 def binder_environment(dest: Path) -> BinderEnv:
-    """The Binder environment in ``dest``, built by the first caller, found by the others.
-
-    Processes that call this at the same time with the same ``dest`` (pytest-xdist workers)
-    take turns on a lock. A failed build is recorded, so that the others fail at once with
-    its output instead of building again.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    done, failed = dest / ".complete", dest.parent / f"{dest.name}.failed"
-    with open(dest.parent / f"{dest.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if failed.exists():
-            raise AssertionError(f"building the Binder environment failed (in another worker):\n{failed.read_text()}")
-        if not done.exists():
-            shutil.rmtree(dest, ignore_errors=True)
-            try:
-                _build_binder(dest)
-            except BaseException as exc:
-                failed.write_text(str(exc)[-20000:])
-                raise
-            done.touch()
+    """The Binder environment in ``dest``, built by the first caller, found by the others
+    (pytest-xdist workers: see ``_once.build_once``)."""
+    build_once(dest, _build_binder, "the Binder environment")
     return BinderEnv(repo=dest / "repo", venv=dest / "venv", jupyter_path=dest / "jupyter",
                      postbuild_output=(dest / "postBuild.log").read_text())
 
 
 def _build_binder(dest: Path) -> None:
-    dest.mkdir()
     repo, venv = dest / "repo", dest / "venv"
     copy_repo(repo)
     env = clean_env(os.environ)

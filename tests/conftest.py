@@ -11,21 +11,28 @@ locally, but under ``CI=true`` they fail.
 Also here: the git status guard (``_git_guard.py``: a run that changes the checkout
 fails), ``--screenshots DIR`` for ``scripts/screenshots.sh``, the pytest-xdist scheduling
 (the longest tests first; the modules with an expensive module-scoped setup on one worker
-each), and ``binder`` (``_venvs.py``).
+each), ``binder`` (``_venvs.py``), and ``agno_world_sqlite`` / ``agno_world_pg``: a database
+real agno wrote with every feature on (``scripts/agno_world.py``), built once per run.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from _git_guard import GitStatusGuard
+from _once import build_once
 from _venvs import BinderEnv, binder_environment
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.testing import FakeOpenAIServer
@@ -147,6 +154,12 @@ def openai_server():
         yield server
 
 
+def _run_dir(tmp_path_factory) -> Path:
+    """The folder of this test run, the same for all its pytest-xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def binder(tmp_path_factory) -> BinderEnv:
     """The Binder environment (``binder/``), built once per run: the notebooks' kernel.
@@ -154,10 +167,86 @@ def binder(tmp_path_factory) -> BinderEnv:
     Shared by the run's pytest-xdist workers: the first that asks builds it, the others
     wait for it (see ``_venvs.binder_environment``).
     """
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # the run's folder, above each worker's own
-    return binder_environment(base / "binder")
+    return binder_environment(_run_dir(tmp_path_factory) / "binder")
+
+
+
+
+@dataclass(frozen=True)
+class AgnoWorld:
+    """A database real agno 3.1 wrote with every feature on (``scripts/agno_world.py``), and its
+    manifest (what was made: session ids by feature, run ids, approval ids, ...). Read only."""
+
+    manifest: dict
+    path: Path | None = None  # SQLite
+    url: str | None = None  # PostgreSQL
+    schema: str | None = None
+
+    def agno_db(self):
+        """agno's own db object on this world."""
+        if self.path is not None:
+            from agno.db.sqlite import SqliteDb as AgnoSqliteDb
+
+            return AgnoSqliteDb(db_file=str(self.path))
+        from agno.db.postgres import PostgresDb as AgnoPostgresDb
+
+        return AgnoPostgresDb(db_url=self.url, db_schema=self.schema)
+
+    @property
+    def source(self) -> str:
+        """What ``agno_nb.connect`` takes for this world (on PostgreSQL with ``schema=``)."""
+        return str(self.path) if self.path is not None else self.url
+
+
+def _write_world(dest: Path, *args: str) -> None:
+    """Run scripts/agno_world.py in a process of its own (tracing instruments the whole process)."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "agno_world.py"), *args,
+                           "--manifest", str(dest / "manifest.json")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"scripts/agno_world.py {' '.join(args)} failed:\n{done.stderr[-5000:]}"
+
+
+@pytest.fixture(scope="session")
+def agno_world_sqlite(tmp_path_factory) -> AgnoWorld:
+    """A SQLite file real agno 3.1 wrote with every feature on; built by the first worker that asks."""
+    dest = _run_dir(tmp_path_factory) / "agno_world_sqlite"
+    build_once(dest, lambda d: _write_world(d, "sqlite", str(d / "agno.db")), "the SQLite agno world")
+    return AgnoWorld(manifest=json.loads((dest / "manifest.json").read_text()), path=dest / "agno.db")
+
+
+def _world_schema() -> str:
+    # The controlling process's tag (its workers inherit the variable, see pytest_configure):
+    # the workers share one world, and only the controller, last to finish, drops it.
+    return f"{os.environ.get('AGNO_NB_WORLD_TAG', RUN_TAG)}_world"
+
+
+def _world_marker() -> Path:
+    """Written once the PostgreSQL world exists, so the controller knows to drop it."""
+    return Path(tempfile.gettempdir()) / f"agno_nb_{_world_schema()}.pg"
+
+
+@pytest.fixture(scope="session")
+def agno_world_pg(tmp_path_factory, pg_url) -> AgnoWorld:
+    """The same world in a PostgreSQL schema of this run (and in the schema ``fs``, where agno
+    puts the offloaded payloads: its rows are those whose namespace names the world's schema)."""
+    dest, schema = _run_dir(tmp_path_factory) / "agno_world_pg", _world_schema()
+    _world_marker().touch()  # before the build: a build that fails half way leaves rows too
+    build_once(dest, lambda d: _write_world(d, "postgres", pg_url, schema), "the PostgreSQL agno world")
+    return AgnoWorld(manifest=json.loads((dest / "manifest.json").read_text()), url=pg_url, schema=schema)
+
+
+def _drop_pg_world() -> None:
+    if not _world_marker().exists():
+        return
+    schema = _world_schema()
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
+        if conn.execute(sa.text("select to_regclass('fs.agno_fs')")).scalar() is not None:
+            conn.execute(sa.text("delete from fs.agno_fs where namespace like :p"),
+                         {"p": f"tool-results/{schema}-%"})
+    engine.dispose()
+    _world_marker().unlink()
 
 
 # -- the run itself -----------------------------------------------------------------------
@@ -179,10 +268,16 @@ def _screenshots_target(config) -> Path | None:
 def pytest_configure(config):
     # Only the controlling process compares git status (xdist workers have "workerinput").
     if not hasattr(config, "workerinput"):
+        os.environ["AGNO_NB_WORLD_TAG"] = RUN_TAG  # a pytest run inside a test has its own
         target = _screenshots_target(config)
         guard = GitStatusGuard.for_checkout(ROOT, allowed=[target] if target else [])
         if guard is not None:
             config.pluginmanager.register(guard, "agno-nb-git-status-guard")
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        _drop_pg_world()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -243,6 +338,9 @@ HEAVY = {
     "tests/test_durability.py::test_ten_processes": 16,
     "tests/test_properties.py::": 15,
     "tests/test_same_process_writer.py::test_agno_nb_agent": 15,
+    # the first test of each backend builds the world (scripts/agno_world.py) the others share
+    "tests/test_agno_world.py::test_manifest_names_what_was_written[postgres]": 15,
+    "tests/test_agno_world.py::test_manifest_names_what_was_written[sqlite]": 12,
 }
 
 
