@@ -13,11 +13,12 @@ else is agno's own code writing agno's own tables:
   with an image as bytes, an image by URL and a file; a streamed run and an async run;
 - ``offload_tool_results=True``: a tool returning ~60 KB, so ``agno_tool_results`` and
   ``agno_fs`` (on PostgreSQL, schema ``fs``) hold the payload and the run a pointer envelope;
-- a team with two members (nested member runs), a workflow with a Step, Parallel, Condition,
-  Loop and Router (its input a plain string);
+- a team delegating to both its members (nested member runs), a workflow with a Step,
+  Parallel, Condition, Loop and Router (its input a plain string);
 - a cancelled run (the tool cancels its own run) and an errored one (the endpoint answers 400);
-- approvals: a ``@approval`` tool pauses two runs, one approved and one rejected via
-  ``db.update_approval``, then ``continue_run``;
+- approvals: a ``@approval`` tool pauses three runs: one approved and one rejected via
+  ``db.update_approval`` then ``continue_run``, one left pending (its run PAUSED); and an
+  ``@approval(type="audit")`` tool, confirmed in the run, which agno records afterwards;
 - compaction (``Compaction(compact_at_tokens=...)``): ``agno_compactions`` rows with the
   archived messages;
 - user memories (``update_memory_on_run``), learnings (``learning=True``: the user profile),
@@ -31,10 +32,11 @@ of what was made goes to stdout (last line) and, with ``--manifest FILE``, to FI
 - ``agno_version``, ``backend`` (sqlite|postgres), ``schema`` (PostgreSQL, else null);
 - ``sessions``: feature -> session id, for the features ``tools``, ``media``, ``stream``,
   ``async``, ``reasoning``, ``offload``, ``team``, ``workflow``, ``cancelled``, ``error``,
-  ``approval_approved``, ``approval_rejected``, ``compaction``;
+  ``approval_approved``, ``approval_rejected``, ``approval_pending``, ``approval_audit``,
+  ``compaction``;
 - ``runs``: feature -> the top-level run ids in order (``tools`` 2, ``compaction`` 6, else 1);
-- ``member_run_ids`` (the team's member runs), ``approvals`` (``approved``/``rejected`` ->
-  approval id), ``offloaded_result_ids``, ``compaction_ids``, ``memory_user`` (whose memories).
+- ``member_run_ids`` (the team's member runs), ``approvals`` (``approved``/``rejected``/``pending``/
+  ``audit`` -> approval id), ``offloaded_result_ids``, ``compaction_ids``, ``memory_user`` (whose memories).
 
 Agno's logs (the cancelled and the errored run log errors) go to stderr. On PostgreSQL every session
 id starts with SCHEMA, so that the rows agno writes into the shared schema ``fs`` can be told
@@ -135,7 +137,8 @@ def build(db, base_url: str, server: FakeOpenAIServer, prefix: str) -> dict:
     # A team with two members: the leader's run and the members' runs, linked by parent_run_id.
     members = [Agent(name="Forecaster", id="forecaster", tools=[get_weather], telemetry=False, model=model()),
                Agent(name="Planner", id="planner", telemetry=False, model=model())]
-    team = Team(name="Travel", id="travel-team", members=members, db=db, telemetry=False, model=model())
+    team = Team(name="Travel", id="travel-team", members=members, db=db, telemetry=False, model=model(),
+                delegate_to_all_members=True)
     team_run = team.run("Trip to Paris?", session_id=sid("team"), user_id=USER)
     note("team", team_run)
     made["member_run_ids"] = [m.run_id for m in team_run.member_responses]
@@ -182,6 +185,24 @@ def build(db, base_url: str, server: FakeOpenAIServer, prefix: str) -> dict:
         note(f"approval_{decision}", paused)
         booker.continue_run(run_id=paused.run_id, session_id=paused.session_id, user_id=USER)
         made["approvals"][decision] = pending[0]["id"]
+    # One left waiting: the run stays PAUSED.
+    waiting = booker.run("Book Paris (later)", session_id=sid("approval_pending"), user_id=USER)
+    note("approval_pending", waiting)
+    made["approvals"]["pending"] = db.get_approvals(run_id=waiting.run_id)[0][0]["id"]
+
+    # Audit: the user confirms in the run itself; agno records the decision after the fact.
+    @approval(type="audit")
+    @tool(requires_confirmation=True)
+    def cancel_booking(city: str) -> str:
+        """Cancel a booking."""
+        return f"Cancelled {city}"
+
+    auditor = Agent(name="Auditor", id="audit-agent", tools=[cancel_booking], **common)
+    paused = auditor.run("Cancel Paris", session_id=sid("approval_audit"), user_id=USER)
+    for requirement in paused.active_requirements:
+        requirement.confirm()
+    note("approval_audit", auditor.continue_run(run_response=paused, session_id=paused.session_id, user_id=USER))
+    made["approvals"]["audit"] = db.get_approvals(run_id=paused.run_id)[0][0]["id"]
 
     # Compaction: a low threshold folds the older turns every run or two.
     compacting = Agent(name="Chatty", id="chatty-agent", add_history_to_context=True,
@@ -234,7 +255,7 @@ def main(argv: list[str]) -> dict:
     setup_tracing(db)
     tool_args = {"get_weather": {"city": "Paris"}, "big_report": {"topic": "Paris"},
                  "book_trip": {"city": "Paris"},
-                 "delegate_task_to_member": {"member_id": "forecaster", "task": "Weather in Paris?"},
+                 "cancel_booking": {"city": "Paris"}, "delegate_task_to_members": {"task": "Weather in Paris?"},
                  "add_memory": {"memory": "Alice plans a picnic in Paris", "topics": ["travel"]},
                  "search_compacted_history": {"pattern": "Paris"},
                  "update_profile": {"name": "Alice"}}

@@ -65,9 +65,11 @@ def test_manifest_names_what_was_written(world):
     m = world.manifest
     assert m["agno_version"] == "3.1.10"
     assert set(m["sessions"]) == {"tools", "media", "stream", "async", "reasoning", "offload", "team", "workflow",
-                                  "cancelled", "error", "approval_approved", "approval_rejected", "compaction"}
+                                  "cancelled", "error", "approval_approved", "approval_rejected", "approval_pending",
+                                  "approval_audit", "compaction"}
     assert len(m["runs"]["tools"]) == 2 and len(m["runs"]["compaction"]) == 6
-    assert set(m["approvals"]) == {"approved", "rejected"} and len(m["offloaded_result_ids"]) == 1
+    assert set(m["approvals"]) == {"approved", "rejected", "pending", "audit"} and len(m["offloaded_result_ids"]) == 1
+    assert len(m["member_run_ids"]) == 2 and len(m["compaction_ids"]) >= 2
 
 
 def test_run_kinds_and_statuses(world, agno_db):
@@ -75,7 +77,7 @@ def test_run_kinds_and_statuses(world, agno_db):
                      or _session(agno_db, world, f).runs[-1].status)
               for f in world.manifest["sessions"]}
     assert status == {**{f: "COMPLETED" for f in world.manifest["sessions"]}, "cancelled": "CANCELLED",
-                      "error": "ERROR"}
+                      "error": "ERROR", "approval_pending": "PAUSED"}
     for feature in ("stream", "async"):
         run = _session(agno_db, world, feature).runs[0]
         assert run.run_id == world.manifest["runs"][feature][0] and run.content.startswith("Echo: ")
@@ -89,7 +91,8 @@ def test_team_nests_member_runs(world, agno_db):
     (leader,) = [r for r in runs if r.parent_run_id is None]
     members = [r for r in runs if r.parent_run_id == leader.run_id]
     assert leader.run_id == world.manifest["runs"]["team"][0]
-    assert [r.run_id for r in members] == world.manifest["member_run_ids"] and members[0].agent_id == "forecaster"
+    assert sorted(r.run_id for r in members) == sorted(world.manifest["member_run_ids"])
+    assert sorted(r.agent_id for r in members) == ["forecaster", "planner"]  # delegate_to_all_members
 
 
 def test_workflow_steps_and_plain_string_input(world, agno_db):
@@ -136,18 +139,27 @@ def test_traces_and_spans(world, agno_db):
 
 def test_approvals(world, agno_db):
     approvals, total = agno_db.get_approvals()
-    assert total == 2
-    by_status = {a["status"]: a for a in approvals}
-    assert {s: a["id"] for s, a in by_status.items()} == world.manifest["approvals"]
-    for status, approval in by_status.items():
-        assert approval["run_id"] == world.manifest["runs"][f"approval_{status}"][0]
-        assert (approval["tool_name"], approval["approval_type"], approval["resolved_by"]) == \
-            ("book_trip", "required", "carol")
-        assert approval["resolved_at"] >= approval["created_at"] and approval["run_status"] == "COMPLETED"
-        assert agno_db.get_approval(approval["id"])["status"] == status
+    assert total == 4
+    ids = world.manifest["approvals"]
+    by_id = {a["id"]: a for a in approvals}
+    assert set(by_id) == set(ids.values())
+    for kind, approval_id in ids.items():
+        approval = by_id[approval_id]
+        assert approval["run_id"] == world.manifest["runs"][f"approval_{kind}"][0]
+        assert approval == agno_db.get_approval(approval_id)
+        assert approval["pause_type"] == "confirmation" and approval["source_type"] == "agent"
+    resolved = {k: (by_id[ids[k]]["status"], by_id[ids[k]]["approval_type"], by_id[ids[k]]["resolved_by"],
+                    by_id[ids[k]]["run_status"]) for k in ids}
+    assert resolved == {"approved": ("approved", "required", "carol", "COMPLETED"),
+                        "rejected": ("rejected", "required", "carol", "COMPLETED"),
+                        "pending": ("pending", "required", None, "PAUSED"),
+                        # an audit record is written resolved, after the user confirmed in the run
+                        "audit": ("approved", "audit", None, "COMPLETED")}
+    assert by_id[ids["pending"]]["resolved_at"] is None
+    assert agno_db.get_approvals(status="pending")[1] == 1
     approved = _session(agno_db, world, "approval_approved").runs[0].tools[0]
     rejected = _session(agno_db, world, "approval_rejected").runs[0].tools[0]
-    assert (approved.confirmed, approved.result) == (True, "Booked Paris")
+    assert (approved.confirmed, approved.result, approved.approval_id) == (True, "Booked Paris", ids["approved"])
     assert (rejected.confirmed, rejected.result) == (False, None)
 
 
@@ -212,7 +224,7 @@ def test_agno_nb_agrees_with_agno(world, agno_db):
         stored = (session.session_data or {}).get("session_metrics", {}).get("total_tokens")
         row = sessions[sessions.session_id == session.session_id].iloc[0]
         assert (None if pd.isna(row.total_tokens) else int(row.total_tokens)) == stored, session.session_id
-    assert len(calls) == 9 and set(runs.status) == {"COMPLETED", "CANCELLED", "ERROR"}
+    assert len(calls) >= 10 and set(runs.status) == {"COMPLETED", "CANCELLED", "ERROR", "PAUSED"}
 
 
 def test_committed_copy_for_notebooks():
