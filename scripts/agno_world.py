@@ -134,15 +134,6 @@ def build(db, base_url: str, server: FakeOpenAIServer, prefix: str) -> dict:
     reporter = Agent(name="Reporter", id="report-agent", tools=[big_report], offload_tool_results=True, **common)
     note("offload", reporter.run("Full report on Paris", session_id=sid("offload"), user_id=USER))
 
-    # A team with two members: the leader's run and the members' runs, linked by parent_run_id.
-    members = [Agent(name="Forecaster", id="forecaster", tools=[get_weather], telemetry=False, model=model()),
-               Agent(name="Planner", id="planner", telemetry=False, model=model())]
-    team = Team(name="Travel", id="travel-team", members=members, db=db, telemetry=False, model=model(),
-                delegate_to_all_members=True)
-    team_run = team.run("Trip to Paris?", session_id=sid("team"), user_id=USER)
-    note("team", team_run)
-    made["member_run_ids"] = [m.run_id for m in team_run.member_responses]
-
     # A workflow with every kind of step.
     writer = Agent(name="Writer", id="writer", telemetry=False, model=model())
     editor = Agent(name="Editor", id="editor", telemetry=False, model=model())
@@ -210,6 +201,16 @@ def build(db, base_url: str, server: FakeOpenAIServer, prefix: str) -> dict:
     for i in range(6):
         note("compaction", compacting.run(f"Turn {i}: " + "tell me more about Paris " * 8,
                                           session_id=sid("compaction"), user_id="bob"))
+
+    # A team: the leader's run and the members' runs, linked by parent_run_id. Last, because agno
+    # 3.1's tracing leaves the team run's span current: every later run would join its trace.
+    members = [Agent(name="Forecaster", id="forecaster", tools=[get_weather], telemetry=False, model=model()),
+               Agent(name="Planner", id="planner", telemetry=False, model=model())]
+    team = Team(name="Travel", id="travel-team", members=members, db=db, telemetry=False, model=model(),
+                delegate_to_all_members=True)
+    team_run = team.run("Trip to Paris?", session_id=sid("team"), user_id=USER)
+    note("team", team_run)
+    made["member_run_ids"] = [m.run_id for m in team_run.member_responses]
 
     db.calculate_metrics()
     made["offloaded_result_ids"] = [r["result_id"] for r in db.get_tool_results_for_session(sid("offload"))]

@@ -137,6 +137,24 @@ def test_traces_and_spans(world, agno_db):
     assert {s.attributes["output.value"] for s in tool} == {"Sunny in Paris, 21C"}
 
 
+def test_every_run_has_its_trace(world, agno_db):
+    for feature, run_ids in world.manifest["runs"].items():
+        for run_id in run_ids:
+            assert agno_db.get_trace(run_id=run_id) is not None, feature
+    # a continued run: the paused part and the continuation are two traces of one run
+    approved, _ = agno_db.get_traces(run_id=world.manifest["runs"]["approval_approved"][0], limit=None)
+    assert sorted(t.name for t in approved) == ["Booker.run", "book_trip"]
+    team = agno_db.get_trace(run_id=world.manifest["runs"]["team"][0])
+    team_spans = {s.name for s in agno_db.get_spans(trace_id=team.trace_id)}
+    assert {"Travel.run", "Forecaster.run", "Planner.run"} <= team_spans
+    flow = agno_db.get_trace(run_id=world.manifest["runs"]["workflow"][0])
+    assert (flow.name, flow.workflow_id) == ("Blog.run", "blog-workflow")
+    chain = {s.name for s in agno_db.get_spans(trace_id=flow.trace_id)
+             if s.attributes["openinference.span.kind"] == "CHAIN"}
+    assert chain == {"Blog.run", "draft.execute", "review.execute", "check.execute", "shorten.execute",
+                     "trim.execute", "pass.execute", "publish.execute"}
+
+
 def test_approvals(world, agno_db):
     approvals, total = agno_db.get_approvals()
     assert total == 4
@@ -249,3 +267,33 @@ def test_committed_copy_for_notebooks():
             manifest["compaction_ids"]
     finally:
         con.close()
+
+
+def test_local_server_reasoning_json_schema_and_declared_args():
+    """What the world needs of the local server: reasoning_content for a listed model id (also
+    streamed), a JSON object filling a requested schema, a tool given only the arguments it declares."""
+    import openai
+
+    from agno_nb.testing import FakeOpenAIServer
+
+    tools = [{"type": "function", "function": {"name": "add_memory", "parameters": {
+        "type": "object", "properties": {"memory": {"type": "string"}}}}}]
+    schema = {"type": "object", "properties": {"summary": {"type": "string"}, "topics": {
+        "anyOf": [{"type": "array", "items": {"$ref": "#/$defs/Topic"}}, {"type": "null"}]}},
+        "$defs": {"Topic": {"type": "string"}}}
+    with FakeOpenAIServer(tool_args={"add_memory": {"memory": "m", "topics": ["t"]}},
+                          reasoning={"thinker": "because"}) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="sk-test")
+        ask = [{"role": "user", "content": "hi"}]
+        answer = client.chat.completions.create(model="thinker", messages=ask).choices[0].message
+        assert (answer.content, answer.model_extra["reasoning_content"]) == ("Echo: hi", "because")
+        chunks = list(client.chat.completions.create(model="thinker", messages=ask, stream=True))
+        assert "".join(c.choices[0].delta.model_extra.get("reasoning_content") or ""
+                       for c in chunks if c.choices) == "because"
+        plain = client.chat.completions.create(model="plain", messages=ask).choices[0].message
+        assert "reasoning_content" not in (plain.model_extra or {})
+        shaped = client.chat.completions.create(model="plain", messages=ask, response_format={
+            "type": "json_schema", "json_schema": {"name": "S", "schema": schema}}).choices[0].message
+        assert json.loads(shaped.content) == {"summary": "Echo: hi", "topics": ["Echo: hi"]}
+        call = client.chat.completions.create(model="plain", messages=ask, tools=tools).choices[0].message
+        assert json.loads(call.tool_calls[0].function.arguments) == {"memory": "m"}
