@@ -21,9 +21,11 @@ else is agno's own code writing agno's own tables:
   ``@approval(type="audit")`` tool, confirmed in the run, which agno records afterwards;
 - compaction (``Compaction(compact_at_tokens=...)``): ``agno_compactions`` rows with the
   archived messages;
-- user memories (``update_memory_on_run``), learnings (``learning=True``: the user profile),
-  session summaries, a reasoning model's answer (``reasoning_content``);
+- user memories (``update_memory_on_run``), learnings (``learning=True``: user profile and
+  user memory), session summaries, a reasoning model's answer (``reasoning_content``);
 - tracing (``agno.tracing.setup_tracing(db)``): ``agno_traces`` and ``agno_spans``;
+- ``agent.save()`` / ``team.save()``: ``agno_components``, ``agno_component_configs`` (two
+  versions of one agent) and ``agno_component_links`` (the team's members);
 - ``db.calculate_metrics()``: ``agno_metrics``.
 
 Tracing instruments the whole process, so run this in a process of its own. A JSON manifest
@@ -35,12 +37,14 @@ of what was made goes to stdout (last line) and, with ``--manifest FILE``, to FI
   ``approval_approved``, ``approval_rejected``, ``approval_pending``, ``approval_audit``,
   ``compaction``;
 - ``runs``: feature -> the top-level run ids in order (``tools`` 2, ``compaction`` 6, else 1);
-- ``member_run_ids`` (the team's member runs), ``approvals`` (``approved``/``rejected``/``pending``/
-  ``audit`` -> approval id), ``offloaded_result_ids``, ``compaction_ids``, ``memory_user`` (whose memories).
+- ``member_run_ids`` (the team's member runs); ``approvals``: ``approved``, ``rejected``,
+  ``pending``, ``audit`` -> approval id; ``offloaded_result_ids``; ``compaction_ids``;
+  ``memory_user`` (whose memories); ``component_versions``: component id -> versions saved.
 
-Agno's logs (the cancelled and the errored run log errors) go to stderr. On PostgreSQL every session
-id starts with SCHEMA, so that the rows agno writes into the shared schema ``fs`` can be told
-apart (and deleted) per world. A SQLite file is checkpointed and VACUUMed to one small file.
+Agno's logs go to stderr (the cancelled and the errored run log errors). On PostgreSQL every
+session id starts with SCHEMA, so that the rows agno writes into the shared schema ``fs`` can
+be told apart (and deleted) per world. A SQLite file is checkpointed and VACUUMed into one
+small file.
 """
 
 from __future__ import annotations
@@ -211,6 +215,10 @@ def build(db, base_url: str, server: FakeOpenAIServer, prefix: str) -> dict:
     team_run = team.run("Trip to Paris?", session_id=sid("team"), user_id=USER)
     note("team", team_run)
     made["member_run_ids"] = [m.run_id for m in team_run.member_responses]
+
+    # Saved configs (agno_components, agno_component_configs): two versions of one agent, and the team.
+    made["component_versions"] = {"weather-agent": [weather.save(label="first"), weather.save(label="second")],
+                                  "travel-team": [team.save()]}
 
     db.calculate_metrics()
     made["offloaded_result_ids"] = [r["result_id"] for r in db.get_tool_results_for_session(sid("offload"))]

@@ -2,8 +2,8 @@
 
 Each feature is read back through agno's own API (``get_traces``, ``get_spans``,
 ``get_approvals``, ``get_user_memories``, ``get_compactions_for_session``, ``get_tool_result``
-and the offload store, ``get_learnings``, ``get_metrics``, sessions and runs), on SQLite and
-PostgreSQL, so the world is known to hold what the analysis side must show. Where agno_nb
+and the offload store, ``get_learnings``, ``get_metrics``, ``list_components``, sessions and
+runs), on SQLite and PostgreSQL, so the world is known to hold what the analysis side must show. Where agno_nb
 already reads the data (sessions, runs, messages, tool calls), it must agree with agno.
 
 The committed copy for notebooks (notebooks/data/agno-3.1-everything.db) is checked too:
@@ -29,7 +29,7 @@ COMMITTED = ROOT / "notebooks" / "data" / "agno-3.1-everything.db"
 # The tables each feature fills: the committed copy must hold rows in every one.
 FEATURE_TABLES = ["agno_sessions", "agno_runs", "agno_traces", "agno_spans", "agno_tool_results", "agno_fs",
                   "agno_compactions", "agno_approvals", "agno_memories", "agno_learnings", "agno_metrics",
-                  "agno_schema_versions"]
+                  "agno_components", "agno_component_configs", "agno_component_links", "agno_schema_versions"]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -220,6 +220,17 @@ def test_metrics(world, agno_db):
     rows, _ = agno_db.get_metrics()
     assert {r["user_id"] for r in rows} >= {"alice", "bob"}
     assert sum(r["agent_runs_count"] for r in rows) > 10 and sum(r["workflow_runs_count"] for r in rows) == 1
+
+
+def test_saved_components(world, agno_db):
+    components, total = agno_db.list_components()
+    assert total == 4  # the team saves its members with it
+    assert {c["component_id"]: c["current_version"] for c in components} == \
+        {"weather-agent": 2, "travel-team": 1, "forecaster": 1, "planner": 1}
+    assert world.manifest["component_versions"] == {"weather-agent": [1, 2], "travel-team": [1]}
+    configs = agno_db.list_configs("weather-agent")
+    assert sorted((c["version"], c["label"]) for c in configs) == [(1, "first"), (2, "second")]
+    assert agno_db.get_config("weather-agent", label="first")["config"]["id"] == "weather-agent"
 
 
 def test_agno_nb_agrees_with_agno(world, agno_db):
