@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import sqlite3
 import sys
@@ -97,9 +96,9 @@ def _png() -> bytes:
         chunk(b"IEND", b"")
 
 
-def build(db, base_url: str, server: FakeOpenAIServer, prefix: str) -> dict:
+def build(db, server: FakeOpenAIServer, prefix: str) -> dict:
     def model(model_id: str = MODEL_ID) -> OpenAILike:
-        return OpenAILike(id=model_id, base_url=base_url, api_key="sk-test")
+        return OpenAILike(id=model_id, base_url=server.base_url, api_key="sk-test")
 
     def sid(name: str) -> str:
         return f"{prefix}{name}"
@@ -123,9 +122,9 @@ def build(db, base_url: str, server: FakeOpenAIServer, prefix: str) -> dict:
         images=[Image(content=_png(), format="png"), Image(url="https://example.com/paris.jpg")],
         files=[File(content=b"city,temp\nParis,21\n", mime_type="text/csv", filename="temps.csv")]))
 
-    # Streaming and async.
-    plain = Agent(name="Plain", id="plain-agent", **common)
-    for _ in plain.run("Stream a greeting", session_id=sid("stream"), user_id="bob", stream=True):
+    # Streaming (its events stored with the run) and async.
+    plain = Agent(name="Plain", id="plain-agent", store_events=True, **common)
+    for _ in plain.run("Stream a greeting", session_id=sid("stream"), user_id="bob", stream=True, stream_events=True):
         pass
     note("stream", plain.get_last_run_output(session_id=sid("stream")))
     note("async", asyncio.run(plain.arun("Hello asynchronously", session_id=sid("async"), user_id="bob")))
@@ -199,9 +198,10 @@ def build(db, base_url: str, server: FakeOpenAIServer, prefix: str) -> dict:
     note("approval_audit", auditor.continue_run(run_response=paused, session_id=paused.session_id, user_id=USER))
     made["approvals"]["audit"] = db.get_approvals(run_id=paused.run_id)[0][0]["id"]
 
-    # Compaction: a low threshold folds the older turns every run or two.
-    compacting = Agent(name="Chatty", id="chatty-agent", add_history_to_context=True,
-                       compaction=Compaction(compact_at_tokens=400, uncompacted_runs=1, compacted_token_budget=60), **common)
+    # Compaction: a low threshold folds the older turns every run or two. The local server's
+    # "summary" echoes the whole transcript; the budget cuts it, as agno cuts a long summary.
+    folding = Compaction(compact_at_tokens=400, uncompacted_runs=1, compacted_token_budget=60)
+    compacting = Agent(name="Chatty", id="chatty-agent", add_history_to_context=True, compaction=folding, **common)
     for i in range(6):
         note("compaction", compacting.run(f"Turn {i}: " + "tell me more about Paris " * 8,
                                           session_id=sid("compaction"), user_id="bob"))
@@ -262,14 +262,16 @@ def main(argv: list[str]) -> dict:
 
     db = open_db(args.kind, args.target, args.schema)
     setup_tracing(db)
-    tool_args = {"get_weather": {"city": "Paris"}, "big_report": {"topic": "Paris"},
-                 "book_trip": {"city": "Paris"},
+    # The local server calls the first tool offered, with these arguments: the world's own tools,
+    # and those agno offers itself (team delegation, the memory manager's and the learning stores'
+    # tools, compaction's search over its archive).
+    tool_args = {"get_weather": {"city": "Paris"}, "big_report": {"topic": "Paris"}, "book_trip": {"city": "Paris"},
                  "cancel_booking": {"city": "Paris"}, "delegate_task_to_members": {"task": "Weather in Paris?"},
                  "add_memory": {"memory": "Alice plans a picnic in Paris", "topics": ["travel"]},
-                 "search_compacted_history": {"pattern": "Paris"},
-                 "update_profile": {"name": "Alice"}}
-    with FakeOpenAIServer(tool_args=tool_args, reasoning={REASONER_ID: "17 has no divisor but 1 and itself."}) as server:
-        made = build(db, server.base_url, server, f"{args.schema}-" if args.kind == "postgres" else "")
+                 "update_profile": {"name": "Alice"}, "search_compacted_history": {"pattern": "Paris"}}
+    reasoning = {REASONER_ID: "17 has no divisor but 1 and itself."}
+    with FakeOpenAIServer(tool_args=tool_args, reasoning=reasoning) as server:
+        made = build(db, server, f"{args.schema}-" if args.kind == "postgres" else "")
     manifest = {"agno_version": version("agno"), "backend": args.kind, "schema": args.schema, **made}
     if args.kind == "sqlite":
         db.db_engine.dispose()

@@ -81,6 +81,8 @@ def test_run_kinds_and_statuses(world, agno_db):
     for feature in ("stream", "async"):
         run = _session(agno_db, world, feature).runs[0]
         assert run.run_id == world.manifest["runs"][feature][0] and run.content.startswith("Echo: ")
+    events = [e.event for e in _session(agno_db, world, "stream").runs[0].events]
+    assert events[0] == "RunStarted" and events[-1] == "RunCompleted"  # store_events=True
     tools = _session(agno_db, world, "tools")
     assert [r.run_id for r in tools.runs] == world.manifest["runs"]["tools"]
     assert [t.result for t in tools.runs[0].tools] == ["Sunny in Paris, 21C"]
