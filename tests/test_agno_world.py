@@ -7,7 +7,7 @@ runs), on SQLite and PostgreSQL, so the world is known to hold what the analysis
 already reads the data (sessions, runs, messages, tool calls), it must agree with agno.
 
 The committed copy for notebooks (notebooks/data/agno-3.1-everything.db) is checked too:
-written by agno 3.1, one file, small, every feature's table filled.
+written by agno 3.1, one file, small, every feature's table filled (``COUNTS``).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.filterwarnings("ignore:no price for models:RuntimeWarning")
 COMMITTED = ROOT / "notebooks" / "data" / "agno-3.1-everything.db"
 
-# The tables each feature fills: the committed copy must hold rows in every one.
-FEATURE_TABLES = ["agno_sessions", "agno_runs", "agno_traces", "agno_spans", "agno_tool_results", "agno_fs",
-                  "agno_compactions", "agno_approvals", "agno_memories", "agno_learnings", "agno_metrics",
-                  "agno_components", "agno_component_configs", "agno_component_links", "agno_schema_versions"]
+# Rows per table the script writes (the same every time); the committed copy must hold these.
+COUNTS = {"agno_sessions": 15, "agno_runs": 23, "agno_traces": 51, "agno_spans": 123, "agno_tool_results": 1,
+          "agno_fs": 1, "agno_compactions": 2, "agno_approvals": 4, "agno_memories": 3, "agno_learnings": 2,
+          "agno_metrics": 2, "agno_components": 4, "agno_component_configs": 5, "agno_component_links": 2,
+          "agno_schema_versions": 13}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -123,7 +124,8 @@ def test_offloaded_tool_result(world, agno_db):
 
 def test_traces_and_spans(world, agno_db):
     traces, total = agno_db.get_traces(limit=None)
-    assert total == len(traces) > 20
+    assert total == len(traces) == COUNTS["agno_traces"]
+    assert sum(len(agno_db.get_spans(trace_id=t.trace_id)) for t in traces) == COUNTS["agno_spans"]
     tools_traces, _ = agno_db.get_traces(session_id=world.manifest["sessions"]["tools"], limit=None)
     assert sorted(t.run_id for t in tools_traces) == sorted(world.manifest["runs"]["tools"])
     # summaries, memories, learnings and compaction call the model outside any run
@@ -267,8 +269,8 @@ def test_committed_copy_for_notebooks():
     con = sqlite3.connect(f"{COMMITTED.as_uri()}?mode=ro", uri=True)
     try:
         assert con.execute("pragma journal_mode").fetchone()[0] == "delete"  # no -wal beside it
-        counts = {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in FEATURE_TABLES}
-        assert all(counts.values()), counts
+        tables = [t for (t,) in con.execute("select name from sqlite_master where type = 'table'")]
+        assert {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables} == COUNTS
         assert {v for (v,) in con.execute("select version from agno_schema_versions")} >= {"3.0.0"}
         assert "runs" not in {c[1] for c in con.execute("pragma table_info(agno_sessions)")}  # the 3.x layout
         assert sorted(s for (s,) in con.execute("select session_id from agno_sessions")) == \
