@@ -32,6 +32,7 @@ from .events import (
 from .models import EchoModel, Model, ModelResponse
 from .runs import Component, RunPrinter, format_run, new_id, refuse, select_events, to_async_iter
 from .session_api import async_twin
+from .context import RunContext, injected_values
 from .tools import Tool
 
 # Kept for code that imported them from here.
@@ -299,6 +300,7 @@ class Agent(Component):
             tools.append(self._chat_history_tool(run.session_id))
         by_name = {t.name: t for t in tools}
         schemas = [t.to_openai() for t in tools] or None
+        injected = self._injected(run, state, messages)
         metrics = Metrics()
         first_token: Optional[float] = None
         try:
@@ -335,7 +337,7 @@ class Agent(Component):
                                            tool_call_error=True, result=f"Error: no tool named {fn.get('name')!r}",
                                            created_at=now())
                     else:
-                        ex = tool.execute(call.get("id"), fn.get("arguments"), state)
+                        ex = tool.execute(call.get("id"), fn.get("arguments"), state, injected)
                     run.tools.append(ex)
                     took = (ex.metrics or {}).get("duration") or 0.0
                     yield self._event(ToolCallCompletedEvent, run, tool=ex,
@@ -359,6 +361,13 @@ class Agent(Component):
         run.messages = messages
         run.session_state = dict(state)
         self._link_members(run, collected)
+
+    def _injected(self, run: RunOutput, state: Dict[str, Any], messages: List[Message]) -> Dict[str, Any]:
+        """What tools taking ``run_context``, ``agent``, ``team``, ... get in this run."""
+        context = RunContext(run_id=run.run_id, session_id=run.session_id, user_id=run.user_id,
+                             workflow_id=run.workflow_id, workflow_name=run.workflow_name,
+                             metadata=run.metadata, session_state=state, messages=messages)
+        return injected_values(context, **{self.session_type: self})
 
     def _link_members(self, run: RunOutput, collected: List[RunOutput]) -> None:
         """Set ``child_run_id`` on the tool calls that produced member runs (teams)."""
