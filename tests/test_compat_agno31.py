@@ -107,3 +107,90 @@ def test_run_context_has_agnos_fields():
     theirs = {f for f in inspect.signature(AgnoRunContext).parameters}
     assert ours == theirs
     assert agno_nb.RunContext is agno_nb.agent.RunContext
+
+
+# ---------------------------------------------------------------------------------------
+# workflow inputs, stored as Agno stores them
+# ---------------------------------------------------------------------------------------
+
+
+def _upper(step_input):
+    from agno.workflow.types import StepOutput
+
+    return StepOutput(content=str(step_input.input).upper())
+
+
+def _stored_inputs(path):
+    import json
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        return [json.loads(d).get("input") for (d,) in con.execute("select run_data from agno_runs order by created_at")]
+    finally:
+        con.close()
+
+
+def test_workflow_input_is_stored_as_agno_stores_it_and_agno_reads_it(tmp_path):
+    path = str(tmp_path / "wf.db")
+    theirs = agno.workflow.Workflow(id="wf", name="Pipeline", db=AgnoSqliteDb(db_file=path), steps=[_upper],
+                                    telemetry=False)
+    theirs.run("rain", session_id="agno")
+    ours = Workflow(id="wf", name="Pipeline", db=SqliteDb(db_file=path), steps=[str.upper])
+    ours.run("snow", session_id="nb")
+    ours.run({"topic": "hail"}, session_id="nb")
+    assert _stored_inputs(path) == ["rain", "snow", {"topic": "hail"}]  # agno's form, not {"input_content": ...}
+    # real agno reads agno_nb's runs: its history shows the text, not a JSON blob
+    session = AgnoSqliteDb(db_file=path).get_session("nb", session_type=None)
+    assert [r.input for r in session.runs] == ["snow", {"topic": "hail"}]
+    assert session.get_workflow_history()[0] == ("snow", "SNOW")
+    # agno_nb reads agno's runs, its own, and the wrapped form it wrote before
+    assert [c.input for c in ours.get_chat_history("nb")] == ["snow", {"topic": "hail"}]
+    assert ours.get_chat_history("agno")[0].input == "rain"
+    from agno_nb.records import RunOutput
+
+    old = RunOutput.from_dict({"run_id": "r", "workflow_id": "wf", "input": {"input_content": "fog"}})
+    assert old.input_content == "fog"
+    runs = agno_nb.connect(path).runs()
+    assert sorted(runs.input) == sorted(["rain", "snow", '{"topic":"hail"}'])
+
+
+# ---------------------------------------------------------------------------------------
+# Agno's constructor flags
+# ---------------------------------------------------------------------------------------
+
+AGNO_CLASSES = {"Agent": agno.agent.Agent, "Team": agno.team.Team, "Workflow": agno.workflow.Workflow}
+
+
+@pytest.mark.parametrize("cls_name", ["Agent", "Team", "Workflow"])
+def test_every_agno_constructor_flag_is_a_parameter_or_an_accepted_flag(cls_name):
+    from agno_nb.agent import agno_flags
+
+    ours = getattr(agno_nb, cls_name)
+    explicit = {n for n, p in inspect.signature(ours.__init__).parameters.items()
+                if p.kind is not p.VAR_KEYWORD and n != "self"}
+    accepted = set(getattr(agno_flags, f"{cls_name.upper()}_FLAGS"))
+    theirs = set(inspect.signature(AGNO_CLASSES[cls_name].__init__).parameters) - {"self"}
+    assert explicit & accepted == set()
+    assert explicit | accepted == theirs
+    # each flag's default as in agno
+    for name in accepted:
+        default = inspect.signature(AGNO_CLASSES[cls_name].__init__).parameters[name].default
+        ours_default = agno_flags.agno_default(name)
+        assert ours_default == default or (ours_default in (None, False) and default in (None, False)), name
+
+
+def test_agno_flags_are_accepted_kept_and_said_to_have_no_effect(tmp_path):
+    db = SqliteDb(db_file=str(tmp_path / "a.db"))
+    member = Agent(id="m", model=EchoModel(), telemetry=False, debug_mode=True)  # silent: logging only
+    assert member.telemetry is False and member.update_memory_on_run is False and member.agno_flags == {
+        "telemetry": False, "debug_mode": True}
+    with pytest.warns(UserWarning, match=r"Team\(update_memory_on_run=..., mode=...\): .*user memories") as caught:
+        team = Team([member], id="t", db=db, model=EchoModel(), update_memory_on_run=True, mode="coordinate")
+    assert caught[0].filename == __file__  # points at the user's line, not at agno_nb
+    assert team.update_memory_on_run is True and team.mode == "coordinate"
+    assert team.run("hi", session_id="s").status == "COMPLETED"
+    wf = Workflow(id="w", db=db, steps=[str.upper], stream=False, telemetry=False, store_executor_outputs=True)
+    assert wf.run("x", session_id="w").content == "X"
+    with pytest.raises(TypeError, match="no_such_flag"):
+        Agent(model=EchoModel(), no_such_flag=1)
