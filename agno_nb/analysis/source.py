@@ -383,12 +383,18 @@ class SqlSource:
         """
         if self.backend in _MYSQL:
             return col.in_(list(ids))
-        doc = sa.bindparam(None, json.dumps(list(ids)), sa.Text)
+        # An id holding NUL: SQLite's json_each cuts a "\u0000" string at the NUL (3.40: "a\u0000b"
+        # comes out as "a"), and PostgreSQL's jsonb refuses \u0000. sqlite3 binds a str whole, so on
+        # SQLite such ids are bound one by one; PostgreSQL text cannot hold NUL, so none matches there.
+        plain = [i for i in ids if "\x00" not in i]
+        with_nul = [i for i in ids if "\x00" in i] if self.backend == "sqlite" else []
+        doc = sa.bindparam(None, json.dumps(plain), sa.Text)
         if self.backend == "sqlite":
             values = sa.func.json_each(doc).table_valued("value")
         else:
             values = sa.func.jsonb_array_elements_text(sa.cast(doc, postgresql.JSONB)).table_valued("value")
-        return col.in_(sa.select(values.c.value))
+        cond = col.in_(sa.select(values.c.value))
+        return sa.or_(cond, col.in_(with_nul)) if with_nul else cond
 
     def _time_conds(self, table: sa.Table, f: Filters) -> List[sa.ColumnElement]:
         """``since`` (inclusive) and ``until`` (exclusive) on ``created_at``.
