@@ -48,6 +48,15 @@ def test_connect_takes_agno_sqlite_db_objects_and_aiosqlite_urls(tmp_path, opena
     assert _seen(agno_nb.connect(db)) == expected  # its file and its table names
     assert agno_nb.connect(db).tool_calls().tool_name.tolist() == ["get_weather"]
     assert _seen(agno_nb.connect(f"sqlite+aiosqlite:///{path}", session_table="my_sessions")) == expected
+    # agno's AsyncSqliteDb (its aiosqlite driver is not a test dependency: an object of its shape,
+    # attributes as agno.db.sqlite.AsyncSqliteDb sets them)
+    from types import SimpleNamespace
+
+    async_db = SimpleNamespace(db_engine=SimpleNamespace(url=sa.make_url(f"sqlite+aiosqlite:///{path}")),
+                               db_url=None, db_file=str(path), session_table_name="my_sessions",
+                               runs_table_name="my_sessions_runs", memory_table_name="agno_memories")
+    ex = agno_nb.connect(async_db)
+    assert _seen(ex) == expected and ex.source.other_tables == {"memory": "agno_memories"}
     # agno_nb's own SqliteDb takes AsyncSqliteDb's URL too
     nb = SqliteDb(db_url=f"sqlite+aiosqlite:///{path}", session_table="my_sessions")
     assert nb.get_session("s1").runs[0].agent_id == "weather"

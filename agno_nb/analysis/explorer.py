@@ -510,7 +510,9 @@ def referenced_tables(query: str) -> List[str]:
 def connect(source: Any, session_table: Optional[str] = None, runs_table: Optional[str] = None,
             db_schema: Optional[str] = None, **kwargs: Any) -> SessionExplorer:
     """Open stored sessions for analysis: a SQLite path, a database URL
-    (``sqlite:///…``, ``postgresql+psycopg://…``, ``mysql+pymysql://…``), a ``SqliteDb``/``PostgresDb``/``MySQLDb``, a folder
+    (``sqlite:///…``, ``postgresql+psycopg://…``, ``mysql+pymysql://…``; asyncio drivers' URLs such as
+    ``postgresql+psycopg_async://…`` are read through the sync driver), a ``SqliteDb``/``PostgresDb``/``MySQLDb``
+    (agno_nb's, or agno's own, ``AsyncPostgresDb``/``AsyncSqliteDb`` included), a folder
     written by :meth:`SessionExplorer.to_parquet`, or a ``SessionExplorer`` (returned as is).
 
     ``annotations=`` (a SQLite path, or ``"postgres"``) and ``annotations_table=`` say where
