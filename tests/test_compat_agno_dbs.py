@@ -83,10 +83,15 @@ def test_connect_takes_async_postgres_urls_and_agno_postgres_db_objects(pg_url, 
     adb = AsyncPostgresDb(db_url=async_url, db_schema=pg_schema, session_table="crew_sessions")
     ex = agno_nb.connect(adb)
     assert _seen(ex) == expected and ex.messages().role.tolist()[:2] == ["user", "assistant"]
-    # agno_nb's PostgresDb writes through AsyncPostgresDb's URL
+    # agno_nb's PostgresDb writes through AsyncPostgresDb's URL, and takes its AsyncEngine
     nb = PostgresDb(db_url=async_url, db_schema=pg_schema, session_table="crew_sessions")
     try:
         agno_nb.Agent(id="echo", model=EchoModel(), db=nb).run("hi", session_id="s2")
+        assert {s.session_id for s in nb.get_sessions()} == {"s1", "s2"}
+    finally:
+        nb.close()
+    nb = PostgresDb(db_engine=adb.db_engine, db_schema=pg_schema, session_table="crew_sessions")
+    try:
         assert {s.session_id for s in nb.get_sessions()} == {"s1", "s2"}
     finally:
         nb.close()

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from ..errors import MissingDependencyError
 from . import codec
 from .base import BaseDb
-from .urls import install_hint, sync_url
+from .urls import install_hint, is_async_engine, sync_url
 
 
 class PostgresDb(BaseDb):
@@ -76,6 +76,10 @@ class PostgresDb(BaseDb):
         other_tables = {k: v for k, v in locals().items() if k.endswith("_table") and k not in ("session_table", "runs_table")}
         if db_url is not None and db_engine is not None:
             raise ValueError("give db_url or db_engine, not both")
+        if db_engine is not None and is_async_engine(db_engine):
+            # an AsyncEngine (AsyncPostgresDb's) cannot run agno_nb's sync code: open an engine of
+            # our own on its URL, through psycopg, and leave the caller's alone
+            db_url, db_engine = db_engine.url.render_as_string(hide_password=False), None
         if db_engine is not None:
             if db_engine.url.get_backend_name() != "postgresql":
                 raise ValueError(f"PostgresDb needs a PostgreSQL engine; got {db_engine.url.render_as_string(hide_password=True)!r}")

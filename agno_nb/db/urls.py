@@ -19,7 +19,7 @@ from typing import Any, Dict, Optional
 
 import sqlalchemy as sa
 
-__all__ = ["sync_url", "install_hint", "DbLocation", "db_location"]
+__all__ = ["sync_url", "install_hint", "is_async_engine", "DbLocation", "db_location"]
 
 # drivername -> the synchronous one agno_nb uses
 _SYNC_DRIVERS = {
@@ -44,6 +44,12 @@ def sync_url(url: sa.URL) -> sa.URL:
     if url.drivername == "postgresql+asyncpg" and any(k in url.query for k in _ASYNCPG_QUERY):
         out = out.set(query={_ASYNCPG_QUERY.get(k, k): v for k, v in url.query.items()})
     return out
+
+
+def is_async_engine(engine: Any) -> bool:
+    """True for SQLAlchemy's ``AsyncEngine`` (what agno's async dbs hold), without importing asyncio
+    support: only it has a ``sync_engine``."""
+    return hasattr(engine, "sync_engine")
 
 
 def install_hint(url: sa.URL) -> str:
