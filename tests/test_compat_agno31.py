@@ -92,6 +92,21 @@ def test_agent_media_and_annotated_run_context_are_injected(server, tmp_path):
     assert list(_schemas(server)[0]["properties"]) == ["item"]
 
 
+def test_a_teams_tool_gets_the_team_and_no_agent(tmp_path):
+    from agno_nb.models import ScriptedModel, tool_call
+
+    def roster(topic: str, team, run_context: RunContext, agent=None) -> str:
+        """The team's members."""
+        run_context.session_state["asked"] = topic
+        return f"{team.name}: {[m.id for m in team.members]} agent={agent}"
+
+    team = Team([Agent(id="m", model=EchoModel())], name="Crew", db=SqliteDb(db_file=str(tmp_path / "t.db")),
+                tools=[roster], model=ScriptedModel([tool_call("roster", {"topic": "x"}), "Done."]))
+    out = team.run("who?", session_id="s1")
+    assert (out.tools[0].tool_call_error, out.tools[0].result) == (False, "Crew: ['m'] agent=None")
+    assert team.get_session_state("s1") == {"asked": "x"}
+
+
 def test_a_tool_that_raises_is_an_error_call_in_a_completed_run_as_in_agno(server, tmp_path):
     got = {}
     for name, agent in _both(server, tmp_path, boom).items():
