@@ -6,7 +6,7 @@ Storage: :class:`Agent`, :class:`Team`, :class:`Workflow` with ``db=SqliteDb(...
 :func:`replay`, :func:`compare`, :func:`browse`. In IPython: ``%load_ext agno_nb``.
 """
 
-from .agent import Agent, Step, Team, Workflow
+from .agent import Agent, RunContext, Step, Team, Workflow
 from .db.enums import RunStatus, SessionType
 from .errors import (
     AgnoNbError,
@@ -48,7 +48,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "Agent", "Team", "Workflow", "Step",
+    "Agent", "Team", "Workflow", "Step", "RunContext",
     "Session", "AgentSession", "TeamSession", "WorkflowSession", "RunOutput", "Message", "Metrics", "ToolExecution",
     "SessionType", "RunStatus",
     "AgnoNbError", "ConnectionLostError", "CorruptRowError", "DatabaseCorruptError", "DatabaseUnreachableError",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Any, Optional
+import shlex
+from typing import Any, List, Optional
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -13,6 +15,21 @@ from .analysis.sql import bind_variables
 
 # The options in front of a line-form query: ``%agno_sql -o df SELECT ...``.
 _OPTIONS = re.compile(r"\s*((?:(?:-o|--output)(?:\s+|=)\S+\s*)*)(.*)", re.S)
+
+
+def split_args(line: str) -> List[str]:
+    """``line`` split as a shell splits it: ``"~/agent runs/O'Brien's #1.db"``, ``'…'`` and
+    ``~/agent\\ runs/O\\'Brien\\'s\\ \\#1.db`` are one word without their quotes and escapes, and
+    ``#`` starts no comment. (IPython's own splitter keeps the quotes.) On Windows a
+    backslash is a path separator, not an escape: words split on blanks outside quotes, and
+    the quotes around a word are dropped."""
+    try:
+        if os.name == "nt":
+            return [w[1:-1] if len(w) > 1 and w[0] == w[-1] and w[0] in "\"'" else w
+                    for w in shlex.split(line, posix=False)]
+        return shlex.split(line)
+    except ValueError as exc:  # "No closing quotation", "No escaped character"
+        raise UsageError(f"cannot split {line.strip()!r}: {exc}") from None
 
 
 @magics_class
@@ -40,8 +57,10 @@ class AgnoMagics(Magics):
         """Connect to stored sessions; the explorer is also stored as ``agno_explorer``."""
         from .analysis import connect
 
-        args = parse_argstring(self.agno_connect, line)
+        args = self.agno_connect.parser.parse_args(split_args(line))
         source: Any = args.source
+        if source.startswith("~"):
+            source = os.path.expanduser(source)  # as the shell would
         if source.startswith("$"):
             name = source[1:]
             if name not in self.shell.user_ns:
@@ -95,4 +114,4 @@ def load_ipython_extension(ipython) -> None:
     ipython.register_magics(AgnoMagics)
 
 
-__all__ = ["AgnoMagics", "bind_variables", "load_ipython_extension"]
+__all__ = ["AgnoMagics", "bind_variables", "load_ipython_extension", "split_args"]

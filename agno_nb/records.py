@@ -258,15 +258,18 @@ class RunOutput(Record):
     step_results: Optional[List[Dict[str, Any]]] = None
     step_executor_runs: Optional[List["RunOutput"]] = None
 
-    _nested: ClassVar[Dict[str, tuple]] = {
-        "input": (RunInput, False),
+    _nested: ClassVar[Dict[str, tuple]] = {  # "input": by __post_init__, which knows the run type
         "metrics": (Metrics, False),
         "messages": (Message, True),
         "tools": (ToolExecution, True),
     }
 
     def __post_init__(self) -> None:
-        if isinstance(self.input, Mapping) and not isinstance(self.input, RunInput):
+        # Agent and team runs hold a RunInput ({"input_content": ...}); a workflow run the raw
+        # value, as Agno stores it (a dict input stays a dict). agno_nb once wrapped workflow
+        # inputs too: that form still reads as a RunInput.
+        if (isinstance(self.input, Mapping) and not isinstance(self.input, RunInput)
+                and (self.run_type != "workflow" or "input_content" in self.input)):
             self.input = RunInput.from_dict(self.input)
 
     @property

@@ -23,6 +23,7 @@ from google.protobuf.json_format import MessageToDict
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor, SpanExporter, SpanExportResult
+from _helpers import get_weather
 
 
 def _hex_ids(node):
@@ -49,11 +50,6 @@ class OtlpJsonLinesExporter(SpanExporter):
 
     def shutdown(self):
         self.file.close()
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    return f"Sunny in {city}, 21C"
 
 
 def _agno(base_url: str, out: Path, tp: TracerProvider) -> dict:

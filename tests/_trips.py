@@ -14,6 +14,8 @@ from agno_nb.agent.models import ModelError
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.models import ScriptedModel, tool_call
 
+from _helpers import weather_tool
+
 TIMEOUT_TEXT = "upstream model timed out after 30 s"
 BIG = json.dumps({"rows": [{"id": i, "name": f"item {i}", "city": "Lisbon"} for i in range(300)]})
 QUESTIONS = ["What's the weather in Lisbon?", "Find me a hotel in Lisbon for 3 nights.", "And in Atlantis?"]
@@ -23,11 +25,8 @@ def timeout(_):
     raise ModelError(TIMEOUT_TEXT)
 
 
-def get_weather(city: str) -> str:
-    """Current weather in a city."""
-    if city == "Atlantis":
-        raise LookupError(f"unknown city {city!r}")
-    return {"Lisbon": "24C, sunny", "Oslo": "9C, light rain"}[city]
+# the trip's own forecasts (the scripted answers quote them); Atlantis fails, as in every test
+get_weather = weather_tool({"Lisbon": "24C, sunny", "Oslo": "9C, light rain"})
 
 
 def find_hotels(city: str, nights: int) -> str:

@@ -14,6 +14,7 @@ from agno_nb.db.sqlite import SqliteDb
 from agno_nb.models import EchoModel, ScriptedModel, tool_call
 
 from conftest import FIXTURES
+from _helpers import DTYPES, get_weather
 
 SPEC_COLUMNS = {
     "sessions": "session_id session_type agent_id team_id workflow_id user_id session_name created_at updated_at "
@@ -25,15 +26,6 @@ SPEC_COLUMNS = {
                 "created_at input_tokens output_tokens total_tokens duration agent_id user_id",
     "tool_calls": "session_id run_id tool_call_id tool_name tool_args result tool_call_error duration created_at agent_id",
 }
-DTYPES = {"VARCHAR": "string", "BIGINT": "Int64", "DOUBLE": "float64", "BOOLEAN": "boolean",
-          "TIMESTAMPTZ": "datetime64[us, UTC]", "VARCHAR[]": "object"}
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    if city == "Atlantis":
-        raise LookupError("no such city")
-    return f"Sunny in {city}"
 
 
 def write_sessions(db):

@@ -23,8 +23,7 @@ from agno_nb.analysis.columns import ANNOTATION_COLUMNS, EVAL_COLUMNS
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.models import EchoModel
 from agno_nb.widgets import replay
-
-DTYPES = {"VARCHAR": "string", "BIGINT": "Int64", "DOUBLE": "float64", "TIMESTAMPTZ": "datetime64[us, UTC]"}
+from _helpers import DTYPES
 
 
 def write_runs(db) -> dict:
@@ -236,14 +235,13 @@ def test_latest_score_and_label_columns(sqlite_source):
     # a new annotation reaches the kept SQL tables without reading the source again
     ex.sql("SELECT count(*) FROM messages"), ex.sql("SELECT count(*) FROM sessions")
     loads = []
-    read = ex._arrow
-    ex._arrow = lambda name, *a, **k: loads.append(name) or read(name, *a, **k)
+    stop = ex.on_load(lambda name, filters, derived: loads.append(name))
     ex.annotate(s2, score=0.1)
     assert ex.sql("SELECT score FROM runs WHERE run_id = ?", [s2])["score"].tolist() == [0.1]
     assert ex.sql("SELECT score FROM sessions WHERE session_id = 's2'")["score"].tolist() == [0.1]
     assert ex.sql("SELECT count(*) AS n FROM messages")["n"][0] > 0
     assert loads == []
-    del ex._arrow
+    stop()
     # filters and row order are the table's own
     assert ex.runs(session_ids=["s1"])["run_id"].tolist() == [s1a, s1b]
     assert ex.runs()["run_id"].tolist() == before["run_id"].tolist()

@@ -16,14 +16,7 @@ from agno_nb.db.sqlite import SqliteDb
 from agno_nb.models import EchoModel, ScriptedModel, tool_call
 
 from conftest import FIXTURES
-
-DTYPES = {"VARCHAR": "string", "BIGINT": "Int64", "DOUBLE": "float64", "BOOLEAN": "boolean",
-          "TIMESTAMPTZ": "datetime64[us, UTC]"}
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    return f"Sunny in {city}"
+from _helpers import DTYPES, get_weather
 
 
 def write(db):

@@ -228,15 +228,16 @@ def test_create_and_read(pair):
 
 
 def test_filter(pair):
-    same(pair, lambda x: ids(x.db.get_sessions(x.T.AGENT)))
-    same(pair, lambda x: ids(x.db.get_sessions(session_type=x.T.TEAM)))
-    same(pair, lambda x: ids(x.db.get_sessions(user_id="bob")))
-    same(pair, lambda x: ids(x.db.get_sessions(component_id="a1")))
-    same(pair, lambda x: ids(x.db.get_sessions(x.T.TEAM, component_id="crew")))
-    same(pair, lambda x: ids(x.db.get_sessions(x.T.AGENT, component_id="crew")))
-    same(pair, lambda x: ids(x.db.get_sessions(session_name="paris")))
-    same(pair, lambda x: ids(x.db.get_sessions(start_timestamp=1001, end_timestamp=1003)))
-    same(pair, lambda x: ids(x.db.get_sessions(x.T.AGENT, "alice", "a1")))
+    # each answer is agno's and agno_nb's alike, and the one SESSIONS holds: two empty answers do not pass
+    assert same(pair, lambda x: ids(x.db.get_sessions(x.T.AGENT))) == ["s1", "s2", "s3"]
+    assert same(pair, lambda x: ids(x.db.get_sessions(session_type=x.T.TEAM))) == ["t1"]
+    assert same(pair, lambda x: ids(x.db.get_sessions(user_id="bob"))) == ["s3", "t1"]
+    assert same(pair, lambda x: ids(x.db.get_sessions(component_id="a1"))) == ["s1", "s3"]
+    assert same(pair, lambda x: ids(x.db.get_sessions(x.T.TEAM, component_id="crew"))) == ["t1"]
+    assert same(pair, lambda x: ids(x.db.get_sessions(x.T.AGENT, component_id="crew"))) == []  # a team's id
+    assert same(pair, lambda x: ids(x.db.get_sessions(session_name="paris"))) == ["s1", "t1"]
+    assert same(pair, lambda x: ids(x.db.get_sessions(start_timestamp=1001, end_timestamp=1003))) == ["s2", "s3", "t1"]
+    assert same(pair, lambda x: ids(x.db.get_sessions(x.T.AGENT, "alice", "a1"))) == ["s1"]
 
 
 def test_sort_and_page(pair):
@@ -277,16 +278,22 @@ def test_runs_limit_gives_the_last_context_relevant_runs(pair):
 
 
 def test_runs_queries(pair):
-    same(pair, lambda x: x.db.get_run("s1-r3"), _view)
-    same(pair, lambda x: x.db.get_run("nope"))
-    same(pair, lambda x: [r.run_id for r in x.db.get_runs(session_id="s1")])
-    same(pair, lambda x: [r.run_id for r in x.db.get_runs(status=x.S.error)])
-    same(pair, lambda x: [r.run_id for r in x.db.get_runs(user_id="bob")])
-    same(pair, lambda x: [r.run_id for r in x.db.get_runs(agent_id="a1", sort_by="created_at", sort_order="desc")])
-    same(pair, lambda x: [r.run_id for r in x.db.get_runs(team_id="crew")])
-    same(pair, lambda x: [r.run_id for r in x.db.get_runs(workflow_id="flow", status="RUNNING")])
-    same(pair, lambda x: [r.run_id for r in x.db.get_runs(limit=3, page=2, sort_by="created_at", sort_order="asc")])
-    same(pair, lambda x: x.db.get_runs(session_id="s1", limit=1, deserialize=False)[1])
+    # as test_filter: agno's answer, agno_nb's, and the one RUNS holds
+    run = same(pair, lambda x: x.db.get_run("s1-r3"), _view)
+    assert (run.run_id, run.session_id, run.content) == ("s1-r3", "s1", "three")
+    assert same(pair, lambda x: x.db.get_run("nope")) is None
+    assert same(pair, lambda x: [r.run_id for r in x.db.get_runs(session_id="s1")]) == \
+        ["s1-r1", "s1-r2", "s1-r3", "s1-r4"]
+    assert same(pair, lambda x: [r.run_id for r in x.db.get_runs(status=x.S.error)]) == ["s1-r2"]
+    assert same(pair, lambda x: [r.run_id for r in x.db.get_runs(user_id="bob")]) == ["s3-r1", "t1-r1", "t1-m1"]
+    assert same(pair, lambda x: [r.run_id for r in x.db.get_runs(agent_id="a1", sort_by="created_at",
+                                                                 sort_order="desc")]) == \
+        ["s3-r1", "s1-r3", "s1-r2", "s1-r1"]
+    assert same(pair, lambda x: [r.run_id for r in x.db.get_runs(team_id="crew")]) == ["t1-r1"]
+    assert same(pair, lambda x: [r.run_id for r in x.db.get_runs(workflow_id="flow", status="RUNNING")]) == ["w1-r1"]
+    assert same(pair, lambda x: [r.run_id for r in x.db.get_runs(limit=3, page=2, sort_by="created_at",
+                                                                 sort_order="asc")]) == ["s1-r4", "s3-r1", "t1-r1"]
+    assert same(pair, lambda x: x.db.get_runs(session_id="s1", limit=1, deserialize=False)[1]) == 4
 
 
 def test_rename(pair):

@@ -33,6 +33,7 @@ from agno_nb.agent import events as nb_events  # noqa: E402
 from agno_nb.db.sqlite import SqliteDb  # noqa: E402
 from agno_nb.models import EchoModel, OpenAILike, ScriptedModel, tool_call  # noqa: E402
 from agno_nb.records import AgentSession, TeamSession, WorkflowSession  # noqa: E402
+from _helpers import get_weather  # noqa: E402
 
 COMPAT_MD = Path(__file__).resolve().parents[1] / "docs" / "compat.md"
 
@@ -428,11 +429,6 @@ def test_workflow_session_keeps_only_workflow_runs():
 # ---------------------------------------------------------------------------------------
 
 
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    return f"Sunny in {city}"
-
-
 def _dbs(backend, tmp_path, request):
     """(agno's db, agno_nb's db) on one SQLite file or one PostgreSQL schema."""
     if backend == "sqlite":
@@ -628,12 +624,12 @@ def test_streaming_yields_agno_events(tmp_path, openai_server):
             "stored": [r.content for r in agent.get_session("s").runs],
         }
     assert got["agno_nb"] == got["agno"]
-    assert got["agno"]["text"] == "Tool said: Sunny in Paris"
+    assert got["agno"]["text"] == "Tool said: Sunny in Paris, 21C"
     assert got["agno"]["full"] == [("RunStartedEvent", "RunStarted"), ("ToolCallStartedEvent", "ToolCallStarted"),
                                    ("ToolCallCompletedEvent", "ToolCallCompleted")] + \
-        [("RunContentEvent", "RunContent")] * 5 + [("RunContentCompletedEvent", "RunContentCompleted"),
+        [("RunContentEvent", "RunContent")] * 6 + [("RunContentCompletedEvent", "RunContentCompleted"),
                                                    ("RunCompletedEvent", "RunCompleted")]
-    assert got["agno"]["last"] == ("RunOutput", "Tool said: Sunny in Paris", "COMPLETED")
+    assert got["agno"]["last"] == ("RunOutput", "Tool said: Sunny in Paris, 21C", "COMPLETED")
 
 
 def test_team_and_workflow_stream_their_events(tmp_path):

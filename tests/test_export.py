@@ -18,7 +18,6 @@ import agno_nb
 from agno_nb import Agent
 from agno_nb.analysis import parquet
 from agno_nb.analysis.columns import TABLES
-from agno_nb.analysis.explorer import SessionExplorer
 from agno_nb.analysis.parquet import MARKER, ExportPathError
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.demo import build
@@ -138,20 +137,19 @@ def test_what_is_not_an_export_is_never_touched(demo_db, tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_a_failed_export_leaves_the_previous_one(demo_db, tmp_path, monkeypatch):
+def test_a_failed_export_leaves_the_previous_one(demo_db, tmp_path):
     ex = agno_nb.connect(demo_db)
     out = ex.to_parquet(tmp_path / "export")
     before = snapshot(out)
-    real = SessionExplorer._arrow
 
-    def fail_on_tool_calls(self, name, filters, *args, **kwargs):
+    def fail_on_tool_calls(name, filters, derived):
         if name == "tool_calls":
             raise RuntimeError("source went away")
-        return real(self, name, filters, *args, **kwargs)
 
-    monkeypatch.setattr(SessionExplorer, "_arrow", fail_on_tool_calls)
+    stop = ex.on_load(fail_on_tool_calls)
     with pytest.raises(RuntimeError, match="source went away"):
         ex.to_parquet(out, user_id="alice", overwrite=True)
+    stop()
     assert snapshot(out) == before
     assert leftovers(tmp_path) == []
     with pytest.raises(TypeError):  # a wrong filter fails before anything is written

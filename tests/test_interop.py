@@ -7,13 +7,9 @@ import os
 from agno_nb import Agent, Team
 from agno_nb.db.sqlite import SqliteDb
 from agno_nb.models import EchoModel, ScriptedModel, tool_call
+from _helpers import get_weather
 
 os.environ.setdefault("AGNO_TELEMETRY", "false")
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    return f"Sunny in {city}, 21C"
 
 
 def _agno_db(backend, tmp_path, request):

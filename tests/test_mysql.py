@@ -65,6 +65,7 @@ from test_storage import (  # noqa: E402,F401
     test_upsert_session_get_sessions_filters_sort_and_paging,
     test_user_cannot_read_or_overwrite_another_users_session,
 )
+from _helpers import get_weather  # noqa: E402
 
 
 @pytest.fixture
@@ -219,11 +220,6 @@ def test_missing_driver_names_the_extra(monkeypatch, mysql_url):
     monkeypatch.setitem(sys.modules, "pymysql", None)  # `import pymysql` now fails
     with pytest.raises(MissingDependencyError, match=r'agno_nb\[mysql\]'):
         MySQLDb(db_url=mysql_url)
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    return f"Sunny in {city}, 21C"
 
 
 def _frames(ex, **filters):

@@ -7,13 +7,7 @@ import pytest
 
 from agno_nb import Agent, Step, Team, Workflow
 from agno_nb.models import EchoModel, ModelError, OpenAILike, ScriptedModel, tool_call
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    if city == "Atlantis":
-        raise LookupError("no such city")
-    return f"Sunny in {city}, 21C"
+from _helpers import get_weather
 
 
 def test_agent_stores_runs_with_messages_tools_and_metrics(db):

@@ -24,14 +24,7 @@ def counting(ex):
     (``derive=False`` loads are the runs read inside a sessions load, for its cost column.)
     """
     loads = []
-    load = ex._arrow
-
-    def wrapped(name, filters, *args, **kwargs):
-        if kwargs.get("derive", True):
-            loads.append(name)
-        return load(name, filters, *args, **kwargs)
-
-    ex._arrow = wrapped
+    ex.on_load(lambda name, filters, derived: loads.append(name) if derived else None)
     return loads
 
 

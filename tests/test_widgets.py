@@ -21,6 +21,7 @@ from agno_nb.widgets.browse import CUT_CSS
 from agno_nb.widgets.keys import HINT_CSS
 
 from conftest import FIXTURES
+from _helpers import get_weather
 
 DAY1 = dt.datetime(2026, 3, 1, 12, tzinfo=dt.timezone.utc).timestamp()
 DAY2 = dt.datetime(2026, 3, 5, 12, tzinfo=dt.timezone.utc).timestamp()
@@ -30,13 +31,6 @@ HOSTILE = ('<script>alert(1)</script> <img src=x onerror=alert(1)> '
            '<a href="javascript:alert(1)">click</a> javascript:alert(1) </div></div>')
 # compare's chart: inline SVG (themed); session labels in it are escaped text, so no "</svg>" inside
 CHART = re.compile(r'<svg class="agno-chart" role="img" aria-label="metrics per session" [^>]*>.*?</svg>', re.S)
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    if city == "Atlantis":
-        raise LookupError("no such city")
-    return f"Sunny in {city}, 21C"
 
 
 def hostile_tool(q: str) -> str:

@@ -26,6 +26,7 @@ from agno_nb.models import EchoModel, ScriptedModel, tool_call
 from agno_nb.widgets import browse, compare, replay
 from agno_nb.widgets import html as h
 from agno_nb.widgets.base import WIDGET_VIEW
+from _helpers import get_weather
 
 TIMEOUT = "upstream model timed out after 30 s"
 BIG = json.dumps({"rows": [{"id": i, "name": f"item {i}", "tags": ["a", "b"]} for i in range(400)]})
@@ -33,13 +34,6 @@ BIG = json.dumps({"rows": [{"id": i, "name": f"item {i}", "tags": ["a", "b"]} fo
 
 def timeout(_messages):
     raise ModelError(TIMEOUT)
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    if city == "Atlantis":
-        raise LookupError("no such city")
-    return f"Sunny in {city}, 21C"
 
 
 def find_hotels(city: str, nights: int) -> str:

@@ -32,6 +32,8 @@ from .events import (
 from .models import EchoModel, Model, ModelResponse
 from .runs import Component, RunPrinter, format_run, new_id, refuse, select_events, to_async_iter
 from .session_api import async_twin
+from .agno_flags import AGENT_FLAGS, TEAM_FLAGS, accept_agno_flags
+from .context import RunContext, injected_values
 from .tools import Tool
 
 # Kept for code that imported them from here.
@@ -64,7 +66,12 @@ class Agent(Component):
 
     One deliberate difference: ``store_history_messages`` defaults to True (Agno: False),
     so a stored run keeps the history it was sent, which the replay widget shows.
+
+    Agno's other constructor flags (memory, knowledge, reasoning, hooks, ...) are accepted and
+    have no effect; see :mod:`agno_nb.agent.agno_flags`.
     """
+
+    _agno_flag_names = AGENT_FLAGS
 
     def __init__(self, *, model: Optional[Model] = None, name: Optional[str] = None, id: Optional[str] = None,
                  user_id: Optional[str] = None, session_id: Optional[str] = None,
@@ -74,13 +81,14 @@ class Agent(Component):
                  num_history_runs: Optional[int] = None, num_history_messages: Optional[int] = None,
                  store_history_messages: bool = True, tools: Optional[Sequence[Callable[..., Any]]] = None,
                  read_chat_history: bool = False, description: Optional[str] = None,
-                 instructions: Optional[Any] = None, markdown: bool = False):
+                 instructions: Optional[Any] = None, markdown: bool = False, **agno_flags: Any):
         super().__init__(name=name, id=id, db=db, session_id=session_id, user_id=user_id, session_state=session_state,
                          add_session_state_to_context=add_session_state_to_context,
                          overwrite_db_session_state=overwrite_db_session_state, cache_session=cache_session,
                          markdown=markdown, description=description)
         if num_history_runs is not None and num_history_messages is not None:
             raise ValueError("set num_history_runs or num_history_messages, not both (as in Agno)")
+        accept_agno_flags(self, agno_flags, self._agno_flag_names)
         self.model = model or EchoModel()
         self.instructions = instructions
         self.tools: List[Tool] = [Tool.from_function(t) for t in (tools or [])]
@@ -299,6 +307,7 @@ class Agent(Component):
             tools.append(self._chat_history_tool(run.session_id))
         by_name = {t.name: t for t in tools}
         schemas = [t.to_openai() for t in tools] or None
+        injected = self._injected(run, state, messages)
         metrics = Metrics()
         first_token: Optional[float] = None
         try:
@@ -335,7 +344,7 @@ class Agent(Component):
                                            tool_call_error=True, result=f"Error: no tool named {fn.get('name')!r}",
                                            created_at=now())
                     else:
-                        ex = tool.execute(call.get("id"), fn.get("arguments"), state)
+                        ex = tool.execute(call.get("id"), fn.get("arguments"), state, injected)
                     run.tools.append(ex)
                     took = (ex.metrics or {}).get("duration") or 0.0
                     yield self._event(ToolCallCompletedEvent, run, tool=ex,
@@ -359,6 +368,13 @@ class Agent(Component):
         run.messages = messages
         run.session_state = dict(state)
         self._link_members(run, collected)
+
+    def _injected(self, run: RunOutput, state: Dict[str, Any], messages: List[Message]) -> Dict[str, Any]:
+        """What tools taking ``run_context``, ``agent``, ``team``, ... get in this run."""
+        context = RunContext(run_id=run.run_id, session_id=run.session_id, user_id=run.user_id,
+                             workflow_id=run.workflow_id, workflow_name=run.workflow_name,
+                             metadata=run.metadata, session_state=state, messages=messages)
+        return injected_values(context, **{self.session_type: self})
 
     def _link_members(self, run: RunOutput, collected: List[RunOutput]) -> None:
         """Set ``child_run_id`` on the tool calls that produced member runs (teams)."""
@@ -397,6 +413,7 @@ class Team(Agent):
 
     session_type = "team"
     _session_class = TeamSession
+    _agno_flag_names = TEAM_FLAGS
 
     def __init__(self, members: Sequence[Agent], *, id: Optional[str] = None, model: Optional[Model] = None,
                  name: Optional[str] = None, user_id: Optional[str] = None, session_id: Optional[str] = None,
@@ -406,7 +423,7 @@ class Team(Agent):
                  read_chat_history: bool = False, store_history_messages: bool = True,
                  add_history_to_context: bool = False, num_history_runs: Optional[int] = None,
                  num_history_messages: Optional[int] = None, tools: Optional[Sequence[Callable[..., Any]]] = None,
-                 db: Any = None, enable_session_summaries: bool = False):
+                 db: Any = None, enable_session_summaries: bool = False, **agno_flags: Any):
         super().__init__(
             model=model, name=name, id=id, user_id=user_id, session_id=session_id, session_state=session_state,
             add_session_state_to_context=add_session_state_to_context,
@@ -414,7 +431,7 @@ class Team(Agent):
             enable_session_summaries=enable_session_summaries, add_history_to_context=add_history_to_context,
             num_history_runs=num_history_runs, num_history_messages=num_history_messages,
             store_history_messages=store_history_messages, tools=tools, read_chat_history=read_chat_history,
-            description=description, instructions=instructions, markdown=markdown)
+            description=description, instructions=instructions, markdown=markdown, **agno_flags)
         self.members = list(members)
         ids = [m.id for m in self.members]
         if len(set(ids)) != len(ids):

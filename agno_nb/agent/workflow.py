@@ -6,8 +6,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
-from ..records import Metrics, RunInput, RunOutput, WorkflowChatInteraction, WorkflowSession, now
+from ..records import Metrics, RunOutput, WorkflowChatInteraction, WorkflowSession, now
 from .agent import Agent, Team, _in_thread
+from .agno_flags import WORKFLOW_FLAGS, accept_agno_flags
 from .events import StepCompletedEvent, StepStartedEvent, WorkflowCompletedEvent, WorkflowStartedEvent
 from .runs import Component, new_id, refuse, to_async_iter
 
@@ -28,7 +29,8 @@ class Workflow(Component):
     The whole pipeline run is stored as one workflow run: its input, each step's
     result (``step_results``), the runs of the agents and teams it called
     (``step_executor_runs``, linked by ``parent_run_id``), and the final content.
-    Constructor and session methods take Agno 3.1's arguments.
+    Constructor and session methods take Agno 3.1's arguments (those for features agno_nb
+    lacks are accepted and have no effect: :mod:`agno_nb.agent.agno_flags`).
     """
 
     session_type = "workflow"
@@ -38,11 +40,12 @@ class Workflow(Component):
                  db: Any = None, steps: Optional[Sequence[Any]] = None, session_id: Optional[str] = None,
                  session_state: Optional[Dict[str, Any]] = None, overwrite_db_session_state: bool = False,
                  user_id: Optional[str] = None, add_session_state_to_context: Optional[bool] = None,
-                 cache_session: bool = False, num_history_runs: int = 3):
+                 cache_session: bool = False, num_history_runs: int = 3, **agno_flags: Any):
         super().__init__(name=name, id=id, db=db, session_id=session_id, user_id=user_id, session_state=session_state,
                          add_session_state_to_context=bool(add_session_state_to_context),
                          overwrite_db_session_state=overwrite_db_session_state, cache_session=cache_session,
                          description=description)
+        accept_agno_flags(self, agno_flags, WORKFLOW_FLAGS)  # Agno's others: no effect here, see agno_flags
         self.num_history_runs = num_history_runs
         self.steps: List[Step] = [s if isinstance(s, Step) else Step(_step_name(s, i), s) for i, s in enumerate(steps or [])]
         if not self.steps:
@@ -151,7 +154,7 @@ class Workflow(Component):
         state = self._run_state(session, stored, session_state)
         started = time.perf_counter()
         run = RunOutput(run_id=run_id or new_id(), workflow_id=self.id, workflow_name=self.name,
-                        session_id=session_id, user_id=user_id, input=RunInput(input_content=input),
+                        session_id=session_id, user_id=user_id, input=input,  # raw, as Agno stores it
                         status="RUNNING", created_at=now(), step_results=[], step_executor_runs=[],
                         content_type="str", metadata=metadata)
         ids = dict(workflow_id=self.id, workflow_name=self.name, session_id=session_id, run_id=run.run_id)

@@ -24,6 +24,9 @@ TEXT = "TEXT"        # any JSON value as text; strings unquoted (message content
 # value's JSON text, without parsing the value again after the document.)
 JSONTEXT = "JSONTEXT"  # any JSON value kept as JSON text (tool arguments)
 TIME = "TIME"        # Unix seconds (or milliseconds), or ISO text in JSON -> TIMESTAMPTZ (UTC)
+# A run's input as text: Agno stores an agent or team run's as ``{"input_content": ...}`` and a
+# workflow run's as the raw value (a string, or any JSON); both read as TEXT does.
+RUN_INPUT = "RUN_INPUT"
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,13 @@ class Column:
     def parse_type(self) -> str:
         """The type ``from_json`` parses this column's path as."""
         # a time in JSON is a number or ISO text: read as text, converted by value_sql
-        return {TEXT: "VARCHAR", JSONTEXT: "JSON", TIME: "VARCHAR"}.get(self.type, self.type)
+        return {TEXT: "VARCHAR", JSONTEXT: "JSON", TIME: "VARCHAR", RUN_INPUT: "JSON"}.get(self.type, self.type)
 
     @property
     def duckdb_type(self) -> str:
         """The column's type in DuckDB (and so, via Arrow, in pandas)."""
-        return {TEXT: "VARCHAR", JSONTEXT: "VARCHAR", TIME: "TIMESTAMPTZ"}.get(self.type, self.type)
+        return {TEXT: "VARCHAR", JSONTEXT: "VARCHAR", TIME: "TIMESTAMPTZ", RUN_INPUT: "VARCHAR"}.get(self.type,
+                                                                                                   self.type)
 
 
 def _metric_columns(prefix: str = "metrics.") -> List[Column]:
@@ -104,7 +108,7 @@ RUN_COLUMNS: List[Column] = [
     Column("status", "VARCHAR", "COMPLETED, ERROR, ... (upper case)", row="status"),
     Column("model", "VARCHAR", "Model id", path="model"),
     Column("model_provider", "VARCHAR", "Model provider", path="model_provider"),
-    Column("input", TEXT, "The run's input", path="input.input_content"),
+    Column("input", RUN_INPUT, "The run's input (a workflow's as Agno stores it: the value itself)", path="input"),
     Column("content", TEXT, "The run's final answer", path="content"),
     Column("created_at", TIME, "When the run started (UTC)", row="created_at"),
     *_metric_columns(),
@@ -232,6 +236,9 @@ def value_sql(col: Column, row: str, doc: str) -> str:
         src = doc + "".join(f'."{p}"' for p in col.path.split("."))
     else:
         src = col.sql or "NULL"
+    if col.type == RUN_INPUT:
+        wrapped = f"json_type({src}) = 'OBJECT' AND json_exists({src}, '$.input_content')"
+        return f"CASE WHEN {wrapped} THEN {src}->>'$.input_content' ELSE {src}->>'$' END"
     if col.type == TIME:
         # some writers store milliseconds: anything past year 5138 in seconds is taken as ms
         num = f"TRY_CAST({src} AS DOUBLE)" if col.row is None else f"CAST({src} AS DOUBLE)"

@@ -9,7 +9,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import duckdb
 import pandas as pd
@@ -126,11 +126,28 @@ class SessionExplorer:
 
         self.annotation_store = store_for(self.source, annotations, annotations_table)
         self._annotations_at: Any = None  # the store's version the kept SQL tables show
+        self._load_listeners: List[Callable[[str, Dict[str, Any], bool], None]] = []
 
     def __repr__(self) -> str:
         return f"SessionExplorer({self.source!r})"
 
     # -- loading ---------------------------------------------------------------------------
+
+    def on_load(self, callback: Callable[[str, Dict[str, Any], bool], None]) -> Callable[[], None]:
+        """Call ``callback(table, filters, derived)`` before each read of a table from the source.
+
+        ``derived`` is False for the reads made inside another load (the runs a sessions load
+        reads for its cost column). An exception ``callback`` raises aborts that load and reaches
+        the caller. Returns a function that removes the callback. For tracing what a query
+        reads (``%%agno_sql`` reads each table once, then reuses it) and for tests.
+        """
+        self._load_listeners.append(callback)
+
+        def remove() -> None:
+            if callback in self._load_listeners:
+                self._load_listeners.remove(callback)
+
+        return remove
 
     def _arrow(self, name: str, filters: Dict[str, Any], errors: Optional[str] = None,
                progress: Optional[bool] = None, columns: Optional[Sequence[Any]] = None,
@@ -138,6 +155,8 @@ class SessionExplorer:
         if name not in TABLES:
             raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
         check_filters(f"{name}()", filters)
+        for listener in list(self._load_listeners):
+            listener(name, dict(filters), derive)
         f = Filters.build(**filters)
         with self._lock:  # where= is parsed on the explorer's connection, which a load may be using
             sel = selection(name, f"{name}()", columns, where, params, self.con)
@@ -491,7 +510,9 @@ def referenced_tables(query: str) -> List[str]:
 def connect(source: Any, session_table: Optional[str] = None, runs_table: Optional[str] = None,
             db_schema: Optional[str] = None, **kwargs: Any) -> SessionExplorer:
     """Open stored sessions for analysis: a SQLite path, a database URL
-    (``sqlite:///…``, ``postgresql+psycopg://…``, ``mysql+pymysql://…``), a ``SqliteDb``/``PostgresDb``/``MySQLDb``, a folder
+    (``sqlite:///…``, ``postgresql+psycopg://…``, ``mysql+pymysql://…``; asyncio drivers' URLs such as
+    ``postgresql+psycopg_async://…`` are read through the sync driver), a ``SqliteDb``/``PostgresDb``/``MySQLDb``
+    (agno_nb's, or agno's own, ``AsyncPostgresDb``/``AsyncSqliteDb`` included), a folder
     written by :meth:`SessionExplorer.to_parquet`, or a ``SessionExplorer`` (returned as is).
 
     ``annotations=`` (a SQLite path, or ``"postgres"``) and ``annotations_table=`` say where

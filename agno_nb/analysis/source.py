@@ -18,13 +18,14 @@ import queue
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db.schema import DEFAULT_SESSION_TABLE, check_identifier, default_runs_table
+from ..db.urls import db_location, install_hint, sync_url
 from ..errors import AgnoNbError, ConnectionLostError, DatabaseUnreachableError, MissingDependencyError
 from . import sqlite_read
 
@@ -177,9 +178,12 @@ class SqlSource:
     """
 
     def __init__(self, url: sa.URL, *, session_table: Optional[str] = None, runs_table: Optional[str] = None,
-                 db_schema: Optional[str] = None, engine: str = "auto"):
-        self.url = url
-        self.backend = url.get_backend_name()
+                 db_schema: Optional[str] = None, engine: str = "auto",
+                 other_tables: Optional[Dict[str, str]] = None):
+        self.url = sync_url(url)  # an asyncio driver's URL (AsyncPostgresDb's) is read through the sync one
+        self.backend = self.url.get_backend_name()
+        # Agno's other tables as the db object named them ("memory" -> "agno_memories", ...)
+        self.other_tables: Dict[str, str] = dict(other_tables or {})
         self.session_table = check_identifier(session_table or DEFAULT_SESSION_TABLE, "session_table")
         self.runs_table = check_identifier(runs_table or default_runs_table(self.session_table), "runs_table")
         self.db_schema = check_identifier(db_schema, "db_schema")
@@ -233,17 +237,16 @@ class SqlSource:
         if self.backend in _MYSQL:
             url = self.url.set(drivername=_MYSQL_DRIVERS.get(self.url.drivername, self.url.drivername))
         else:
-            url = self.url.set(drivername="postgresql+psycopg") if self.url.drivername in ("postgresql", "postgres") else self.url
+            url = self.url  # already psycopg's (sync_url)
         try:
             return sa.create_engine(url, connect_args={"connect_timeout": 10})
         except ImportError as exc:
             raise self._missing(exc) from None
 
     def _missing(self, exc: ImportError) -> MissingDependencyError:
-        extra = "mysql" if self.backend in _MYSQL else "postgres"
         return MissingDependencyError(
             f"reading {self.describe()} needs {getattr(exc, 'name', None) or 'its database driver'}, which is not "
-            f"installed: pip install \"agno_nb[{extra}]\"")
+            f"installed: {install_hint(self.url)}")
 
     def layout(self) -> Tuple[bool, bool, bool]:
         """(has sessions table, has runs table, sessions table has a legacy runs column)."""
@@ -380,12 +383,18 @@ class SqlSource:
         """
         if self.backend in _MYSQL:
             return col.in_(list(ids))
-        doc = sa.bindparam(None, json.dumps(list(ids)), sa.Text)
+        # An id holding NUL: SQLite's json_each cuts a "\u0000" string at the NUL (3.40: "a\u0000b"
+        # comes out as "a"), and PostgreSQL's jsonb refuses \u0000. sqlite3 binds a str whole, so on
+        # SQLite such ids are bound one by one; PostgreSQL text cannot hold NUL, so none matches there.
+        plain = [i for i in ids if "\x00" not in i]
+        with_nul = [i for i in ids if "\x00" in i] if self.backend == "sqlite" else []
+        doc = sa.bindparam(None, json.dumps(plain), sa.Text)
         if self.backend == "sqlite":
             values = sa.func.json_each(doc).table_valued("value")
         else:
             values = sa.func.jsonb_array_elements_text(sa.cast(doc, postgresql.JSONB)).table_valued("value")
-        return col.in_(sa.select(values.c.value))
+        cond = col.in_(sa.select(values.c.value))
+        return sa.or_(cond, col.in_(with_nul)) if with_nul else cond
 
     def _time_conds(self, table: sa.Table, f: Filters) -> List[sa.ColumnElement]:
         """``since`` (inclusive) and ``until`` (exclusive) on ``created_at``.
@@ -823,14 +832,13 @@ def _is_connect_error(exc: BaseException) -> bool:
 
 
 def source_from(obj: Any, *, session_table=None, runs_table=None, db_schema=None, engine="auto"):
-    """A source from a path, a SQLAlchemy URL or a SqliteDb/PostgresDb."""
-    from ..db.base import BaseDb
-
-    if isinstance(obj, BaseDb):
-        return SqlSource(obj.db_engine.url,
-                         session_table=session_table or obj.session_table_name,
-                         runs_table=runs_table or (obj.runs_table_name if session_table is None else None),
-                         db_schema=db_schema or obj.db_schema, engine=engine)
+    """A source from a path, a SQLAlchemy URL (asyncio drivers' too, read through the sync ones), or a
+    SqliteDb/PostgresDb: agno_nb's, or agno's ``SqliteDb``/``PostgresDb``/``AsyncSqliteDb``/``AsyncPostgresDb``."""
+    where = db_location(obj)  # agno_nb's SqliteDb/PostgresDb, or agno's (sync or async), by duck typing
+    if where is not None:
+        return SqlSource(where.url, session_table=session_table or where.session_table,
+                         runs_table=runs_table or (where.runs_table if session_table is None else None),
+                         db_schema=db_schema or where.db_schema, engine=engine, other_tables=where.other_tables)
     if isinstance(obj, (str, os.PathLike)):
         text = os.fspath(obj)
         if "://" in text:

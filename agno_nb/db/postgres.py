@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from ..errors import MissingDependencyError
 from . import codec
 from .base import BaseDb
+from .urls import install_hint, is_async_engine, sync_url
 
 
 class PostgresDb(BaseDb):
@@ -19,7 +20,9 @@ class PostgresDb(BaseDb):
     >>> db = PostgresDb("postgresql+psycopg://user:pw@localhost:5432/mydb")  # doctest: +SKIP
 
     A ``postgresql://`` URL is taken to mean the psycopg 3 driver (the ``postgres`` extra:
-    ``pip install "agno_nb[postgres]"``; without it, :class:`MissingDependencyError`).
+    ``pip install "agno_nb[postgres]"``; without it, :class:`MissingDependencyError`), and so
+    are the asyncio drivers' URLs Agno's ``AsyncPostgresDb`` takes (``postgresql+psycopg_async``,
+    ``postgresql+asyncpg``): agno_nb writes synchronously (see :mod:`agno_nb.db.urls`).
     ``db_engine`` takes an existing SQLAlchemy engine instead. The arguments are Agno's, in
     Agno's order (see docs/compat.md); ``create_schema=False`` leaves creating ``db_schema`` to you.
     JSONB cannot hold NaN, ±Infinity, NUL or a lone surrogate: NaN and ±Infinity are
@@ -73,6 +76,10 @@ class PostgresDb(BaseDb):
         other_tables = {k: v for k, v in locals().items() if k.endswith("_table") and k not in ("session_table", "runs_table")}
         if db_url is not None and db_engine is not None:
             raise ValueError("give db_url or db_engine, not both")
+        if db_engine is not None and is_async_engine(db_engine):
+            # an AsyncEngine (AsyncPostgresDb's) cannot run agno_nb's sync code: open an engine of
+            # our own on its URL, through psycopg, and leave the caller's alone
+            db_url, db_engine = db_engine.url.render_as_string(hide_password=False), None
         if db_engine is not None:
             if db_engine.url.get_backend_name() != "postgresql":
                 raise ValueError(f"PostgresDb needs a PostgreSQL engine; got {db_engine.url.render_as_string(hide_password=True)!r}")
@@ -87,8 +94,7 @@ class PostgresDb(BaseDb):
             url = make_url(db_url)
             if url.get_backend_name() != "postgresql":
                 raise ValueError(f"PostgresDb needs a postgresql:// URL; got {url.render_as_string(hide_password=True)!r}")
-            if url.drivername in ("postgresql", "postgres"):
-                url = url.set(drivername="postgresql+psycopg")
+            url = sync_url(url)  # psycopg 3, also for AsyncPostgresDb's psycopg_async/asyncpg URLs
             self._url = url  # _describe() names it in the errors below
             try:
                 engine = create_engine(
@@ -103,7 +109,7 @@ class PostgresDb(BaseDb):
                 raise MissingDependencyError(
                     f"PostgresDb for {self._describe()} needs the PostgreSQL driver "
                     f"{exc.name or url.get_driver_name()!r}, which cannot be imported ({exc}). "
-                    'Install it with: pip install "agno_nb[postgres]"') from None
+                    f"Install it with: {install_hint(url)}") from None
         else:
             raise ValueError("PostgresDb needs db_url or db_engine")
         self.db_url: Optional[str] = db_url

@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL, make_url
 
 from . import codec
 from .base import BaseDb
+from .urls import is_async_engine
 
 BUSY_TIMEOUT_MS = 60_000
 # PRAGMA synchronous levels one may choose; OFF is not offered (an OS crash can corrupt the file).
@@ -82,6 +83,10 @@ class SqliteDb(BaseDb):
         given = [name for name, value in (("db_file", db_file), ("db_engine", db_engine), ("db_url", db_url)) if value is not None]
         if len(given) > 1:
             raise ValueError(f"give one of db_file, db_url or db_engine, not {' and '.join(given)}")
+        if db_engine is not None and is_async_engine(db_engine):
+            # an AsyncEngine (AsyncSqliteDb's, aiosqlite) cannot run agno_nb's sync code: the same
+            # file through sqlite3, and the caller's engine left alone
+            db_url, db_engine = db_engine.url.render_as_string(hide_password=False), None
         if db_engine is not None:
             if db_engine.url.get_backend_name() != "sqlite":
                 raise ValueError(f"SqliteDb needs a SQLite engine; got {db_engine.url.render_as_string(hide_password=True)!r}")
