@@ -34,7 +34,9 @@ class Column:
     type: str
     doc: str
     row: Optional[str] = None   # a column of the stored row
-    path: Optional[str] = None  # a dotted path in the item's JSON document
+    # a dotted path in the item's JSON document; with ``row`` (Agno's other tables, see
+    # .stored_columns), a DuckDB JSON path into the JSON held by that column
+    path: Optional[str] = None
     sql: Optional[str] = None   # a DuckDB expression over the columns above
 
     @property
@@ -72,6 +74,16 @@ def _latest_annotation_columns(whose: str) -> List[Column]:
 # time, and flags compare a run with others. The SQL gives the typed NULL they replace.
 def _cost_column(doc: str) -> Column:
     return Column("cost_usd", "DOUBLE", doc, sql="NULL")
+
+
+# Filled in after the load (agno_nb.analysis.offload) from Agno's offload store: the SQL
+# gives the typed NULL they replace.
+def _offload_columns(what: str) -> List[Column]:
+    return [
+        Column("offloaded", "BOOLEAN", f"True if Agno offloaded the tool's result (offload_tool_results=True); {what}",
+               sql="NULL"),
+        Column("result_size", "BIGINT", "Bytes (UTF-8) of what the tool returned (tool results only)", sql="NULL"),
+    ]
 
 
 SESSION_COLUMNS: List[Column] = [
@@ -144,6 +156,7 @@ MESSAGE_COLUMNS: List[Column] = [
     Column("finish_reason", "VARCHAR", "Why the model stopped (length, stop, ...), where the writer stored it",
            path="provider_data.finish_reason"),
     _cost_column("USD for this model call, from its tokens and agno_nb.prices"),
+    *_offload_columns("content stays the envelope the model saw"),
 ]
 
 TOOL_CALL_COLUMNS: List[Column] = [
@@ -160,6 +173,7 @@ TOOL_CALL_COLUMNS: List[Column] = [
     Column("agent_id", "VARCHAR", "Agent of the run", row="agent_id"),
     Column("team_id", "VARCHAR", "Team of the run", row="team_id"),
     Column("user_id", "VARCHAR", "User of the run", row="user_id"),
+    *_offload_columns("result is the payload the tool returned, read from Agno's offload store"),
 ]
 
 TABLES: Dict[str, List[Column]] = {
@@ -184,22 +198,26 @@ ANNOTATION_COLUMNS: List[Column] = [
 ]
 
 EVAL_COLUMNS: List[Column] = [
-    Column("run_id", "VARCHAR", "The eval run's id (Agno's, not a session run's)"),
-    Column("eval_type", "VARCHAR", "accuracy, agent_as_judge, performance or reliability"),
-    Column("name", "VARCHAR", "The eval's name"),
-    Column("agent_id", "VARCHAR", "Agent evaluated"),
-    Column("team_id", "VARCHAR", "Team evaluated"),
-    Column("workflow_id", "VARCHAR", "Workflow evaluated"),
-    Column("model_id", "VARCHAR", "Model of the evaluated component"),
-    Column("model_provider", "VARCHAR", "Its provider"),
-    Column("evaluated_component_name", "VARCHAR", "Name of the evaluated agent, team or workflow"),
-    Column("user_id", "VARCHAR", "User of the eval run"),
-    Column("avg_score", "DOUBLE", "eval_data.avg_score (accuracy and agent-as-judge evals), else NULL"),
-    Column("eval_data", "VARCHAR", "The eval's results as Agno stored them (JSON text)"),
-    Column("eval_input", "VARCHAR", "The eval's input as Agno stored it (JSON text)"),
-    Column("created_at", "TIMESTAMPTZ", "When the eval ran (UTC)"),
-    Column("updated_at", "TIMESTAMPTZ", "When its row last changed (UTC)"),
+    Column("run_id", "VARCHAR", "The eval run's id (Agno's, not a session run's)", row="run_id"),
+    Column("eval_type", "VARCHAR", "accuracy, agent_as_judge, performance or reliability", row="eval_type"),
+    Column("name", "VARCHAR", "The eval's name", row="name"),
+    Column("agent_id", "VARCHAR", "Agent evaluated", row="agent_id"),
+    Column("team_id", "VARCHAR", "Team evaluated", row="team_id"),
+    Column("workflow_id", "VARCHAR", "Workflow evaluated", row="workflow_id"),
+    Column("model_id", "VARCHAR", "Model of the evaluated component", row="model_id"),
+    Column("model_provider", "VARCHAR", "Its provider", row="model_provider"),
+    Column("evaluated_component_name", "VARCHAR", "Name of the evaluated agent, team or workflow",
+           row="evaluated_component_name"),
+    Column("user_id", "VARCHAR", "User of the eval run", row="user_id"),
+    Column("avg_score", "DOUBLE", "eval_data.avg_score (accuracy and agent-as-judge evals), else NULL",
+           row="eval_data", path="$.avg_score"),
+    Column("eval_data", JSONTEXT, "The eval's results as Agno stored them (JSON text)", row="eval_data"),
+    Column("eval_input", JSONTEXT, "The eval's input as Agno stored it (JSON text)", row="eval_input"),
+    Column("created_at", TIME, "When the eval ran (UTC)", row="created_at"),
+    Column("updated_at", TIME, "When its row last changed (UTC)", row="updated_at"),
 ]
+# The columns of Agno's other tables (traces, spans, approvals, ...) are in .stored_columns;
+# EVAL_COLUMNS stays here, where it has always been importable from.
 
 OTHER_TABLES: Dict[str, List[Column]] = {"annotations": ANNOTATION_COLUMNS, "evals": EVAL_COLUMNS}
 
@@ -259,12 +277,15 @@ def describe(table: Optional[str] = None):
 
     from .flags import describe_flags
 
+    from .stored_columns import STORED_COLUMNS  # imports this module: imported here, not at the top
+
+    every = {**TABLES, **OTHER_TABLES, **STORED_COLUMNS}
     rows = [
         {"table": name, "column": c.name, "type": c.duckdb_type, "description": c.doc}
-        for name, cols in {**TABLES, **OTHER_TABLES}.items() if table in (None, name) for c in cols
+        for name, cols in every.items() if table in (None, name) for c in cols
     ] + (describe_flags() if table in (None, "flags") else [])
     if not rows:
-        raise KeyError(f"no table {table!r}; tables are {', '.join({**TABLES, **OTHER_TABLES})}")
+        raise KeyError(f"no table {table!r}; tables are {', '.join(every)}")
     from .select import with_usage  # how to ask for columns and filter, shown under the table
 
     return with_usage(pd.DataFrame(rows))

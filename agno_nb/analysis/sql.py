@@ -151,18 +151,19 @@ def check_select_tree(query: str, tree: Optional[dict]) -> None:
                 raise ReadOnlyError(f"table function {name}() refused: {_HINT}")
 
 
-def tables_used(query: str, tree: Optional[dict]) -> List[str]:
-    """Which of the four tables ``query`` reads: table references in its syntax tree.
+def tables_used(query: str, tree: Optional[dict], names: Iterable[str] = TABLE_NAMES) -> List[str]:
+    """Which of the tables ``names`` ``query`` reads: table references in its syntax tree.
 
     A string literal, a comment or a column named like a table does not count. Should DuckDB
     fail to serialize the tree, identifiers found by DuckDB's tokenizer are used instead: at
     worst a table is loaded that was not needed.
     """
+    known = list(names)
     if tree is not None:
-        names = {str(n.get("table_name", "")).lower() for n in _walk(tree) if n.get("type") == "BASE_TABLE"}
+        found = {str(n.get("table_name", "")).lower() for n in _walk(tree) if n.get("type") == "BASE_TABLE"}
     else:
-        names = {text.strip().strip('"').lower() for text, kind in _tokens(query) if kind == "identifier"}
-    return [name for name in TABLE_NAMES if name in names]
+        found = {text.strip().strip('"').lower() for text, kind in _tokens(query) if kind == "identifier"}
+    return [name for name in known if name in found]
 
 
 def query_connection() -> duckdb.DuckDBPyConnection:
@@ -344,8 +345,11 @@ def source_version(source: Any):
 class TableCache:
     """The four tables as loaded for SQL, registered on the query connection, until the source changes."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, load: Callable[[str], pa.Table], version: Any):
+    def __init__(self, con: duckdb.DuckDBPyConnection, load: Callable[[str], pa.Table], version: Any,
+                 names: Iterable[str] = TABLE_NAMES):
         self.con, self.load, self.version = con, load, version
+        # the only tables a query can name: nothing else of the source is reachable from SQL
+        self.names = tuple(names)
         self.tables: Dict[str, pa.Table] = {}
         self.at: Optional[Hashable] = None
         self._checked: Dict[str, List[str]] = {}  # query text -> the tables it reads, once checked
@@ -360,7 +364,7 @@ class TableCache:
             select = check_read_only(query)
             tree = parse_tree(self.con, select)
             check_select_tree(select, tree)
-            tables = tables_used(select, tree)
+            tables = tables_used(select, tree, self.names)
             if len(self._checked) >= 256:
                 self._checked.clear()
             self._checked[query] = tables
