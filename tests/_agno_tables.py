@@ -32,9 +32,7 @@ def write_all(db: Any, server: Any, *, session_id: str = "s-tables", user_id: st
     def model():
         return OpenAILike(id="gpt-4o-mini", api_key="x", base_url=server.base_url)
 
-    from agno.tracing import setup_tracing
-
-    setup_tracing(db)
+    provider = _start_tracing(db)
     try:
         traced = Agent(id="weather-agent", model=model(), tools=[get_weather], db=db)
         first = traced.run("Weather in Paris?", session_id=session_id, user_id=user_id)
@@ -42,7 +40,7 @@ def write_all(db: Any, server: Any, *, session_id: str = "s-tables", user_id: st
         offloading = Agent(id="report-agent", model=model(), tools=[big_report], db=db, offload_tool_results=True)
         out = offloading.run("Give me the sales report", session_id=session_id + "-big", user_id=user_id)
     finally:
-        _stop_tracing()
+        _stop_tracing(provider)
     from agno.db.schemas.memory import UserMemory
 
     db.upsert_user_memory(UserMemory(memory="Likes sunny weather", topics=["weather", "prefs"], user_id=user_id,
@@ -64,11 +62,24 @@ def write_all(db: Any, server: Any, *, session_id: str = "s-tables", user_id: st
             "user_id": user_id, "first_run_id": first.run_id}
 
 
-def _stop_tracing() -> None:
-    """Detach agno's instrumentation so later tests in the process are not traced."""
-    try:
-        from openinference.instrumentation.agno import AgnoInstrumentor
+def _start_tracing(db: Any) -> Any:
+    """What ``agno.tracing.setup_tracing(db)`` sets up (agno's own DatabaseSpanExporter into ``db``),
+    without making it the process's global tracer provider, which OpenTelemetry sets only once:
+    each test writes its own database."""
+    from agno.tracing.exporter import DatabaseSpanExporter
+    from openinference.instrumentation.agno import AgnoInstrumentor
+    from opentelemetry.sdk.trace import SpanLimits, TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-        AgnoInstrumentor().uninstrument()
-    except Exception:  # noqa: BLE001 - nothing to undo
-        pass
+    provider = TracerProvider(span_limits=SpanLimits(max_span_attributes=1024))
+    provider.add_span_processor(SimpleSpanProcessor(DatabaseSpanExporter(db=db)))
+    AgnoInstrumentor().instrument(tracer_provider=provider)
+    return provider
+
+
+def _stop_tracing(provider: Any) -> None:
+    """Detach agno's instrumentation so later tests in the process are not traced."""
+    from openinference.instrumentation.agno import AgnoInstrumentor
+
+    AgnoInstrumentor().uninstrument()
+    provider.shutdown()
