@@ -207,7 +207,8 @@ def test_filters_are_pushed_down(backend, request):
     assert len(ex.memories(until="2000-01-01")) == 0
     tomorrow = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).date().isoformat()
     assert len(ex.spans(since=tomorrow)) == 0 and len(ex.spans(until=tomorrow)) == 8
-    assert len(ex.metrics(since="2000-01-01")) >= 1
+    assert len(ex.metrics(since="2000-01-01")) >= 1 and len(ex.metrics(user_id="alice")) >= 1
+    assert len(ex.metrics(user_id="nobody")) == 0
     with pytest.raises(TypeError, match="memories\\(\\) cannot filter by session_ids"):
         ex.memories(session_ids=[sid])
     assert ex.spans(columns=["span_id", "model"]).columns.tolist() == ["span_id", "model"]

@@ -322,7 +322,7 @@ class SessionExplorer:
         return self._sql_cache
 
     def _load_for_sql(self, name: str) -> pa.Table:
-        return self._arrow(name, {}) if name in TABLES else self._stored_arrow(name, {})
+        return self._arrow(name, {}) if name in TABLES else self.stored_arrow(name, {})
 
     def relation(self, name: str, **filters: Any) -> duckdb.DuckDBPyRelation:
         """The table as a DuckDB relation, for lazy work (``.filter``, ``.aggregate``, ``.df()``).
@@ -337,7 +337,7 @@ class SessionExplorer:
             cache = self._sql_tables()
             if filters:
                 return cache.con.from_arrow(self._arrow(name, filters) if name in TABLES
-                                            else self._stored_arrow(name, filters))
+                                            else self.stored_arrow(name, filters))
             cache.ensure([name])
             self._sync_annotations(cache)
             return cache.con.table(name)
@@ -440,8 +440,9 @@ class SessionExplorer:
 
     # -- Agno's other tables -------------------------------------------------------------------
 
-    def _stored_arrow(self, name: str, filters: Dict[str, Any], columns: Optional[Sequence[str]] = None,
-                      table: Optional[str] = None) -> pa.Table:
+    def stored_arrow(self, name: str, filters: Dict[str, Any], columns: Optional[Sequence[str]] = None,
+                     table: Optional[str] = None) -> pa.Table:
+        """:meth:`stored` as an Arrow table (for the export and other modules)."""
         from .stored import STORED, read_stored
 
         if name not in STORED:
@@ -470,7 +471,7 @@ class SessionExplorer:
         ``since``/``until`` on its time column; any other filter raises TypeError. A database
         without the table gives an empty DataFrame with the declared columns.
         """
-        return to_pandas(self._stored_arrow(name, filters, columns, table))
+        return to_pandas(self.stored_arrow(name, filters, columns, table))
 
     # -- export ----------------------------------------------------------------------------
 

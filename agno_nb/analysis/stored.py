@@ -71,7 +71,7 @@ STORED: Dict[str, StoredTable] = {t.name: t for t in [
     StoredTable("learnings", "agno_learnings", "learnings_table", STORED_COLUMNS["learnings"], "created_at",
                 order_by=("created_at", "learning_id")),
     StoredTable("metrics", "agno_metrics", "metrics_table", STORED_COLUMNS["metrics"], "date", None,
-                order_by=("date", "aggregation_period", "user_id")),
+                order_by=("date", "aggregation_period", "user_id"), filter_rows={"user_id": "user_id"}),
     StoredTable("tool_results", "agno_tool_results", None, STORED_COLUMNS["tool_results"], "created_at",
                 order_by=("created_at", "result_id")),
     StoredTable("evals", "agno_eval_runs", "eval_table", STORED_COLUMNS["evals"], "created_at",
@@ -128,6 +128,11 @@ def filter_keys(name: str) -> List[str]:
     have = {c.name for c in spec.columns}
     keys = (["session_ids"] if "session_id" in have else []) + [k for k in _EQUALITY_FILTERS if k in have]
     return keys + (["since", "until"] if spec.time_column else [])
+
+
+def applicable(name: str, f: Filters) -> bool:
+    """Whether ``name`` can apply every filter set in ``f``."""
+    return all(k in filter_keys(name) for k, v in vars(f).items() if v is not None)
 
 
 def check_filters(name: str, f: Filters) -> None:
@@ -314,23 +319,40 @@ def _value_sql(col: Column) -> str:
     return f"TRY_CAST({src} AS {col.duckdb_type})"
 
 
-def typed_table(spec: StoredTable, raw: pa.Table, f: Filters) -> pa.Table:
-    """The declared columns, typed, from the stored text columns ``raw``; since/until applied exactly."""
-    inner = ", ".join(f'{_value_sql(c)} AS "{c.name}"' for c in spec.columns if c.row is not None)
-    outer = ", ".join(f'CAST({c.sql if c.row is None else chr(34) + c.name + chr(34)} AS {c.duckdb_type}) AS "{c.name}"'
-                      for c in spec.columns)
+def typed_filter(spec: StoredTable, f: Filters, *, times_only: bool = False) -> Tuple[str, List[Any]]:
+    """The filters ``f`` as a DuckDB condition over the typed columns ("" if none), and its values.
+
+    ``times_only``: since/until only (the others were applied in the database's SQL)."""
+    have = {c.name for c in spec.columns}
     where, params = [], []
+    if not times_only:
+        if f.session_ids is not None and "session_id" in have:
+            where.append("list_contains(?, session_id)")
+            params.append(list(f.session_ids))
+        for key in _EQUALITY_FILTERS:
+            if getattr(f, key) is not None and key in have:
+                where.append(f'"{key}" = ?')
+                params.append(getattr(f, key))
     if spec.time_column and f.since is not None:
         where.append(f'"{spec.time_column}" >= to_timestamp(?)')
         params.append(f.since)
     if spec.time_column and f.until is not None:
         where.append(f'"{spec.time_column}" < to_timestamp(?)')
         params.append(f.until)
+    return " AND ".join(where), params
+
+
+def typed_table(spec: StoredTable, raw: pa.Table, f: Filters) -> pa.Table:
+    """The declared columns, typed, from the stored text columns ``raw``; since/until applied exactly."""
+    inner = ", ".join(f'{_value_sql(c)} AS "{c.name}"' for c in spec.columns if c.row is not None)
+    outer = ", ".join(f'CAST({c.sql if c.row is None else chr(34) + c.name + chr(34)} AS {c.duckdb_type}) AS "{c.name}"'
+                      for c in spec.columns)
+    where, params = typed_filter(spec, f, times_only=True)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.register("r", raw)
         _warn_malformed(con, spec)
-        query = f"SELECT {outer} FROM (SELECT {inner} FROM r) AS t" + (f" WHERE {' AND '.join(where)}" if where else "")
+        query = f"SELECT {outer} FROM (SELECT {inner} FROM r) AS t" + (f" WHERE {where}" if where else "")
         return con.sql(query, params=params).to_arrow_table()
 
 
