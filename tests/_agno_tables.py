@@ -25,7 +25,10 @@ def get_weather(city: str) -> str:
     return f"Sunny in {city}"
 
 
-def write_all(db: Any, server: Any, *, session_id: str = "s-tables", user_id: str = "alice") -> Dict[str, Any]:
+def write_all(db: Any, server: Any, *, session_id: str = "s-tables", user_id: str = "alice",
+              everything: bool = True) -> Dict[str, Any]:
+    """``everything=False``: only what agno's MySQL db implements (traces, spans, memories,
+    metrics): no offloaded results, approvals, compactions or learnings."""
     from agno.agent import Agent
     from agno.models.openai.like import OpenAILike
 
@@ -37,7 +40,8 @@ def write_all(db: Any, server: Any, *, session_id: str = "s-tables", user_id: st
         traced = Agent(id="weather-agent", model=model(), tools=[get_weather], db=db)
         first = traced.run("Weather in Paris?", session_id=session_id, user_id=user_id)
         server.tool_args["big_report"] = {"topic": "sales"}
-        offloading = Agent(id="report-agent", model=model(), tools=[big_report], db=db, offload_tool_results=True)
+        offloading = Agent(id="report-agent", model=model(), tools=[big_report], db=db,
+                           offload_tool_results=everything)
         out = offloading.run("Give me the sales report", session_id=session_id + "-big", user_id=user_id)
     finally:
         _stop_tracing(provider)
@@ -46,6 +50,10 @@ def write_all(db: Any, server: Any, *, session_id: str = "s-tables", user_id: st
     db.upsert_user_memory(UserMemory(memory="Likes sunny weather", topics=["weather", "prefs"], user_id=user_id,
                                      agent_id="weather-agent", input="I like the sun", memory_id="m1"))
     now = int(time.time())
+    if not everything:  # agno's MySQL db: learnings raise NotImplementedError
+        db.calculate_metrics()
+        return {"session_id": session_id, "big_session_id": session_id + "-big", "big_run_id": out.run_id,
+                "user_id": user_id, "first_run_id": first.run_id}
     db.create_approval({"id": "ap1", "run_id": out.run_id, "session_id": session_id + "-big", "status": "pending",
                         "source_type": "agent", "approval_type": "required", "pause_type": "required",
                         "tool_name": "big_report", "tool_args": {"topic": "sales"}, "agent_id": "report-agent",

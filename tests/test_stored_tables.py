@@ -2,8 +2,9 @@
 offloaded tool results) as agno_nb reads them, held against agno 3.1.10's own API reads of
 databases agno itself wrote (tests/_agno_tables.py), on SQLite and PostgreSQL.
 
-MySQL is not covered: agno 3.1's MySQL db has traces, spans and learnings but no approvals,
-compactions or offload store (agno.offload: "PostgreSQL and SQLite implement it").
+On MySQL/MariaDB only what agno 3.1's MySQL db writes: spans, memories, metrics (its traces
+upsert fails on MariaDB, learnings raise NotImplementedError, and it has no approvals,
+compactions or offload store: agno.offload says "PostgreSQL and SQLite implement it").
 """
 
 from __future__ import annotations
@@ -362,3 +363,41 @@ def test_parquet_export_holds_the_new_tables(agno_sqlite, tmp_path, partition_by
     assert back.tool_calls().set_index("tool_name").loc["big_report", "result"] == big_report("sales")
     assert len(back.sql("select * from spans where span_kind = 'LLM'")) == 4
     assert len(back.spans(session_ids=[agno_sqlite[1]["session_id"]])) == 4
+
+
+def test_mysql_traces_spans_memories_metrics(mysql_url, mysql_schema):
+    """agno 3.1's MySQL db writes spans, memories and metrics (traces fail on MariaDB; no approvals,
+    compactions, learnings or offloaded results): those read the same as on SQLite, against agno's reads."""
+    from agno.db.mysql import MySQLDb as AgnoMySQLDb
+
+    from agno_nb.testing import FakeOpenAIServer
+
+    real = AgnoMySQLDb(db_url=mysql_url, db_schema=mysql_schema)
+    with FakeOpenAIServer(tool_args={"get_weather": {"city": "Paris"}}) as server:
+        ids = write_all(real, server, everything=False)
+    ex = agno_nb.connect(mysql_url, db_schema=mysql_schema)
+    # agno 3.1.10 fails to write agno_traces on MariaDB ("Truncated incorrect datetime value": its upsert
+    # runs timestampdiff over ISO text with an offset); its spans are written. Whatever agno reads back,
+    # agno_nb reads the same.
+    traces, total = real.get_traces(limit=100)
+    tf = ex.traces().set_index("trace_id")
+    assert total == len(tf)
+    for t in traces:
+        run_id = tf.loc[t.trace_id, "run_id"]
+        assert (None if pd.isna(run_id) else run_id) == t.run_id
+        assert tf.loc[t.trace_id, "start_time"] == _utc(t.start_time)
+    spans = real.get_spans()
+    sf = ex.spans().set_index("span_id")
+    assert len(spans) == len(sf) > 0
+    for s in spans:
+        assert sf.loc[s.span_id, "span_kind"] == s.attributes["openinference.span.kind"]
+        assert sf.loc[s.span_id, "start_time"] == _utc(s.start_time)
+        assert json.loads(sf.loc[s.span_id, "attributes"]) == s.attributes
+    m = ex.memories()
+    assert m["memory"].tolist() == [x.memory for x in real.get_user_memories()]
+    assert list(m["topics"][0]) == ["weather", "prefs"]
+    metrics, _ = real.get_metrics()
+    assert sorted(ex.metrics()["agent_runs_count"]) == sorted(x["agent_runs_count"] for x in metrics)
+    assert len(ex.approvals()) == 0 and len(ex.compactions()) == 0 and len(ex.learnings()) == 0  # not in agno's MySQL db
+    assert ex.tool_calls()["offloaded"].tolist() == [False, False]
+    real.db_engine.dispose()
