@@ -401,3 +401,18 @@ def test_mysql_traces_spans_memories_metrics(mysql_url, mysql_schema):
     assert len(ex.approvals()) == 0 and len(ex.compactions()) == 0 and len(ex.learnings()) == 0  # not in agno's MySQL db
     assert ex.tool_calls()["offloaded"].tolist() == [False, False]
     real.db_engine.dispose()
+
+
+def test_sql_sees_a_later_approval_on_postgres(request):
+    """ex.sql() keeps tables until the source changes: on PostgreSQL Agno's other tables count too."""
+    real, ex, ids = _real_and_explorer("postgres", request)
+    assert ex.sql("select decision from approvals")["decision"].tolist() == ["approved"]
+    old = ex.approvals()["requested_at"][0].timestamp()
+    real.create_approval({"id": "ap2", "run_id": ids["big_run_id"], "session_id": ids["big_session_id"],
+                          "status": "pending", "source_type": "agent", "pause_type": "required",
+                          "tool_name": "big_report", "created_at": int(old), "updated_at": int(old)})
+    assert sorted(ex.sql("select decision from approvals")["decision"]) == ["approved", "pending"]
+    real.update_approval("ap2", status="rejected", resolved_by="carol", resolved_at=int(old) + 5)
+    assert sorted(ex.sql("select decision from approvals")["decision"]) == ["approved", "rejected"]
+    assert ex.sql("select time_to_decision from approvals where approval_id = 'ap2'")["time_to_decision"][0] == 5
+    real.db_engine.dispose()

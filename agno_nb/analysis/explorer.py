@@ -176,8 +176,10 @@ class SessionExplorer:
             from .derived import derive as fill
 
             table = fill(self, name, table, filters, runs=priced)
-        if name in ("tool_calls", "messages") and isinstance(self.source, SqlSource):
-            from .offload import resolve  # offloaded tool results (costs one substring test when none)
+        if name in ("tool_calls", "messages") and not getattr(self.source, "results_resolved", False):
+            # offloaded tool results (one substring test per row when there are none); a Parquet
+            # export holds them resolved already, an OTLP file has no store (envelopes stay, marked)
+            from .offload import resolve
 
             table = resolve(self.source, table, name)
         if full and name in ("runs", "sessions"):  # latest score and label, from the annotation store
@@ -317,8 +319,9 @@ class SessionExplorer:
     def _sql_tables(self) -> TableCache:
         # created on first use: an explorer used only for DataFrames opens no second DuckDB
         if self._sql_cache is None:
-            self._sql_cache = TableCache(query_connection(), self._load_for_sql, source_version(self.source),
-                                         names=sql_table_names())
+            # Agno's other tables' changes count too (an approval decided after the first query)
+            version = source_version(self.source, [n for n in self.stored_tables.values()])
+            self._sql_cache = TableCache(query_connection(), self._load_for_sql, version, names=sql_table_names())
         return self._sql_cache
 
     def _load_for_sql(self, name: str) -> pa.Table:

@@ -51,14 +51,19 @@ def resolve(source: Any, table: pa.Table, name: str) -> pa.Table:
     if col not in table.column_names:
         return table
     values = table[col]
-    marked = pc.fill_null(pc.match_substring(values, ENVELOPE_START), False)
-    sizes = pc.binary_length(pc.cast(values, pa.binary())) if len(values) else pa.array([], pa.int32())
-    sizes = pc.cast(sizes, pa.int64())
+    sizes = pc.cast(pc.binary_length(values), pa.int64())  # UTF-8 bytes of a string, no copy
+    tool = None
     if name == "messages" and "role" in table.column_names:
         # only a tool message holds a tool's result (an assistant may quote an envelope)
         tool = pc.fill_null(pc.equal(table["role"], "tool"), False)
-        marked = pc.and_(marked, tool)
         sizes = pc.if_else(tool, sizes, pa.scalar(None, pa.int64()))
+    # the one cost where nothing is offloaded: a substring scan of the tool results alone
+    scanned = values if tool is None else pc.filter(values, tool)
+    if pc.any(pc.match_substring(scanned, ENVELOPE_START)).as_py():
+        marked = pc.fill_null(pc.match_substring(values, ENVELOPE_START), False)
+        marked = marked if tool is None else pc.and_(marked, tool)
+    else:
+        marked = pa.chunked_array([pa.repeat(pa.scalar(False), len(values))])
     if pc.any(marked).as_py():
         table, sizes = _with_payloads(source, table, name, col, marked, sizes)
     out = table

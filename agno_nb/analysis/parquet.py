@@ -565,6 +565,9 @@ def _swap_in(new: Path, path: Path, overwrite: bool) -> None:
 class ParquetSource:
     """A folder written by ``SessionExplorer.to_parquet``."""
 
+    # tool_calls().result, offloaded and result_size were resolved when the export was written
+    results_resolved = True
+
     def __init__(self, path: Path):
         self.path = Path(path)
         missing = [n for n in TABLES if not (self.path / n).exists() and not (self.path / f"{n}.parquet").exists()]

@@ -254,9 +254,11 @@ class SqliteVersion:
 
 
 class PostgresVersion:
-    """A PostgreSQL source's version: row count and latest ``updated_at`` of both tables."""
+    """A PostgreSQL source's version: row count and latest ``updated_at`` of both tables, and of
+    ``extra_tables`` that exist (Agno's other tables, which ``ex.sql()`` can name too)."""
 
-    def __init__(self, source: Any):
+    def __init__(self, source: Any, extra_tables: Iterable[str] = ()):
+        self.extra_tables = tuple(extra_tables)
         import sqlalchemy as sa
 
         self.source = source
@@ -273,7 +275,8 @@ class PostgresVersion:
         _, has_runs, _ = self.source.layout()
         insp = sa.inspect(conn)
         parts = []
-        for name, present in ((self.source.session_table, True), (self.source.runs_table, has_runs)):
+        extra = [(name, insp.has_table(name, schema=self.source.db_schema)) for name in self.extra_tables]
+        for name, present in ((self.source.session_table, True), (self.source.runs_table, has_runs), *extra):
             if not present:
                 continue
             cols = {c["name"] for c in insp.get_columns(name, schema=self.source.db_schema)}
@@ -330,13 +333,14 @@ class _Always:
         pass
 
 
-def source_version(source: Any):
-    """The cheap change check for ``source`` (see the classes above)."""
+def source_version(source: Any, extra_tables: Iterable[str] = ()):
+    """The cheap change check for ``source`` (see the classes above); ``extra_tables``: other
+    tables of a PostgreSQL source whose changes count (a SQLite file's version covers them all)."""
     backend = getattr(source, "backend", None)
     if backend == "sqlite" and getattr(source, "path", None):
         return SqliteVersion(source.path)
     if backend == "postgresql":
-        return PostgresVersion(source)
+        return PostgresVersion(source, extra_tables)
     if isinstance(getattr(source, "path", None), Path):
         return FolderVersion(source.path)
     return _Always()
