@@ -416,3 +416,30 @@ def test_sql_sees_a_later_approval_on_postgres(request):
     assert sorted(ex.sql("select decision from approvals")["decision"]) == ["approved", "rejected"]
     assert ex.sql("select time_to_decision from approvals where approval_id = 'ap2'")["time_to_decision"][0] == 5
     real.db_engine.dispose()
+
+
+def test_a_members_model_call_belongs_to_the_members_run(agno_sqlite, tmp_path):
+    """A span's run is the agno.run.id of its nearest AGENT/TEAM ancestor, not only its trace's."""
+    import shutil
+
+    path = tmp_path / "copy.db"
+    shutil.copy(agno_sqlite[0], path)
+    con = sqlite3.connect(path)
+    root, trace_id = con.execute("select span_id, trace_id from agno_spans where parent_span_id is null "
+                                 "order by start_time limit 1").fetchone()
+    rows = [("member", root, "Agent.run", {"openinference.span.kind": "AGENT", "agno.run.id": "member-run"}),
+            ("member-chain", "member", "step", {"openinference.span.kind": "CHAIN"}),
+            ("member-llm", "member-chain", "OpenAILike.invoke",
+             {"openinference.span.kind": "LLM", "llm.token_count.prompt": 3, "llm.token_count.completion": 4})]
+    for span_id, parent, name, attrs in rows:
+        con.execute("insert into agno_spans (span_id, trace_id, parent_span_id, name, span_kind, status_code,"
+                    " start_time, end_time, duration_ms, attributes, created_at) values (?, ?, ?, ?, 'INTERNAL', 'OK',"
+                    " '2026-12-07T20:08:17+00:00', '2026-12-07T20:08:18+00:00', 1000, ?, '2026-12-07T20:08:18+00:00')",
+                    (span_id, trace_id, parent, name, json.dumps(attrs)))
+    con.commit()
+    con.close()
+    df = agno_nb.connect(path).spans().set_index("span_id")
+    trace_run = df.loc[root, "run_id"]
+    assert df.loc["member", "run_id"] == df.loc["member-chain", "run_id"] == df.loc["member-llm", "run_id"] == "member-run"
+    assert df.loc["member-llm", "total_tokens"] == 7 and trace_run != "member-run"
+    assert (df.drop(index=["member", "member-chain", "member-llm"])["run_id"] != "member-run").all()

@@ -49,6 +49,9 @@ class StoredTable:
     join: Optional[Tuple[str, str, str]] = None
     # a filter's stored column where the output column is computed (spans: their trace's session)
     filter_rows: Mapping[str, str] = field(default_factory=dict)
+    # (id column, parent id column, columns): where one of ``columns`` is NULL, the value of the
+    # nearest ancestor that has one (a member agent's model call belongs to the member's run)
+    inherit: Optional[Tuple[str, str, Tuple[str, ...]]] = None
 
     @property
     def doc(self) -> str:
@@ -61,7 +64,8 @@ STORED: Dict[str, StoredTable] = {t.name: t for t in [
                 order_by=("start_time", "trace_id")),
     StoredTable("spans", "agno_spans", "spans_table", STORED_COLUMNS["spans"], "start_time", "iso",
                 order_by=("start_time", "span_id"), join=("trace", "traces", "trace_id"),
-                filter_rows={"session_id": "trace.session_id"}),
+                filter_rows={"session_id": "trace.session_id"},
+                inherit=("span_id", "parent_span_id", ("attr_run_id", "attr_session_id"))),
     StoredTable("approvals", "agno_approvals", "approvals_table", STORED_COLUMNS["approvals"], "requested_at",
                 order_by=("created_at", "id")),
     StoredTable("compactions", "agno_compactions", None, STORED_COLUMNS["compactions"], "created_at",
@@ -233,13 +237,40 @@ def _fetch(source: Any, spec: StoredTable, tname: str, jname: Optional[str], f: 
         query = sa.select(*selects).select_from(
             main.outerjoin(joined, main.c[spec.join[2]] == joined.c[spec.join[2]]) if joined is not None else main)
         conds = _conditions(source, spec, f, ref)
+        labels = [_label(r) for r in _raw_names(spec)]
         if conds is None:
-            rows: List[Any] = []
-        else:
-            order = [ref(c)[0] for c in spec.order_by if ref(c)[0] is not None]
-            rows = conn.execute(query.where(*conds).order_by(*order)).all()
-    labels = [_label(r) for r in _raw_names(spec)]
-    return pa.table({label: pa.array([_as_text(r[i]) for r in rows], pa.string()) for i, label in enumerate(labels)})
+            return pa.schema([(label, pa.string()) for label in labels]).empty_table()
+        # unordered: DuckDB sorts the typed rows (typed_table); SQLite would copy every row
+        # (attributes and all) into a temporary B-tree for an ORDER BY its indexes do not serve
+        query = query.where(*conds)
+        if source.backend != "sqlite":
+            rows = conn.execute(query).all()
+            return pa.table({label: pa.array([_as_text(r[i]) for r in rows], pa.string())
+                             for i, label in enumerate(labels)})
+    return _sqlite_rows(source.path, query, labels)
+
+
+def _sqlite_rows(path: str, query: Any, labels: List[str]) -> pa.Table:
+    """The rows of ``query`` on a SQLite file as Arrow text columns, through ``sqlite3`` alone
+    (:mod:`.sqlite_read`: the one SQLite library the user's process may use), without a Python
+    object per value: several times faster than SQLAlchemy's rows for wide JSON columns."""
+    from sqlalchemy.dialects import sqlite
+
+    from . import sqlite_read
+
+    compiled = query.compile(dialect=sqlite.dialect(paramstyle="qmark"), compile_kwargs={"render_postcompile": True})
+    params = tuple(compiled.params[name] for name in (compiled.positiontup or []))
+    schema = pa.schema([(label, pa.string()) for label in labels])
+    con = sqlite_read.connect(path)
+    try:
+        cur = sqlite_read.ArrowCursor(con, path, batch_rows=4096)
+        try:
+            cur.execute(str(compiled), params)
+            return cur.table(schema).cast(schema)
+        finally:
+            cur.close()
+    finally:
+        con.close()
 
 
 def _conditions(source: Any, spec: StoredTable, f: Filters, ref) -> Optional[List[Any]]:
@@ -290,15 +321,24 @@ def _as_text(value: Any) -> Optional[str]:
 
 # -- typing ----------------------------------------------------------------------------------
 
-def _value_sql(col: Column) -> str:
+def _json_paths(spec: StoredTable) -> Dict[str, List[str]]:
+    """The JSON paths read from each stored column, in declaration order: each column's JSON is
+    parsed once for all of them (one ``json_extract_string`` with a list of paths)."""
+    paths: Dict[str, List[str]] = {}
+    for c in spec.columns:
+        if c.row is not None and c.path is not None and c.type not in (JSONTEXT, "VARCHAR[]"):
+            paths.setdefault(c.row, []).append(c.path)
+    return paths
+
+
+def _value_sql(col: Column, paths: Mapping[str, List[str]]) -> str:
     """The DuckDB expression typing ``col`` from the stored text columns (in table ``r``)."""
     src = f'r."{_label(col.row)}"'
-    if col.path is not None:
-        guarded = f"CASE WHEN json_valid({src}) THEN {{}} END"
-        if col.type in (JSONTEXT, "VARCHAR[]"):
-            src = guarded.format(f"CAST(json_extract({src}, '{col.path}') AS VARCHAR)")
-        else:  # a JSON string's text; another value's JSON text
-            src = guarded.format(f"json_extract_string({src}, '{col.path}')")
+    if col.path is not None and col.row in paths and col.path in paths[col.row]:
+        # a JSON string's text, another value's JSON text (NULL where the JSON does not parse)
+        src = f'r."__json_{_label(col.row)}"[{paths[col.row].index(col.path) + 1}]'
+    elif col.path is not None:
+        src = f"CASE WHEN json_valid({src}) THEN CAST(json_extract({src}, '{col.path}') AS VARCHAR) END"
     if col.type == TIME:
         num = f"TRY_CAST({src} AS DOUBLE)"
         stamp = f"to_timestamp(CASE WHEN {num} > 1e11 THEN {num} / 1000 ELSE {num} END)"
@@ -344,16 +384,56 @@ def typed_filter(spec: StoredTable, f: Filters, *, times_only: bool = False) -> 
 
 def typed_table(spec: StoredTable, raw: pa.Table, f: Filters) -> pa.Table:
     """The declared columns, typed, from the stored text columns ``raw``; since/until applied exactly."""
-    inner = ", ".join(f'{_value_sql(c)} AS "{c.name}"' for c in spec.columns if c.row is not None)
+    # the rows' order: the declared one (order_by names stored columns), then the order read
+    raw = raw.append_column("__row__", pa.array(range(raw.num_rows), pa.int64()))
+    by_row = {}
+    for c in spec.columns:
+        if c.row is not None and c.path is None:
+            by_row.setdefault(c.row, c.name)
+    order = [f't."{by_row[o]}"' for o in spec.order_by if o in by_row] + ["t.__row__"]
+    paths = _json_paths(spec)
+    inner = ", ".join([*(f'{_value_sql(c, paths)} AS "{c.name}"' for c in spec.columns if c.row is not None),
+                       "r.__row__"])
     outer = ", ".join(f'CAST({c.sql if c.row is None else chr(34) + c.name + chr(34)} AS {c.duckdb_type}) AS "{c.name}"'
                       for c in spec.columns)
     where, params = typed_filter(spec, f, times_only=True)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        con.register("r", raw)
+        con.execute("SET enable_progress_bar = false")
+        con.register("raw", raw)
+        parsed = "".join(
+            f""", CASE WHEN json_valid("{_label(row)}") THEN json_extract_string("{_label(row)}", """
+            f"""[{', '.join("'" + p.replace("'", "''") + "'" for p in ps)}]) END AS "__json_{_label(row)}\""""
+            for row, ps in paths.items())
+        con.execute(f"CREATE TEMP VIEW r AS SELECT *{parsed} FROM raw")
         _warn_malformed(con, spec)
-        query = f"SELECT {outer} FROM (SELECT {inner} FROM r) AS t" + (f" WHERE {where}" if where else "")
+        query = (f"{_with_base(spec, inner)} SELECT {outer} FROM base AS t" + (f" WHERE {where}" if where else "")
+                 + f" ORDER BY {', '.join(order)}")
         return con.sql(query, params=params).to_arrow_table()
+
+
+def _with_base(spec: StoredTable, inner: str) -> str:
+    """``WITH base AS (...)``: the typed stored columns, with inherited values filled in (see
+    :attr:`StoredTable.inherit`) by walking up the parent links (at most 256 levels)."""
+    if spec.inherit is None:
+        return f"WITH base AS (SELECT {inner} FROM r)"
+    key, parent, cols = spec.inherit
+    names = ", ".join(f'"{c}"' for c in (key, parent, *cols))
+    # the walk reads a narrow copy of the links, materialized once (not the whole rows again per step)
+    ctes = [f"own AS MATERIALIZED (SELECT {inner} FROM r)",
+            f"links AS MATERIALIZED (SELECT {names} FROM own)"]
+    joins, replaced = [], []
+    for i, col in enumerate(cols):
+        ctes.append(
+            f'up{i} AS (SELECT "{key}" AS id, "{parent}" AS cur, CAST(NULL AS VARCHAR) AS val, 0 AS depth '
+            f'FROM links WHERE "{col}" IS NULL AND "{parent}" IS NOT NULL '
+            f'UNION ALL SELECT u.id, l."{parent}", l."{col}", u.depth + 1 FROM up{i} u JOIN links l ON l."{key}" = u.cur '
+            f"WHERE u.val IS NULL AND u.depth < 256)")
+        ctes.append(f"found{i} AS (SELECT id, arg_min(val, depth) AS val FROM up{i} WHERE val IS NOT NULL GROUP BY id)")
+        joins.append(f'LEFT JOIN found{i} ON found{i}.id = own."{key}"')
+        replaced.append(f'coalesce(own."{col}", found{i}.val) AS "{col}"')
+    ctes.append(f"base AS (SELECT own.* REPLACE ({', '.join(replaced)}) FROM own {' '.join(joins)})")
+    return "WITH RECURSIVE " + ", ".join(ctes)
 
 
 def _warn_malformed(con: duckdb.DuckDBPyConnection, spec: StoredTable) -> None:

@@ -66,8 +66,9 @@ SPAN_COLUMNS: List[Column] = [
     _attr("tool_name", "VARCHAR", "TOOL spans: the tool (tool.name)", "tool.name"),
     _attr("input_value", TEXT, "input.value: the span's input (a tool's arguments, a run's input)", "input.value"),
     _attr("output_value", TEXT, "output.value: the span's output (a tool's result, a run's answer)", "output.value"),
-    _attr("attr_run_id", "VARCHAR", "agno.run.id on AGENT/TEAM spans", "agno.run.id"),
-    _attr("attr_session_id", "VARCHAR", "session.id on AGENT/TEAM spans", "session.id"),
+    _attr("attr_run_id", "VARCHAR", "agno.run.id of the span or of its nearest ancestor with one "
+          "(AGENT/TEAM spans carry it)", "agno.run.id"),
+    _attr("attr_session_id", "VARCHAR", "session.id of the span or of its nearest ancestor with one", "session.id"),
     Column("trace_run_id", "VARCHAR", "Run of the span's trace", row="trace.run_id"),
     Column("trace_session_id", "VARCHAR", "Session of the span's trace", row="trace.session_id"),
     Column("user_id", "VARCHAR", "User of the span's trace", row="trace.user_id"),
@@ -80,8 +81,9 @@ SPAN_COLUMNS: List[Column] = [
     # computed from the columns above
     Column("total_tokens", "BIGINT", "llm.token_count.total, else prompt + completion",
            sql="coalesce(stored_total_tokens, input_tokens + output_tokens)"),
-    Column("run_id", "VARCHAR", "The span's own run (agno.run.id) where it has one, else its trace's run "
-           "(joins runs.run_id)", sql="coalesce(attr_run_id, trace_run_id)"),
+    Column("run_id", "VARCHAR", "The run the span belongs to: agno.run.id of the span or its nearest ancestor "
+           "(a team member's model call: the member's run), else its trace's (joins runs.run_id)",
+           sql="coalesce(attr_run_id, trace_run_id)"),
     Column("session_id", "VARCHAR", "Session of the span's trace (else session.id)",
            sql="coalesce(trace_session_id, attr_session_id)"),
 ]
