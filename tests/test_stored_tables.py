@@ -213,6 +213,10 @@ def test_filters_are_pushed_down(backend, request):
     with pytest.raises(TypeError, match="memories\\(\\) cannot filter by session_ids"):
         ex.memories(session_ids=[sid])
     assert ex.spans(columns=["span_id", "model"]).columns.tolist() == ["span_id", "model"]
+    # only the stored columns the asked ones need are read; filters still apply to the others
+    assert len(ex.spans(columns=["span_id"], session_ids=[sid], user_id="alice", since="2000-01-01")) == 4
+    assert ex.approvals(columns=["time_to_decision"])["time_to_decision"].tolist() == [30]
+    assert ex.spans(columns=["run_id"])["run_id"].tolist() == ex.spans()["run_id"].tolist()
 
 
 def test_iso_times_with_offsets_malformed_attributes_and_unknown_kinds(agno_sqlite, tmp_path):

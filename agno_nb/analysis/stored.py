@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import duckdb
@@ -170,6 +171,7 @@ def read_stored(source: Any, name: str, filters: Optional[Filters] = None,
         unknown = [c for c in columns if c not in {col.name for col in spec.columns}]
         if unknown:
             raise KeyError(f"{name}() has no column {', '.join(map(repr, unknown))}; see describe({name!r})")
+    spec = _pruned(spec, columns, f)
     raw = None
     if isinstance(source, SqlSource):
         tname = check_table_name(table or spec.default_table, f"{name} table")
@@ -177,6 +179,27 @@ def read_stored(source: Any, name: str, filters: Optional[Filters] = None,
         raw = _fetch(source, spec, tname, jname, f)
     typed = typed_table(spec, raw if raw is not None else _empty_raw(spec), f)
     return typed.select(list(columns)) if columns is not None else typed
+
+
+def _pruned(spec: StoredTable, columns: Optional[Sequence[str]], f: Filters) -> StoredTable:
+    """``spec`` with only the columns ``columns`` need (those, what their ``sql`` names, the time
+    column for since/until, the sort columns, the links an inherited value walks): a span's
+    attributes are read only when a column from them is asked for."""
+    if columns is None:
+        return spec
+    by_name = {c.name: c for c in spec.columns}
+    want = set(columns) | ({spec.time_column} if spec.time_column and (f.since or f.until) else set())
+    want |= {c.name for c in spec.columns if c.row in spec.order_by and c.path is None}
+    todo = list(want)
+    while todo:
+        col = by_name[todo.pop()]
+        deps = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", col.sql or "")) & set(by_name)
+        if spec.inherit is not None and col.name in spec.inherit[2]:
+            deps |= {spec.inherit[0], spec.inherit[1]}
+        for dep in deps - want:
+            want.add(dep)
+            todo.append(dep)
+    return replace(spec, columns=[c for c in spec.columns if c.name in want])
 
 
 def empty(name: str) -> pa.Table:
@@ -275,7 +298,7 @@ def _sqlite_rows(path: str, query: Any, labels: List[str]) -> pa.Table:
 
 def _conditions(source: Any, spec: StoredTable, f: Filters, ref) -> Optional[List[Any]]:
     """The filters as SQL conditions on stored columns (None: nothing can match)."""
-    by_name = {c.name: c for c in spec.columns}
+    by_name = {c.name: c for c in STORED[spec.name].columns}  # every column, not only those read
 
     def stored(name: str):
         raw = spec.filter_rows.get(name) or by_name[name].row
@@ -418,6 +441,10 @@ def _with_base(spec: StoredTable, inner: str) -> str:
     if spec.inherit is None:
         return f"WITH base AS (SELECT {inner} FROM r)"
     key, parent, cols = spec.inherit
+    present = {c.name for c in spec.columns}
+    cols = tuple(c for c in cols if c in present)
+    if not cols:
+        return f"WITH base AS (SELECT {inner} FROM r)"
     names = ", ".join(f'"{c}"' for c in (key, parent, *cols))
     # the walk reads a narrow copy of the links, materialized once (not the whole rows again per step)
     ctes = [f"own AS MATERIALIZED (SELECT {inner} FROM r)",
