@@ -15,40 +15,11 @@ Extend a table by adding a :class:`Column` to its list, e.g.::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
-# Logical types beyond DuckDB's own: how a JSON value becomes a column.
-TEXT = "TEXT"        # any JSON value as text; strings unquoted (message content, results)
-# (``from_json`` gives exactly that for a VARCHAR field: a JSON string's text, any other
-# value's JSON text, without parsing the value again after the document.)
-JSONTEXT = "JSONTEXT"  # any JSON value kept as JSON text (tool arguments)
-TIME = "TIME"        # Unix seconds (or milliseconds), or ISO text in JSON -> TIMESTAMPTZ (UTC)
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of an analysis table."""
-
-    name: str
-    type: str
-    doc: str
-    row: Optional[str] = None   # a column of the stored row
-    # a dotted path in the item's JSON document; with ``row`` (Agno's other tables, see
-    # .stored_columns), a DuckDB JSON path into the JSON held by that column
-    path: Optional[str] = None
-    sql: Optional[str] = None   # a DuckDB expression over the columns above
-
-    @property
-    def parse_type(self) -> str:
-        """The type ``from_json`` parses this column's path as."""
-        # a time in JSON is a number or ISO text: read as text, converted by value_sql
-        return {TEXT: "VARCHAR", JSONTEXT: "JSON", TIME: "VARCHAR"}.get(self.type, self.type)
-
-    @property
-    def duckdb_type(self) -> str:
-        """The column's type in DuckDB (and so, via Arrow, in pandas)."""
-        return {TEXT: "VARCHAR", JSONTEXT: "VARCHAR", TIME: "TIMESTAMPTZ"}.get(self.type, self.type)
+from .column_spec import JSONTEXT, TEXT, TIME, Column  # noqa: F401 - importable from here, as always
+# Agno's eval runs and its other tables are declared in .stored_columns (EVAL_COLUMNS importable here too)
+from .stored_columns import EVAL_COLUMNS, STORED_COLUMNS
 
 
 def _metric_columns(prefix: str = "metrics.") -> List[Column]:
@@ -197,29 +168,8 @@ ANNOTATION_COLUMNS: List[Column] = [
     Column("created_at", "TIMESTAMPTZ", "When the annotation was stored (UTC)"),
 ]
 
-EVAL_COLUMNS: List[Column] = [
-    Column("run_id", "VARCHAR", "The eval run's id (Agno's, not a session run's)", row="run_id"),
-    Column("eval_type", "VARCHAR", "accuracy, agent_as_judge, performance or reliability", row="eval_type"),
-    Column("name", "VARCHAR", "The eval's name", row="name"),
-    Column("agent_id", "VARCHAR", "Agent evaluated", row="agent_id"),
-    Column("team_id", "VARCHAR", "Team evaluated", row="team_id"),
-    Column("workflow_id", "VARCHAR", "Workflow evaluated", row="workflow_id"),
-    Column("model_id", "VARCHAR", "Model of the evaluated component", row="model_id"),
-    Column("model_provider", "VARCHAR", "Its provider", row="model_provider"),
-    Column("evaluated_component_name", "VARCHAR", "Name of the evaluated agent, team or workflow",
-           row="evaluated_component_name"),
-    Column("user_id", "VARCHAR", "User of the eval run", row="user_id"),
-    Column("avg_score", "DOUBLE", "eval_data.avg_score (accuracy and agent-as-judge evals), else NULL",
-           row="eval_data", path="$.avg_score"),
-    Column("eval_data", JSONTEXT, "The eval's results as Agno stored them (JSON text)", row="eval_data"),
-    Column("eval_input", JSONTEXT, "The eval's input as Agno stored it (JSON text)", row="eval_input"),
-    Column("created_at", TIME, "When the eval ran (UTC)", row="created_at"),
-    Column("updated_at", TIME, "When its row last changed (UTC)", row="updated_at"),
-]
-# The columns of Agno's other tables (traces, spans, approvals, ...) are in .stored_columns;
-# EVAL_COLUMNS stays here, where it has always been importable from.
-
 OTHER_TABLES: Dict[str, List[Column]] = {"annotations": ANNOTATION_COLUMNS, "evals": EVAL_COLUMNS}
+# Agno's other tables read row for row (agno_nb.analysis.stored), evals among them
 
 
 def struct_for(columns: Sequence[Column], extra: Optional[Dict[str, str]] = None) -> str:
@@ -276,8 +226,6 @@ def describe(table: Optional[str] = None):
     import pandas as pd
 
     from .flags import describe_flags
-
-    from .stored_columns import STORED_COLUMNS  # imports this module: imported here, not at the top
 
     every = {**TABLES, **OTHER_TABLES, **STORED_COLUMNS}
     rows = [

@@ -268,6 +268,7 @@ class PostgresVersion:
         self.engine = sa.create_engine(url, pool_size=1, max_overflow=0, connect_args={"connect_timeout": 10})
         self._finalizer = weakref.finalize(self, self.engine.dispose)
         self._query = None
+        self._complete = True
 
     def _build(self, conn) -> Any:
         import sqlalchemy as sa
@@ -276,6 +277,9 @@ class PostgresVersion:
         insp = sa.inspect(conn)
         parts = []
         extra = [(name, insp.has_table(name, schema=self.source.db_schema)) for name in self.extra_tables]
+        # a missing extra table may be created later: then the query is built again each time
+        self._complete = all(present for _, present in extra)
+        parts.append(sa.literal(",".join(name for name, present in extra if present)))
         for name, present in ((self.source.session_table, True), (self.source.runs_table, has_runs), *extra):
             if not present:
                 continue
@@ -284,6 +288,11 @@ class PostgresVersion:
             t = sa.table(name, sa.column(stamp), schema=self.source.db_schema)
             parts += [sa.select(sa.func.count()).select_from(t).scalar_subquery(),
                       sa.select(sa.func.max(t.c[stamp])).scalar_subquery()]
+            if (name, present) in extra:
+                # Agno's other tables change in place within a second (an approval decided):
+                # the newest row version's transaction id sees that
+                xmin = sa.cast(sa.cast(sa.literal_column("xmin"), sa.Text), sa.BigInteger)
+                parts.append(sa.select(sa.func.max(xmin)).select_from(t).scalar_subquery())
         return sa.select(*parts)
 
     def current(self) -> Hashable:
@@ -292,7 +301,7 @@ class PostgresVersion:
         try:
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-                if self._query is None:
+                if self._query is None or not self._complete:
                     self._query = self._build(conn)
                 row = tuple(conn.execute(self._query).one())
                 conn.rollback()

@@ -28,7 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from ..db.schema import check_identifier
-from .columns import JSONTEXT, TEXT, TIME, Column
+from .column_spec import JSONTEXT, TEXT, TIME, Column
 from .source import Filters
 from .stored_columns import STORED_COLUMNS
 

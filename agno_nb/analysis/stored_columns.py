@@ -10,7 +10,7 @@ stored row:
   (a DuckDB JSON path; Agno's span attributes have dotted keys, hence the quotes);
 - ``sql="..."``: a DuckDB expression over the columns above, by their names.
 
-Types as in :mod:`agno_nb.analysis.columns`: ``TIME`` takes Unix seconds (or milliseconds)
+Types as in :mod:`agno_nb.analysis.column_spec`: ``TIME`` takes Unix seconds (or milliseconds)
 or ISO text with an offset (Agno's traces and spans store ``2026-12-07T20:08:17.233164+00:00``)
 and gives a UTC TIMESTAMPTZ; ``TEXT`` unquotes a JSON string and keeps any other JSON as
 text; ``JSONTEXT`` keeps JSON as text.
@@ -20,13 +20,33 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from .columns import EVAL_COLUMNS, JSONTEXT, TEXT, TIME, Column
+from .column_spec import JSONTEXT, TEXT, TIME, Column
 
 
 def _attr(name: str, type_: str, doc: str, key: str) -> Column:
     """A column read from a span's ``attributes`` JSON (OpenInference's flat, dotted keys)."""
     return Column(name, type_, doc, row="attributes", path=f'$."{key}"')
 
+
+EVAL_COLUMNS: List[Column] = [
+    Column("run_id", "VARCHAR", "The eval run's id (Agno's, not a session run's)", row="run_id"),
+    Column("eval_type", "VARCHAR", "accuracy, agent_as_judge, performance or reliability", row="eval_type"),
+    Column("name", "VARCHAR", "The eval's name", row="name"),
+    Column("agent_id", "VARCHAR", "Agent evaluated", row="agent_id"),
+    Column("team_id", "VARCHAR", "Team evaluated", row="team_id"),
+    Column("workflow_id", "VARCHAR", "Workflow evaluated", row="workflow_id"),
+    Column("model_id", "VARCHAR", "Model of the evaluated component", row="model_id"),
+    Column("model_provider", "VARCHAR", "Its provider", row="model_provider"),
+    Column("evaluated_component_name", "VARCHAR", "Name of the evaluated agent, team or workflow",
+           row="evaluated_component_name"),
+    Column("user_id", "VARCHAR", "User of the eval run", row="user_id"),
+    Column("avg_score", "DOUBLE", "eval_data.avg_score (accuracy and agent-as-judge evals), else NULL",
+           row="eval_data", path="$.avg_score"),
+    Column("eval_data", JSONTEXT, "The eval's results as Agno stored them (JSON text)", row="eval_data"),
+    Column("eval_input", JSONTEXT, "The eval's input as Agno stored it (JSON text)", row="eval_input"),
+    Column("created_at", TIME, "When the eval ran (UTC)", row="created_at"),
+    Column("updated_at", TIME, "When its row last changed (UTC)", row="updated_at"),
+]
 
 TRACE_COLUMNS: List[Column] = [
     Column("trace_id", "VARCHAR", "The trace's id", row="trace_id"),
