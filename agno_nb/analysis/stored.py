@@ -188,7 +188,8 @@ def _pruned(spec: StoredTable, columns: Optional[Sequence[str]], f: Filters) -> 
     if columns is None:
         return spec
     by_name = {c.name: c for c in spec.columns}
-    want = set(columns) | ({spec.time_column} if spec.time_column and (f.since or f.until) else set())
+    timed = f.since is not None or f.until is not None
+    want = set(columns) | ({spec.time_column} if spec.time_column and timed else set())
     want |= {c.name for c in spec.columns if c.row in spec.order_by and c.path is None}
     todo = list(want)
     while todo:
