@@ -56,7 +56,10 @@ def test_declared_columns_cover_the_spec():
         assert set(names.split()) <= set(declared), table
         assert len(declared) == len(set(declared)), f"duplicate column in {table}"
     doc = agno_nb.describe()
-    assert set(doc["table"]) == set(TABLES) | {"annotations", "evals", "flags"} and doc["description"].str.len().min() > 3
+    from agno_nb.analysis.stored import STORED
+
+    assert set(doc["table"]) == set(TABLES) | {"annotations", "flags"} | set(STORED)
+    assert doc["description"].str.len().min() > 3
 
 
 @pytest.mark.parametrize("fixture", ["agno-3.1-sqlite.db", "agno-2.9-sqlite.db"])

@@ -15,42 +15,11 @@ Extend a table by adding a :class:`Column` to its list, e.g.::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
-# Logical types beyond DuckDB's own: how a JSON value becomes a column.
-TEXT = "TEXT"        # any JSON value as text; strings unquoted (message content, results)
-# (``from_json`` gives exactly that for a VARCHAR field: a JSON string's text, any other
-# value's JSON text, without parsing the value again after the document.)
-JSONTEXT = "JSONTEXT"  # any JSON value kept as JSON text (tool arguments)
-TIME = "TIME"        # Unix seconds (or milliseconds), or ISO text in JSON -> TIMESTAMPTZ (UTC)
-# A run's input as text: Agno stores an agent or team run's as ``{"input_content": ...}`` and a
-# workflow run's as the raw value (a string, or any JSON); both read as TEXT does.
-RUN_INPUT = "RUN_INPUT"
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of an analysis table."""
-
-    name: str
-    type: str
-    doc: str
-    row: Optional[str] = None   # a column of the stored row
-    path: Optional[str] = None  # a dotted path in the item's JSON document
-    sql: Optional[str] = None   # a DuckDB expression over the columns above
-
-    @property
-    def parse_type(self) -> str:
-        """The type ``from_json`` parses this column's path as."""
-        # a time in JSON is a number or ISO text: read as text, converted by value_sql
-        return {TEXT: "VARCHAR", JSONTEXT: "JSON", TIME: "VARCHAR", RUN_INPUT: "JSON"}.get(self.type, self.type)
-
-    @property
-    def duckdb_type(self) -> str:
-        """The column's type in DuckDB (and so, via Arrow, in pandas)."""
-        return {TEXT: "VARCHAR", JSONTEXT: "VARCHAR", TIME: "TIMESTAMPTZ", RUN_INPUT: "VARCHAR"}.get(self.type,
-                                                                                                   self.type)
+from .column_spec import JSONTEXT, RUN_INPUT, TEXT, TIME, Column  # noqa: F401 - importable from here, as always
+# Agno's eval runs and its other tables are declared in .stored_columns (EVAL_COLUMNS importable here too)
+from .stored_columns import EVAL_COLUMNS, STORED_COLUMNS
 
 
 def _metric_columns(prefix: str = "metrics.") -> List[Column]:
@@ -76,6 +45,16 @@ def _latest_annotation_columns(whose: str) -> List[Column]:
 # time, and flags compare a run with others. The SQL gives the typed NULL they replace.
 def _cost_column(doc: str) -> Column:
     return Column("cost_usd", "DOUBLE", doc, sql="NULL")
+
+
+# Filled in after the load (agno_nb.analysis.offload) from Agno's offload store: the SQL
+# gives the typed NULL they replace.
+def _offload_columns(what: str) -> List[Column]:
+    return [
+        Column("offloaded", "BOOLEAN", f"True if Agno offloaded the tool's result (offload_tool_results=True); {what}",
+               sql="NULL"),
+        Column("result_size", "BIGINT", "Bytes (UTF-8) of what the tool returned (tool results only)", sql="NULL"),
+    ]
 
 
 SESSION_COLUMNS: List[Column] = [
@@ -148,6 +127,7 @@ MESSAGE_COLUMNS: List[Column] = [
     Column("finish_reason", "VARCHAR", "Why the model stopped (length, stop, ...), where the writer stored it",
            path="provider_data.finish_reason"),
     _cost_column("USD for this model call, from its tokens and agno_nb.prices"),
+    *_offload_columns("content stays the envelope the model saw"),
 ]
 
 TOOL_CALL_COLUMNS: List[Column] = [
@@ -164,6 +144,7 @@ TOOL_CALL_COLUMNS: List[Column] = [
     Column("agent_id", "VARCHAR", "Agent of the run", row="agent_id"),
     Column("team_id", "VARCHAR", "Team of the run", row="team_id"),
     Column("user_id", "VARCHAR", "User of the run", row="user_id"),
+    *_offload_columns("result is the payload the tool returned, read from Agno's offload store"),
 ]
 
 TABLES: Dict[str, List[Column]] = {
@@ -187,25 +168,8 @@ ANNOTATION_COLUMNS: List[Column] = [
     Column("created_at", "TIMESTAMPTZ", "When the annotation was stored (UTC)"),
 ]
 
-EVAL_COLUMNS: List[Column] = [
-    Column("run_id", "VARCHAR", "The eval run's id (Agno's, not a session run's)"),
-    Column("eval_type", "VARCHAR", "accuracy, agent_as_judge, performance or reliability"),
-    Column("name", "VARCHAR", "The eval's name"),
-    Column("agent_id", "VARCHAR", "Agent evaluated"),
-    Column("team_id", "VARCHAR", "Team evaluated"),
-    Column("workflow_id", "VARCHAR", "Workflow evaluated"),
-    Column("model_id", "VARCHAR", "Model of the evaluated component"),
-    Column("model_provider", "VARCHAR", "Its provider"),
-    Column("evaluated_component_name", "VARCHAR", "Name of the evaluated agent, team or workflow"),
-    Column("user_id", "VARCHAR", "User of the eval run"),
-    Column("avg_score", "DOUBLE", "eval_data.avg_score (accuracy and agent-as-judge evals), else NULL"),
-    Column("eval_data", "VARCHAR", "The eval's results as Agno stored them (JSON text)"),
-    Column("eval_input", "VARCHAR", "The eval's input as Agno stored it (JSON text)"),
-    Column("created_at", "TIMESTAMPTZ", "When the eval ran (UTC)"),
-    Column("updated_at", "TIMESTAMPTZ", "When its row last changed (UTC)"),
-]
-
 OTHER_TABLES: Dict[str, List[Column]] = {"annotations": ANNOTATION_COLUMNS, "evals": EVAL_COLUMNS}
+# Agno's other tables read row for row (agno_nb.analysis.stored), evals among them
 
 
 def struct_for(columns: Sequence[Column], extra: Optional[Dict[str, str]] = None) -> str:
@@ -266,12 +230,13 @@ def describe(table: Optional[str] = None):
 
     from .flags import describe_flags
 
+    every = {**TABLES, **OTHER_TABLES, **STORED_COLUMNS}
     rows = [
         {"table": name, "column": c.name, "type": c.duckdb_type, "description": c.doc}
-        for name, cols in {**TABLES, **OTHER_TABLES}.items() if table in (None, name) for c in cols
+        for name, cols in every.items() if table in (None, name) for c in cols
     ] + (describe_flags() if table in (None, "flags") else [])
     if not rows:
-        raise KeyError(f"no table {table!r}; tables are {', '.join({**TABLES, **OTHER_TABLES})}")
+        raise KeyError(f"no table {table!r}; tables are {', '.join(every)}")
     from .select import with_usage  # how to ask for columns and filter, shown under the table
 
     return with_usage(pd.DataFrame(rows))

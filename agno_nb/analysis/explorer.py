@@ -30,7 +30,7 @@ TABLE_NAMES = tuple(TABLES)
 PROGRESS_DELAY = 1.0
 _ERRORS = ("warn", "raise", "ignore")
 # columns computed after the parse, from other columns and the annotation store
-_DERIVED = frozenset({"cost_usd", "flags", "score", "label"})
+_DERIVED = frozenset({"cost_usd", "flags", "score", "label", "offloaded", "result_size"})
 
 
 def _types_mapper(t: pa.DataType):
@@ -108,7 +108,12 @@ class SessionExplorer:
 
     def __init__(self, source: Any, *, session_table: Optional[str] = None, runs_table: Optional[str] = None,
                  db_schema: Optional[str] = None, engine: str = "auto", progress: bool = True,
-                 errors: str = "warn", annotations: Any = None, annotations_table: Optional[str] = None):
+                 errors: str = "warn", annotations: Any = None, annotations_table: Optional[str] = None,
+                 **table_kwargs: Optional[str]):
+        from .stored import table_names
+
+        # Agno's other tables renamed with the keywords Agno's db takes (traces_table=, ...)
+        self.stored_tables = table_names(table_kwargs)
         if errors not in _ERRORS:
             raise ValueError(f"errors must be one of {_ERRORS}; got {errors!r}")
         self.source = source_from(source, session_table=session_table, runs_table=runs_table,
@@ -190,6 +195,12 @@ class SessionExplorer:
             from .derived import derive as fill
 
             table = fill(self, name, table, filters, runs=priced)
+        if name in ("tool_calls", "messages") and not getattr(self.source, "results_resolved", False):
+            # offloaded tool results (one substring test per row when there are none); a Parquet
+            # export holds them resolved already, an OTLP file has no store (envelopes stay, marked)
+            from .offload import resolve
+
+            table = resolve(self.source, table, name)
         if full and name in ("runs", "sessions"):  # latest score and label, from the annotation store
             from .annotations import with_latest
 
@@ -301,7 +312,13 @@ class SessionExplorer:
 
     def table(self, name: str, *, columns: Optional[Sequence[Any]] = None, where: Optional[str] = None,
               params: Params = None, **filters: Any) -> pd.DataFrame:
-        """Any of the four tables by name, with the arguments of :meth:`runs`."""
+        """Any table by name: the four with the arguments of :meth:`runs`, Agno's others as :meth:`stored`."""
+        from .stored import STORED
+
+        if name in STORED and name not in TABLES:
+            if where is not None or params is not None:
+                raise TypeError(f"{name}: where= and params= are for the four session tables; use ex.sql()")
+            return self.stored(name, columns=columns, **filters)
         return to_pandas(self._arrow(name, filters, columns=columns, where=where, params=params))
 
     def flags(self, flags: Optional[Sequence[str]] = None, **kwargs: Any) -> pd.DataFrame:
@@ -321,9 +338,13 @@ class SessionExplorer:
     def _sql_tables(self) -> TableCache:
         # created on first use: an explorer used only for DataFrames opens no second DuckDB
         if self._sql_cache is None:
-            self._sql_cache = TableCache(query_connection(), lambda name: self._arrow(name, {}),
-                                         source_version(self.source))
+            # Agno's other tables' changes count too (an approval decided after the first query)
+            version = source_version(self.source, [n for n in self.stored_tables.values()])
+            self._sql_cache = TableCache(query_connection(), self._load_for_sql, version, names=sql_table_names())
         return self._sql_cache
+
+    def _load_for_sql(self, name: str) -> pa.Table:
+        return self._arrow(name, {}) if name in TABLES else self.stored_arrow(name, {})
 
     def relation(self, name: str, **filters: Any) -> duckdb.DuckDBPyRelation:
         """The table as a DuckDB relation, for lazy work (``.filter``, ``.aggregate``, ``.df()``).
@@ -332,18 +353,22 @@ class SessionExplorer:
         The relation is DuckDB's own object: its write methods (``to_csv``, ``to_parquet``)
         write where they are told, unlike :meth:`sql`.
         """
-        if name not in TABLES:
-            raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
+        if name not in sql_table_names():
+            raise KeyError(f"no table {name!r}; tables are {', '.join(sql_table_names())}")
         with self._lock:
             cache = self._sql_tables()
             if filters:
-                return cache.con.from_arrow(self._arrow(name, filters))
+                return cache.con.from_arrow(self._arrow(name, filters) if name in TABLES
+                                            else self.stored_arrow(name, filters))
             cache.ensure([name])
             self._sync_annotations(cache)
             return cache.con.table(name)
 
     def sql(self, query: str, params: Optional[Union[Sequence[Any], Dict[str, Any]]] = None) -> pd.DataFrame:
-        """Run one read-only DuckDB query over ``sessions``, ``runs``, ``messages``, ``tool_calls``.
+        """Run one read-only DuckDB query over ``sessions``, ``runs``, ``messages``, ``tool_calls``
+        and Agno's other tables (``traces``, ``spans``, ``approvals``, ``compactions``, ``memories``,
+        ``learnings``, ``metrics``, ``tool_results``, ``evals``: see :func:`sql_table_names`).
+        Nothing else of the database can be named (credential tables least of all).
 
         Values go in ``params`` (``?`` or ``$name`` placeholders), never into the query text.
         Only the tables the query names are loaded, and they are kept: the next query reuses
@@ -427,14 +452,48 @@ class SessionExplorer:
         chosen = filtered(self.annotation_store.read(), "delete_annotations()", filters)
         return self.annotation_store.delete(chosen.column("annotation_id").to_pylist())
 
-    def evals(self, table: Optional[str] = None) -> pd.DataFrame:
+    def evals(self, table: Optional[str] = None, *, columns: Optional[Sequence[str]] = None,
+              **filters: Any) -> pd.DataFrame:
         """Agno's eval runs (``agno_eval_runs``, or ``table``), read-only (columns: ``describe("evals")``).
 
-        Empty, with the same columns, when the database has no such table.
+        Empty, with the same columns, when the database has no such table. Filters as in :meth:`stored`.
         """
-        from .evals import read_evals
+        return self.stored("evals", columns=columns, table=table, **filters)
 
-        return to_pandas(read_evals(self.source, table))
+    # -- Agno's other tables -------------------------------------------------------------------
+
+    def stored_arrow(self, name: str, filters: Dict[str, Any], columns: Optional[Sequence[str]] = None,
+                     table: Optional[str] = None) -> pa.Table:
+        """:meth:`stored` as an Arrow table (for the export and other modules)."""
+        from .stored import STORED, read_stored
+
+        if name not in STORED:
+            raise KeyError(f"no table {name!r}; Agno's other tables are {', '.join(STORED)}")
+        check_filters(f"{name}()", filters)
+        f = Filters.build(**filters)
+        spec = STORED[name]
+        if hasattr(self.source, "load_stored"):  # a Parquet export's copy
+            from .stored import check_filters as check_stored
+
+            check_stored(name, f)
+            out = self.source.load_stored(name, f)
+            return out.select(list(columns)) if columns is not None else out
+        join = self.stored_tables[STORED[spec.join[1]].name] if spec.join else None
+        with self._lock:
+            return read_stored(self.source, name, f, columns, table=table or self.stored_tables[name], join_table=join)
+
+    def stored(self, name: str, *, columns: Optional[Sequence[str]] = None, table: Optional[str] = None,
+               **filters: Any) -> pd.DataFrame:
+        """One of Agno's other tables by name (``agno_nb.analysis.stored.STORED``), read-only.
+
+        ``columns``: a subset of ``describe(name)``; ``table``: the Agno table's name when
+        renamed (also set for the explorer by ``connect(..., traces_table=...)``, Agno's own
+        keywords). Filters, pushed into the database's SQL: ``session_ids``, ``user_id``,
+        ``agent_id``, ``team_id``, ``workflow_id`` where the table has that column, and
+        ``since``/``until`` on its time column; any other filter raises TypeError. A database
+        without the table gives an empty DataFrame with the declared columns.
+        """
+        return to_pandas(self.stored_arrow(name, filters, columns, table))
 
     # -- export ----------------------------------------------------------------------------
 
@@ -487,6 +546,40 @@ class SessionExplorer:
         return write_otlp(self, path, filters)
 
 
+def _stored_method(name: str, summary: str):
+    def method(self: SessionExplorer, *, columns: Optional[Sequence[str]] = None, **filters: Any) -> pd.DataFrame:
+        return self.stored(name, columns=columns, **filters)
+
+    from .stored import STORED, filter_keys
+
+    method.__name__ = name
+    method.__qualname__ = f"SessionExplorer.{name}"
+    method.__doc__ = (f"{summary} ({STORED[name].doc}), read-only; columns: ``describe({name!r})``.\n\n"
+                      f"Filters: {', '.join(filter_keys(name))} (see :meth:`SessionExplorer.stored`). Empty, "
+                      "with the declared columns, where the database has no such table.")
+    return method
+
+
+for _name, _summary in (
+        ("traces", "One row per trace Agno recorded (agno.tracing.setup_tracing(db))"),
+        ("spans", "One row per span: model calls (span_kind LLM, with model and tokens), tool calls (TOOL), "
+                  "agent runs (AGENT), ...; start and end as UTC timestamps, joinable to runs by run_id"),
+        ("approvals", "One row per approval request: decision, who resolved it, when, time_to_decision"),
+        ("compactions", "One row per history fold (agno.compaction): summary, archived messages, tokens before/after"),
+        ("memories", "One row per user memory"),
+        ("learnings", "One row per learning"),
+        ("metrics", "Agno's daily metrics rows (db.calculate_metrics()), decoded"),
+        ("tool_results", "The index of offloaded tool results (the payloads themselves fill tool_calls().result)")):
+    setattr(SessionExplorer, _name, _stored_method(_name, _summary))
+
+
+def sql_table_names() -> List[str]:
+    """The tables ``ex.sql()`` can name: the four session tables and the registered Agno tables."""
+    from .stored import STORED
+
+    return [*TABLES, *STORED]
+
+
 def filter_names() -> List[str]:
     """The keyword filters every table method takes (those of ``Filters.build``)."""
     return list(inspect.signature(Filters.build).parameters)
@@ -502,9 +595,9 @@ def check_filters(method: str, filters: Dict[str, Any]) -> None:
 
 
 def referenced_tables(query: str) -> List[str]:
-    """Which of the four tables ``query`` reads, from DuckDB's parse of it (not its text)."""
+    """Which of the tables ``ex.sql()`` knows ``query`` reads, from DuckDB's parse of it (not its text)."""
     with duckdb.connect() as con:
-        return tables_used(query, parse_tree(con, query))
+        return tables_used(query, parse_tree(con, query), sql_table_names())
 
 
 def connect(source: Any, session_table: Optional[str] = None, runs_table: Optional[str] = None,

@@ -66,6 +66,7 @@ from ..db.schema import check_identifier
 from ..errors import AgnoNbError
 from .columns import TABLES
 from .source import Filters
+from .stored import STORED, applicable, empty as empty_stored, typed_filter
 
 MARKER = "_agno_nb_export.json"
 FORMAT = "agno_nb parquet export"
@@ -104,7 +105,8 @@ def read_marker(path: Path) -> Optional[Dict[str, Any]]:
 
 
 def _ours(name: str) -> bool:
-    return name == MARKER or name in TABLES or (name.endswith(".parquet") and name[:-8] in TABLES)
+    known = {*TABLES, *STORED}
+    return name == MARKER or name in known or (name.endswith(".parquet") and name[:-8] in known)
 
 
 def check_target(path: Path, overwrite: bool) -> bool:
@@ -170,9 +172,10 @@ def write_parquet(explorer, path: Path, partition_by: Optional[Sequence[str]], f
                 if name == "sessions":
                     watermark = _watermark(table if _scope_only(filters) else _scope(explorer, filters))
                 _copy_table(con, table, tmp, name, partition_by, empty_file=True)
+            skipped = _copy_stored(explorer, con, tmp, filters, counts)
         finally:
             con.close()
-        _write_marker(tmp, partition_by, filters, counts, {
+        _write_marker(tmp, partition_by, filters, counts, skipped=skipped, incremental={
             "watermark": watermark, "overlap_seconds": OVERLAP_SECONDS, "appends": 0,
             "filters_key": _filters_key(filters)})
         _sync_tree(tmp)
@@ -181,6 +184,24 @@ def write_parquet(explorer, path: Path, partition_by: Optional[Sequence[str]], f
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def _copy_stored(explorer, con: duckdb.DuckDBPyConnection, folder: Path, filters: Dict[str, Any],
+                 counts: Dict[str, int]) -> Dict[str, str]:
+    """Agno's other tables (traces, spans, ...) as ``folder/<name>.parquet``, whole (they are small
+    beside the runs, and their columns are not the partition columns); the tables that cannot
+    apply every filter of a filtered export are written empty rather than unfiltered, and listed."""
+    f = Filters.build(**filters)
+    skipped = {}
+    for name in STORED:
+        if applicable(name, f):
+            table = explorer.stored_arrow(name, filters)
+        else:
+            table = empty_stored(name)
+            skipped[name] = "its table cannot apply the export's filters"
+        counts[name] = table.num_rows
+        _copy_table(con, table, folder, name, [], empty_file=True)
+    return skipped
 
 
 def _check_partition_by(partition_by: Sequence[str]) -> List[str]:
@@ -232,7 +253,7 @@ def _label_expr(column: str) -> str:
 
 
 def _write_marker(folder: Path, partition_by: List[str], filters: Dict[str, Any], counts: Dict[str, int],
-                  incremental: Dict[str, Any]) -> None:
+                  incremental: Dict[str, Any], skipped: Optional[Dict[str, str]] = None) -> None:
     from .. import __version__
 
     f = vars(Filters.build(**filters))
@@ -244,7 +265,10 @@ def _write_marker(folder: Path, partition_by: List[str], filters: Dict[str, Any]
         "partition_by": partition_by, "partition_keys": {c: partition_key(c) for c in partition_by},
         "null_label": NULL_LABEL,
         "filters": {k: v for k, v in f.items() if v is not None},
-        "tables": {name: {"rows": n, "path": name if partition_by else f"{name}.parquet"} for name, n in counts.items()},
+        # Agno's other tables are one file each, never partitioned; "skipped": written empty, and why
+        "tables": {name: {"rows": n, "path": name if partition_by and name in TABLES else f"{name}.parquet",
+                          **({"skipped": skipped[name]} if name in (skipped or {}) else {})}
+                   for name, n in counts.items()},
         "incremental": incremental,
     }
     # written last into the new folder, which is swapped in whole: never ahead of the data
@@ -345,11 +369,12 @@ def append_parquet(explorer, path: Path, partition_by: Optional[Sequence[str]], 
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}{_WRITING}", dir=path.parent))
         try:
             seq = int(inc.get("appends", 0)) + 1
-            _link_tree(path, tmp, skip={MARKER, "sessions", "sessions.parquet"})
+            _link_tree(path, tmp, skip={MARKER, "sessions", "sessions.parquet", *(f"{n}.parquet" for n in STORED)})
             _copy_table(con, sessions, tmp, "sessions", kept, empty_file=True)
+            skipped = _copy_stored(explorer, con, tmp, filters, counts)  # whole again: rows change in place
             for name in ("runs", "messages", "tool_calls"):
                 _add_rows(con, tables[name], tmp, name, kept, seq)
-            _write_marker(tmp, kept, filters, counts, {
+            _write_marker(tmp, kept, filters, counts, skipped=skipped, incremental={
                 **inc, "watermark": watermark, "overlap_seconds": OVERLAP_SECONDS, "appends": seq,
                 "last_added": {n: tables[n].num_rows for n in ("runs", "messages", "tool_calls")}})
             _sync_tree(tmp)
@@ -540,6 +565,9 @@ def _swap_in(new: Path, path: Path, overwrite: bool) -> None:
 class ParquetSource:
     """A folder written by ``SessionExplorer.to_parquet``."""
 
+    # tool_calls().result, offloaded and result_size were resolved when the export was written
+    results_resolved = True
+
     def __init__(self, path: Path):
         self.path = Path(path)
         missing = [n for n in TABLES if not (self.path / n).exists() and not (self.path / f"{n}.parquet").exists()]
@@ -593,5 +621,20 @@ class ParquetSource:
             conds.append("created_at < to_timestamp(?)")
             params.append(f.until)
         where = ("WHERE " + " AND ".join(conds)) if conds else ""
-        cols = ", ".join(f'"{c}"' for c in declared)
+        present = set(con.sql(f"SELECT * FROM {self._scan(name)} LIMIT 0").columns)
+        # an export written before a column was declared: the column comes as its typed NULL
+        cols = ", ".join(f'"{c.name}"' if c.name in present else f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"'
+                         for c in TABLES[name])
         return con.sql(f"SELECT {cols} FROM {self._scan(name)} {where}", params=params).to_arrow_table()
+
+    def load_stored(self, name: str, f: Filters) -> pa.Table:
+        """One of Agno's other tables as exported (``<name>.parquet``), filtered; empty if not exported."""
+        file = self.path / f"{name}.parquet"
+        if not file.exists():
+            return empty_stored(name)
+        where, params = typed_filter(STORED[name], f)
+        schema = empty_stored(name).schema
+        with duckdb.connect() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            query = f"SELECT * FROM read_parquet({_literal(file)})" + (f" WHERE {where}" if where else "")
+            return con.sql(query, params=params).to_arrow_table().cast(schema)

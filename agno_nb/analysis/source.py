@@ -11,6 +11,7 @@ opened with ``mode=ro``, PostgreSQL and MySQL in a ``READ ONLY`` transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -18,7 +19,7 @@ import queue
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -242,6 +243,36 @@ class SqlSource:
             return sa.create_engine(url, connect_args={"connect_timeout": 10})
         except ImportError as exc:
             raise self._missing(exc) from None
+
+    @contextlib.contextmanager
+    def read_connection(self) -> Iterator[sa.Connection]:
+        """A SQLAlchemy connection in a read-only transaction, rolled back and closed afterwards.
+
+        SQLite through ``sqlite3`` opened ``mode=ro``; PostgreSQL and MySQL in a ``READ ONLY``
+        transaction. Driver errors become agno_nb's own (unreachable, connection lost, ...).
+        For reads outside the session tables (:mod:`agno_nb.analysis.stored`).
+        """
+        engine = self._sa_engine()
+        try:
+            with engine.connect() as conn:
+                if self.backend == "postgresql":
+                    conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+                elif self.backend in _MYSQL:
+                    conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+        except ImportError as exc:
+            raise self._missing(exc) from None
+        except sa.exc.DBAPIError as exc:
+            raise (self._read_error(exc) or self._unreachable(exc)) from None
+        finally:
+            engine.dispose()
+
+    def in_ids(self, col: sa.ColumnElement, ids: Sequence[str]) -> sa.ColumnElement:
+        """``col IN ids`` for any number of ids (see :meth:`_in_ids`)."""
+        return self._in_ids(col, ids)
 
     def _missing(self, exc: ImportError) -> MissingDependencyError:
         return MissingDependencyError(

@@ -151,18 +151,19 @@ def check_select_tree(query: str, tree: Optional[dict]) -> None:
                 raise ReadOnlyError(f"table function {name}() refused: {_HINT}")
 
 
-def tables_used(query: str, tree: Optional[dict]) -> List[str]:
-    """Which of the four tables ``query`` reads: table references in its syntax tree.
+def tables_used(query: str, tree: Optional[dict], names: Iterable[str] = TABLE_NAMES) -> List[str]:
+    """Which of the tables ``names`` ``query`` reads: table references in its syntax tree.
 
     A string literal, a comment or a column named like a table does not count. Should DuckDB
     fail to serialize the tree, identifiers found by DuckDB's tokenizer are used instead: at
     worst a table is loaded that was not needed.
     """
+    known = list(names)
     if tree is not None:
-        names = {str(n.get("table_name", "")).lower() for n in _walk(tree) if n.get("type") == "BASE_TABLE"}
+        found = {str(n.get("table_name", "")).lower() for n in _walk(tree) if n.get("type") == "BASE_TABLE"}
     else:
-        names = {text.strip().strip('"').lower() for text, kind in _tokens(query) if kind == "identifier"}
-    return [name for name in TABLE_NAMES if name in names]
+        found = {text.strip().strip('"').lower() for text, kind in _tokens(query) if kind == "identifier"}
+    return [name for name in known if name in found]
 
 
 def query_connection() -> duckdb.DuckDBPyConnection:
@@ -253,9 +254,11 @@ class SqliteVersion:
 
 
 class PostgresVersion:
-    """A PostgreSQL source's version: row count and latest ``updated_at`` of both tables."""
+    """A PostgreSQL source's version: row count and latest ``updated_at`` of both tables, and of
+    ``extra_tables`` that exist (Agno's other tables, which ``ex.sql()`` can name too)."""
 
-    def __init__(self, source: Any):
+    def __init__(self, source: Any, extra_tables: Iterable[str] = ()):
+        self.extra_tables = tuple(extra_tables)
         import sqlalchemy as sa
 
         self.source = source
@@ -265,6 +268,7 @@ class PostgresVersion:
         self.engine = sa.create_engine(url, pool_size=1, max_overflow=0, connect_args={"connect_timeout": 10})
         self._finalizer = weakref.finalize(self, self.engine.dispose)
         self._query = None
+        self._complete = True
 
     def _build(self, conn) -> Any:
         import sqlalchemy as sa
@@ -272,7 +276,11 @@ class PostgresVersion:
         _, has_runs, _ = self.source.layout()
         insp = sa.inspect(conn)
         parts = []
-        for name, present in ((self.source.session_table, True), (self.source.runs_table, has_runs)):
+        extra = [(name, insp.has_table(name, schema=self.source.db_schema)) for name in self.extra_tables]
+        # a missing extra table may be created later: then the query is built again each time
+        self._complete = all(present for _, present in extra)
+        parts.append(sa.literal(",".join(name for name, present in extra if present)))
+        for name, present in ((self.source.session_table, True), (self.source.runs_table, has_runs), *extra):
             if not present:
                 continue
             cols = {c["name"] for c in insp.get_columns(name, schema=self.source.db_schema)}
@@ -280,6 +288,11 @@ class PostgresVersion:
             t = sa.table(name, sa.column(stamp), schema=self.source.db_schema)
             parts += [sa.select(sa.func.count()).select_from(t).scalar_subquery(),
                       sa.select(sa.func.max(t.c[stamp])).scalar_subquery()]
+            if (name, present) in extra:
+                # Agno's other tables change in place within a second (an approval decided):
+                # the newest row version's transaction id sees that
+                xmin = sa.cast(sa.cast(sa.literal_column("xmin"), sa.Text), sa.BigInteger)
+                parts.append(sa.select(sa.func.max(xmin)).select_from(t).scalar_subquery())
         return sa.select(*parts)
 
     def current(self) -> Hashable:
@@ -288,7 +301,7 @@ class PostgresVersion:
         try:
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-                if self._query is None:
+                if self._query is None or not self._complete:
                     self._query = self._build(conn)
                 row = tuple(conn.execute(self._query).one())
                 conn.rollback()
@@ -329,13 +342,14 @@ class _Always:
         pass
 
 
-def source_version(source: Any):
-    """The cheap change check for ``source`` (see the classes above)."""
+def source_version(source: Any, extra_tables: Iterable[str] = ()):
+    """The cheap change check for ``source`` (see the classes above); ``extra_tables``: other
+    tables of a PostgreSQL source whose changes count (a SQLite file's version covers them all)."""
     backend = getattr(source, "backend", None)
     if backend == "sqlite" and getattr(source, "path", None):
         return SqliteVersion(source.path)
     if backend == "postgresql":
-        return PostgresVersion(source)
+        return PostgresVersion(source, extra_tables)
     if isinstance(getattr(source, "path", None), Path):
         return FolderVersion(source.path)
     return _Always()
@@ -344,8 +358,11 @@ def source_version(source: Any):
 class TableCache:
     """The four tables as loaded for SQL, registered on the query connection, until the source changes."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, load: Callable[[str], pa.Table], version: Any):
+    def __init__(self, con: duckdb.DuckDBPyConnection, load: Callable[[str], pa.Table], version: Any,
+                 names: Iterable[str] = TABLE_NAMES):
         self.con, self.load, self.version = con, load, version
+        # the only tables a query can name: nothing else of the source is reachable from SQL
+        self.names = tuple(names)
         self.tables: Dict[str, pa.Table] = {}
         self.at: Optional[Hashable] = None
         self._checked: Dict[str, List[str]] = {}  # query text -> the tables it reads, once checked
@@ -360,7 +377,7 @@ class TableCache:
             select = check_read_only(query)
             tree = parse_tree(self.con, select)
             check_select_tree(select, tree)
-            tables = tables_used(select, tree)
+            tables = tables_used(select, tree, self.names)
             if len(self._checked) >= 256:
                 self._checked.clear()
             self._checked[query] = tables
