@@ -12,17 +12,14 @@ from __future__ import annotations
 import time
 from typing import Any, Dict
 
+from _helpers import get_weather
+
 BIG_LINES = 1100
 
 
 def big_report(topic: str) -> str:
     """A report far larger than agno's offload threshold (16,000 characters)."""
     return "\n".join(f"line {i}: {topic} figures {i * 7}" for i in range(BIG_LINES))
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    return f"Sunny in {city}"
 
 
 def write_all(db: Any, server: Any, *, session_id: str = "s-tables", user_id: str = "alice",

@@ -187,7 +187,7 @@ def test_every_table_matches_agnos_own_reads(backend, request):
     calls = ex.tool_calls().set_index("tool_name")
     assert calls.loc["big_report", "result"] == payload
     assert bool(calls.loc["big_report", "offloaded"]) and calls.loc["big_report", "result_size"] == stored["size_bytes"]
-    assert not calls.loc["get_weather", "offloaded"] and calls.loc["get_weather", "result_size"] == len("Sunny in Paris")
+    assert not calls.loc["get_weather", "offloaded"] and calls.loc["get_weather", "result_size"] == len("Sunny in Paris, 21C")
     msgs = ex.messages(session_ids=[ids["big_session_id"]])
     tool_msg = msgs[msgs["role"] == "tool"].iloc[0]
     assert tool_msg["content"].startswith(f'<result id="{stored["result_id"]}"') and len(tool_msg["content"]) < 5000
@@ -290,7 +290,7 @@ def test_nothing_offloaded_reads_no_offload_table(monkeypatch, tmp_path, openai_
     monkeypatch.setattr(offload, "read_index", fail)
     monkeypatch.setattr(offload, "read_payloads", fail)
     calls = agno_nb.connect(path).tool_calls()
-    assert calls["offloaded"].tolist() == [False] and calls["result"].tolist() == ["Sunny in Paris"]
+    assert calls["offloaded"].tolist() == [False] and calls["result"].tolist() == ["Sunny in Paris, 21C"]
 
 
 FIXTURE = __import__("pathlib").Path(__file__).parent / "fixtures" / "agno-3.1-sqlite.db"
