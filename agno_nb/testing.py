@@ -5,6 +5,9 @@ way an OpenAI-compatible endpoint does: with ``tools`` offered and no tool resul
 in the conversation, it calls the first tool (arguments from ``tool_args``); otherwise
 it echoes the last user message. Usage counts are real counts of words. With
 ``"stream": true`` the answer comes as server-sent ``chat.completion.chunk`` events.
+A model id containing ``reason`` (``fake-reasoner``) also answers with
+``reasoning_content``, as DeepSeek-style reasoning endpoints do (in the message, or in
+the deltas before the text when streaming); other ids never do.
 
     with FakeOpenAIServer() as server:
         model = OpenAILike(id="fake", base_url=server.base_url)
@@ -97,6 +100,9 @@ class FakeOpenAIServer:
                 user = messages[_last_user(messages)].get("content") if messages else ""
                 message["content"] = f"Echo: {user}"
             words_out = len(message["content"].split())
+        if "reason" in str(body.get("model") or ""):
+            # reasoning endpoints send their thinking beside the answer, not in it
+            message["reasoning_content"] = f"Thinking about {len(messages)} message(s) before answering."
         finish = "tool_calls" if "tool_calls" in message else "stop"
         limit = body.get("max_tokens")
         if limit is not None and words_out > limit and message.get("content"):
@@ -121,6 +127,8 @@ class FakeOpenAIServer:
             return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
         out = [chunk({"role": "assistant", "content": ""})]
+        if message.get("reasoning_content"):
+            out.append(chunk({"reasoning_content": message["reasoning_content"]}))
         out += [chunk({"content": piece}) for piece in re.findall(r"\S+\s*|\s+", message.get("content") or "")]
         if message.get("tool_calls"):
             out.append(chunk({"tool_calls": [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]}))

@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from ..errors import ReadOnlyError
-from .columns import JSONTEXT, TABLES, TEXT, TIME, Column
+from .columns import JSONTEXT, TABLES, TEXT, TIME, Column, parsed_paths
 from .sql import TableCache, _walk, check_read_only, check_select_tree, parse_tree
 
 KEYS = ("session_id", "run_id")
@@ -162,11 +162,16 @@ _DOC = {"sessions": "session's session_data", "runs": "run", "messages": "messag
 
 
 def _check_paths(table: str, method: str, cols: Sequence[Column]) -> None:
-    """Two paths where one is inside the other cannot both be parsed: refuse them by name."""
-    paths = [(c.name, c.path) for c in cols if c.path is not None]
-    paths += [(f"(the run's {key} count)", key) for key in _RESERVED.get(table, ())]
-    for i, (name_a, a) in enumerate(paths):
-        for name_b, b in paths[i + 1:]:
+    """Two paths where one is inside the other cannot both be parsed: refuse them by name.
+
+    Declared columns may share a path parsed as the same type (``input`` and the media
+    counts read the run's ``input`` once)."""
+    paths = [(c.name, p, t) for c in cols for p, t in parsed_paths([c])]
+    paths += [(f"(the run's {key} count)", key, None) for key in _RESERVED.get(table, ())]
+    for i, (name_a, a, type_a) in enumerate(paths):
+        for name_b, b, type_b in paths[i + 1:]:
+            if a == b and type_a == type_b and type_a is not None:
+                continue
             if a == b or a.startswith(b + ".") or b.startswith(a + "."):
                 raise ValueError(f"{method}: the paths of {name_a} ({a!r}) and {name_b} ({b!r}) overlap; "
                                  "ask for them in separate calls")

@@ -1,0 +1,247 @@
+"""What real agno 3.1 stores and agno_nb used to drop or mix up (issue 18, findings 6 and 7).
+
+A database written once by the real agno package (through the local OpenAI-compatible
+server): an agent with a reasoning model, an image (bytes and URL) and a file on its input
+and run metadata; a streamed run; a team delegating to a member; a two-step workflow; a
+session summary with topics. Each column is held against agno's own API.
+"""
+
+import base64
+import json
+import math
+import os
+import warnings
+
+import pytest
+
+import agno_nb
+from agno_nb.testing import FakeOpenAIServer
+
+os.environ.setdefault("AGNO_TELEMETRY", "false")
+
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+CSV = b"city,temp\nParis,21\n"
+PRICES = {"fake": (1.0, 2.0), "fake-reasoner": (3.0, 6.0)}  # USD per million tokens, in and out
+
+
+def get_weather(city: str) -> str:
+    """The weather in a city."""
+    return f"Sunny in {city}"
+
+
+@pytest.fixture(scope="module")
+def agno_file(tmp_path_factory):
+    """(path, agno's db object) of a SQLite file real agno 3.1 wrote."""
+    from agno.agent import Agent
+    from agno.db.sqlite import SqliteDb
+    from agno.media import File, Image
+    from agno.models.openai.like import OpenAILike
+    from agno.session.summary import SessionSummary
+    from agno.team import Team
+    from agno.workflow import Workflow
+    from agno.workflow.step import Step
+
+    path = str(tmp_path_factory.mktemp("agno") / "agno.db")
+    args = {"get_weather": {"city": "Paris"},
+            "delegate_task_to_member": {"member_id": "weather", "task": "Weather in Paris"}}
+    with FakeOpenAIServer(tool_args=args) as server:
+        db = SqliteDb(db_file=path)
+
+        def model(mid="fake"):
+            return OpenAILike(id=mid, base_url=server.base_url, api_key="none")
+
+        thinker = Agent(id="thinker", model=model("fake-reasoner"), db=db, metadata={"team": "research"})
+        thinker.run("Describe this", session_id="s-agent", metadata={"ticket": 7},
+                    images=[Image(content=PNG, format="png"), Image(url="https://example.com/cat.png")],
+                    files=[File(content=CSV, mime_type="text/csv", filename="temps.csv")])
+        list(thinker.run("And again", session_id="s-agent", stream=True))
+        session = thinker.get_session(session_id="s-agent")
+        session.summary = SessionSummary(summary="Looked at a picture of Paris", topics=["paris", "images"])
+        db.upsert_session(session)
+
+        members = [Agent(id="weather", name="Weather", model=model(), tools=[get_weather]),
+                   Agent(id="writer", name="Writer", model=model())]
+        Team(id="travel-team", members=members, model=model(), db=db).run("Plan a trip to Paris", session_id="s-team")
+
+        steps = [Step(name="research", agent=Agent(id="researcher", model=model())),
+                 Step(name="write", agent=Agent(id="author", model=model()))]
+        Workflow(id="blog", name="blog", db=db, steps=steps).run("Write about Paris", session_id="s-workflow")
+    return path, db
+
+
+@pytest.fixture
+def ex(agno_file):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the models have no price unless a test sets one
+        yield agno_nb.connect(agno_file[0], progress=False)
+
+
+@pytest.fixture
+def priced():
+    from agno_nb import prices
+
+    for model, (inp, out) in PRICES.items():
+        prices.set(model, input=inp, output=out)
+    yield
+    for model in PRICES:
+        prices.unset(model)
+
+
+def _agno_runs(db, session_id):
+    """The runs agno itself reads back for a session."""
+    return db.get_session(session_id=session_id, session_type=_kind(session_id)).runs
+
+
+def _by_type(df, run_type):
+    rows = df[df["run_type"] == run_type]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+# -- finding 6: fields agno stores ---------------------------------------------------------------
+
+def test_a_workflow_runs_input_is_the_string_agno_stored(ex, agno_file):
+    """Agno stores a workflow run's input as the value itself: the column read NULL."""
+    (wf_run,) = _agno_runs(agno_file[1], "s-workflow")
+    assert wf_run.input == "Write about Paris"  # agno's own record
+    runs = ex.runs(session_ids=["s-workflow"])
+    assert _by_type(runs, "workflow")["input"] == "Write about Paris"
+    # agent and team runs keep reading input.input_content
+    assert ex.runs(session_ids=["s-team"]).set_index("run_type")["input"].to_dict() == {
+        "team": "Plan a trip to Paris", "agent": "Weather in Paris"}
+    assert ex.runs(columns=["input"], session_ids=["s-workflow"])["input"].tolist()[0] == "Write about Paris"
+
+
+def test_reasoning_content_on_runs_and_assistant_messages(ex, agno_file):
+    theirs = _agno_runs(agno_file[1], "s-agent")
+    runs = ex.runs(session_ids=["s-agent"]).sort_values("run_index")
+    assert runs["reasoning_content"].tolist() == [r.reasoning_content for r in theirs]
+    assert all(r.reasoning_content for r in theirs)  # both runs, the streamed one too
+    messages = ex.messages(session_ids=["s-agent"])
+    assistant = messages[messages["role"] == "assistant"]
+    stored = [m.reasoning_content for r in theirs for m in r.messages if m.role == "assistant"]
+    assert assistant["reasoning_content"].tolist() == stored
+    assert messages[messages["role"] != "assistant"]["reasoning_content"].isna().all()
+    # a model that does not reason leaves the column empty
+    assert ex.runs(session_ids=["s-team"])["reasoning_content"].isna().all()
+
+
+def test_media_on_the_runs_input_and_the_user_message_are_listed_without_their_bytes(ex, agno_file):
+    (first, _) = _agno_runs(agno_file[1], "s-agent")
+    assert first.input.images[0].content and first.input.images[1].url  # agno stored bytes and a URL
+    run = ex.runs(session_ids=["s-agent"]).sort_values("run_index").iloc[0]
+    assert (run["n_images"], run["n_files"], run["n_audio"], run["n_videos"]) == (2, 1, 0, 0)
+    media = json.loads(run["media"])
+    assert [(m["kind"], m["url"], m["filename"], m["mime_type"], m["format"], m["size"]) for m in media] == [
+        ("image", None, None, None, "png", len(PNG)),
+        ("image", "https://example.com/cat.png", None, None, None, None),
+        ("file", None, "temps.csv", "text/csv", None, len(CSV)),
+    ]
+    assert base64.b64encode(PNG).decode()[:20] not in run["media"]  # never the content
+    messages = ex.messages(session_ids=["s-agent"])
+    user = messages[(messages["role"] == "user") & (messages["run_id"] == run["run_id"])].iloc[0]
+    assert (user["n_images"], user["n_files"]) == (2, 1)
+    assert json.loads(user["media"]) == media
+    # nothing attached: zero counts and no listing
+    assert (messages[messages["role"] != "user"]["n_images"] == 0).all()
+    assert messages[messages["role"] != "user"]["media"].isna().all()
+
+
+def test_run_metadata_session_state_and_summary_topics(ex, agno_file):
+    theirs = {r.run_id: r for r in _agno_runs(agno_file[1], "s-agent")}
+    for row in ex.runs(session_ids=["s-agent"]).itertuples():
+        assert json.loads(row.metadata) == theirs[row.run_id].metadata
+        assert json.loads(row.session_state) == theirs[row.run_id].session_state
+    assert json.loads(ex.runs(session_ids=["s-agent"]).iloc[0]["metadata"]) == {"team": "research", "ticket": 7}
+    sessions = ex.sessions().set_index("session_id")
+    assert json.loads(sessions.loc["s-agent", "summary_topics"]) == ["paris", "images"]
+    assert sessions.loc["s-agent", "summary"] == "Looked at a picture of Paris"
+    assert sessions["summary_topics"].drop("s-agent").isna().all()
+
+
+def test_describe_documents_the_new_columns():
+    docs = agno_nb.describe()
+    have = set(zip(docs["table"], docs["column"]))
+    for table, column in [("runs", "reasoning_content"), ("runs", "media"), ("runs", "n_images"), ("runs", "metadata"),
+                          ("runs", "session_state"), ("runs", "self_total_tokens"), ("runs", "cum_total_tokens"),
+                          ("runs", "cum_cost_usd"), ("messages", "reasoning_content"), ("messages", "n_files"),
+                          ("messages", "media"), ("sessions", "summary_topics"), ("sessions", "runs_total_tokens")]:
+        assert (table, column) in have, (table, column)
+
+
+# -- finding 7: figures that mean the same in every row -------------------------------------------
+
+def test_self_and_cumulative_tokens_for_agent_team_and_workflow_runs(ex, agno_file):
+    runs = ex.runs()
+    team, member = _by_type(runs[runs.session_id == "s-team"], "team"), _by_type(runs[runs.session_id == "s-team"], "agent")
+    # agno stores the leader's calls on the team run; its member is a run of its own
+    assert team["self_total_tokens"] == team["total_tokens"]
+    assert team["cum_total_tokens"] == team["total_tokens"] + member["total_tokens"]
+    assert member["cum_total_tokens"] == member["self_total_tokens"] == member["total_tokens"]
+    wf_runs = runs[runs.session_id == "s-workflow"]
+    wf, steps = _by_type(wf_runs, "workflow"), wf_runs[wf_runs["run_type"] == "agent"]
+    assert len(steps) == 2
+    assert wf["self_total_tokens"] == 0  # a workflow calls no model itself
+    assert wf["cum_total_tokens"] == steps["total_tokens"].sum()
+    for kind in ("input", "output", "total"):
+        # every model call counted once: the runs' own figures add up to the top-level runs' cumulative
+        top = runs[runs["parent_run_id"].isna()]
+        assert runs[f"self_{kind}_tokens"].sum() == top[f"cum_{kind}_tokens"].sum()
+
+
+def test_workflow_runs_are_priced_like_the_others(ex, priced):
+    runs = ex.runs()
+    wf = _by_type(runs[runs.session_id == "s-workflow"], "workflow")
+    steps = runs[(runs.session_id == "s-workflow") & (runs["run_type"] == "agent")]
+    assert wf["cost_usd"] == 0.0  # was NaN: a workflow has no model
+    expected = sum((r.input_tokens * 1.0 + r.output_tokens * 2.0) / 1e6 for r in steps.itertuples())
+    assert math.isclose(wf["cum_cost_usd"], expected)
+    team = _by_type(runs[runs.session_id == "s-team"], "team")
+    members = runs[(runs.session_id == "s-team") & (runs["run_type"] == "agent")]
+    assert math.isclose(team["cum_cost_usd"], team["cost_usd"] + members["cost_usd"].sum())
+    sessions = ex.sessions().set_index("session_id")
+    top = runs[runs["parent_run_id"].isna()].groupby("session_id")["cum_cost_usd"].sum()
+    for sid, cost in top.items():
+        assert math.isclose(sessions.loc[sid, "cost_usd"], cost)
+
+
+def test_a_filtered_load_still_adds_up_whole_subtrees(ex):
+    """team_id= leaves the member runs out; the team run's cum_ figures still count them."""
+    whole = ex.runs(session_ids=["s-team"])
+    team = _by_type(whole, "team")
+    filtered = ex.runs(team_id="travel-team")
+    filtered = filtered[filtered["run_type"] == "team"].iloc[0]
+    assert filtered["cum_total_tokens"] == team["cum_total_tokens"] > team["total_tokens"]
+
+
+def test_session_tokens_say_whose_they_are(ex, agno_file):
+    """sessions' total_tokens are agno's stored session_metrics; runs_total_tokens adds up the runs."""
+    sessions = ex.sessions().set_index("session_id")
+    runs = ex.runs()
+    for sid in ("s-agent", "s-team", "s-workflow"):
+        stored = agno_file[1].get_session(session_id=sid, session_type=_kind(sid)).session_data["session_metrics"]
+        assert sessions.loc[sid, "total_tokens"] == stored["total_tokens"]
+        assert sessions.loc[sid, "runs_total_tokens"] == runs[runs.session_id == sid]["self_total_tokens"].sum()
+        top = runs[(runs.session_id == sid) & runs["parent_run_id"].isna()]
+        assert sessions.loc[sid, "runs_total_tokens"] == top["cum_total_tokens"].sum()
+    docs = agno_nb.describe("sessions").set_index("column")["description"]
+    assert "session_metrics" in docs["total_tokens"] and "runs_total_tokens" not in docs["total_tokens"]
+    assert "total_tokens" in docs["runs_total_tokens"] and "may differ" in docs["runs_total_tokens"]
+
+
+def _kind(session_id):
+    from agno.db.base import SessionType
+
+    return {"s-agent": SessionType.AGENT, "s-team": SessionType.TEAM, "s-workflow": SessionType.WORKFLOW}[session_id]
+
+
+def test_an_id_given_under_the_wrong_filter_is_pointed_out(ex):
+    with pytest.warns(UserWarning, match=r"'travel-team' is a team_id, not an agent_id: pass team_id='travel-team'"):
+        assert ex.messages(agent_id="travel-team").empty
+    with pytest.warns(UserWarning, match=r"'blog' is a workflow_id, not a team_id"):
+        assert ex.sessions(team_id="blog").empty
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # an id that is nowhere, and a filter that matches, stay quiet
+        assert ex.runs(agent_id="nobody").empty
+        assert not ex.messages(team_id="travel-team").empty
+
