@@ -245,3 +245,70 @@ def test_an_id_given_under_the_wrong_filter_is_pointed_out(ex):
         assert ex.runs(agent_id="nobody").empty
         assert not ex.messages(team_id="travel-team").empty
 
+
+# -- the replay shows what agno stored -------------------------------------------------------------
+
+def _replay(ex, session_id):
+    from agno_nb.widgets.replay import Replay
+
+    return Replay(ex, session_id)
+
+
+def _step_to(r, role, run_index=0):
+    for i in range(r.n_steps):
+        r.goto(i)
+        msg, run = r.current_message, r.current_run
+        if msg and msg["role"] == role and run["run_index"] == run_index:
+            return r
+    raise LookupError(role)
+
+
+def test_replay_shows_reasoning_collapsed(ex):
+    r = _step_to(_replay(ex, "s-agent"), "assistant")
+    body = r.body.value
+    assert '<details class="agno-reasoning"' in body and "<details class=\"agno-reasoning\" open" not in body
+    assert "Thinking about 1 message(s) before answering." in body
+
+
+def test_replay_shows_images_inline_a_url_as_a_link_and_files_by_name_and_size(ex):
+    r = _step_to(_replay(ex, "s-agent"), "user")
+    body = r.body.value
+    assert f'<img src="data:image/png;base64,{base64.b64encode(PNG).decode()}"' in body
+    assert '<a href="https://example.com/cat.png" target="_blank" rel="noopener noreferrer nofollow"' in body
+    assert "temps.csv" in body and f"text/csv · {len(CSV)} B" in body
+
+
+def test_media_html_never_links_or_inlines_what_it_cannot_check():
+    from agno_nb.widgets import html as h
+    from agno_nb.widgets.data import image_data_url
+
+    media = json.dumps([{"kind": "image", "url": "javascript:alert(1)"},
+                        {"kind": "file", "filename": "<script>x</script>.txt", "size": 3},
+                        {"kind": "image", "url": None, "format": "svg"}])
+    svg = base64.b64encode(b"<svg onload=alert(1)></svg>").decode()
+    out = h.media_html(media, [None, image_data_url(svg)])
+    assert "<a " not in out and "<img" not in out and "<script>" not in out
+    assert "javascript:alert(1)" in out  # shown as text
+    assert image_data_url("not base64!") is None and image_data_url(base64.b64encode(PNG).decode()).startswith(
+        "data:image/png;base64,")
+
+
+def test_replay_shows_the_session_summary(ex):
+    header = _replay(ex, "s-agent").children[0].value
+    assert "Session summary — topics: paris, images" in header and "Looked at a picture of Paris" in header
+
+
+def test_replay_context_never_claims_a_history_count_it_does_not_know(ex):
+    """Agno stores no history copies by default: '0 from history' was a false claim."""
+    r = _step_to(_replay(ex, "s-agent"), "assistant", run_index=1)
+    r.show_context = True
+    ctx = r.context.value
+    assert "from history" not in ctx.replace("history not stored", "")
+    assert "reconstructed" in ctx and "history not stored" in ctx
+
+
+def test_replay_lists_a_workflow_runs_input(ex):
+    r = _replay(ex, "s-workflow")
+    labels = [label for label, _ in r.run_dropdown.options]
+    assert any(label.startswith("1. workflow blog: Write about Paris") for label in labels), labels
+    assert "Write about Paris" in r.header.value

@@ -40,7 +40,7 @@ def session_header_html(data: SessionData) -> str:
     title = f"Session {data.session_id}" + (f" — {name}" if h.present(name) else "")
     warn = (" " + h.badge(f"{h.plural(len(failed), 'failed run')}", h.STATUS_COLORS["ERROR"])) if failed else ""
     return (f'<div style="{h.FONT}{h.TEXT}margin:2px 0"><b>{h.esc(title)}</b>{warn}<br>'
-            f'{h.muted(h.esc(" · ".join(bits)))}</div>')
+            f'{h.muted(h.esc(" · ".join(bits)))}</div>' + h.summary_html(s.get("summary"), s.get("summary_topics")))
 
 
 def failures_html(data: SessionData, limit: int = 10) -> str:
@@ -54,6 +54,24 @@ def failures_html(data: SessionData, limit: int = 10) -> str:
     if len(failed) > limit:
         parts.append(h.note(f"… and {len(failed) - limit} more failed run(s)"))
     return "".join(parts)
+
+
+def context_summary(before: List[Dict[str, Any]], run_messages: List[Dict[str, Any]]) -> str:
+    """What the context view can truthfully say about the messages the model saw.
+
+    Agno does not store the history it sends again (copies marked ``from_history``) unless
+    asked to: where a run holds none, the view is reconstructed from the run's own stored
+    messages, and nothing is claimed about history (the model may have seen some, or a
+    compaction summary).
+    """
+    n_sys = sum(m.get("role") == "system" for m in before)
+    n_hist = sum(m.get("from_history") is True for m in before)
+    if any(m.get("from_history") is True for m in run_messages):
+        return (f"Context the model saw at this step: {len(before)} message(s) — {n_sys} system, "
+                f"{n_hist} from history, {len(before) - n_sys - n_hist} earlier in this run")
+    return (f"Context at this step, reconstructed: {len(before)} stored message(s) of this run before it "
+            f"({n_sys} system, {len(before) - n_sys} other); history not stored, so any earlier turns the "
+            "model was sent are not shown")
 
 
 class Replay(StaticView, widgets.VBox):
@@ -411,10 +429,7 @@ class Replay(StaticView, widgets.VBox):
 
     def _context(self, rp: int, mi: Optional[int]) -> str:
         msgs = self.data.runs[rp].messages[:mi] if mi is not None else []
-        n_sys = sum(m.get("role") == "system" for m in msgs)
-        n_hist = sum(m.get("from_history") is True for m in msgs)
-        summary = (f"Context the model saw at this step: {len(msgs)} message(s) — {n_sys} system, "
-                   f"{n_hist} from history, {len(msgs) - n_sys - n_hist} earlier in this run")
+        summary = context_summary(msgs, self.data.runs[rp].messages)
         shown = list(range(len(msgs)))
         skipped = 0
         if len(shown) > self.context_limit:
