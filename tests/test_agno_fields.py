@@ -29,11 +29,9 @@ def get_weather(city: str) -> str:
     return f"Sunny in {city}"
 
 
-@pytest.fixture(scope="module")
-def agno_file(tmp_path_factory):
-    """(path, agno's db object) of a SQLite file real agno 3.1 wrote."""
+def write_with_agno(db):
+    """Have the real agno write every case of this file into ``db`` (an agno db object)."""
     from agno.agent import Agent
-    from agno.db.sqlite import SqliteDb
     from agno.media import File, Image
     from agno.models.openai.like import OpenAILike
     from agno.session.summary import SessionSummary
@@ -41,12 +39,9 @@ def agno_file(tmp_path_factory):
     from agno.workflow import Workflow
     from agno.workflow.step import Step
 
-    path = str(tmp_path_factory.mktemp("agno") / "agno.db")
     args = {"get_weather": {"city": "Paris"},
             "delegate_task_to_member": {"member_id": "weather", "task": "Weather in Paris"}}
     with FakeOpenAIServer(tool_args=args) as server:
-        db = SqliteDb(db_file=path)
-
         def model(mid="fake"):
             return OpenAILike(id=mid, base_url=server.base_url, api_key="none")
 
@@ -66,6 +61,16 @@ def agno_file(tmp_path_factory):
         steps = [Step(name="research", agent=Agent(id="researcher", model=model())),
                  Step(name="write", agent=Agent(id="author", model=model()))]
         Workflow(id="blog", name="blog", db=db, steps=steps).run("Write about Paris", session_id="s-workflow")
+
+
+@pytest.fixture(scope="module")
+def agno_file(tmp_path_factory):
+    """(path, agno's db object) of a SQLite file real agno 3.1 wrote."""
+    from agno.db.sqlite import SqliteDb
+
+    path = str(tmp_path_factory.mktemp("agno") / "agno.db")
+    db = SqliteDb(db_file=path)
+    write_with_agno(db)
     return path, db
 
 
@@ -312,3 +317,63 @@ def test_replay_lists_a_workflow_runs_input(ex):
     labels = [label for label, _ in r.run_dropdown.options]
     assert any(label.startswith("1. workflow blog: Write about Paris") for label in labels), labels
     assert "Write about Paris" in r.header.value
+
+
+# -- every source: PostgreSQL written by agno, a Parquet export, an OpenTelemetry file ----------------
+
+FIELDS = {"runs": ["run_id", "input", "reasoning_content", "n_images", "n_files", "media", "metadata",
+                   "self_total_tokens", "cum_total_tokens", "cost_usd"],
+          "messages": ["run_id", "message_index", "reasoning_content", "n_images", "n_files", "media"],
+          "sessions": ["session_id", "summary_topics", "total_tokens", "runs_total_tokens"]}
+
+
+def _fields(ex, table, **filters):
+    df = ex.table(table, **filters)[FIELDS[table]]
+    key = FIELDS[table][:2] if table == "messages" else FIELDS[table][:1]
+    return df.sort_values(key).astype(object).where(df.notna(), None).values.tolist()
+
+
+def _without_ids(rows):
+    return sorted(json.dumps(r[1:], default=str) for r in rows)
+
+
+def test_postgres_written_by_agno_reads_the_same(ex, pg_url, pg_schema):
+    from agno.db.postgres import PostgresDb
+
+    db = PostgresDb(db_url=pg_url, db_schema=pg_schema)
+    try:
+        write_with_agno(db)
+    finally:
+        db.db_engine.dispose()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pg = agno_nb.connect(pg_url, db_schema=pg_schema, progress=False)
+        for table in FIELDS:
+            # the runs have ids and token counts of their own (the fake model counts words of
+            # prompts that hold ids): the shapes and texts are compared
+            mine = [[v for k, v in zip(FIELDS[table], r) if "token" not in k and k != "cost_usd"]
+                    for r in _fields(pg, table)]
+            theirs = [[v for k, v in zip(FIELDS[table], r) if "token" not in k and k != "cost_usd"]
+                      for r in _fields(ex, table)]
+            assert _without_ids(mine) == _without_ids(theirs), table
+
+
+def test_the_parquet_export_and_otlp_file_hold_the_new_columns(ex, tmp_path, priced):
+    exported = agno_nb.connect(ex.to_parquet(tmp_path / "export"), progress=False)
+    traced = agno_nb.connect(ex.to_otlp(tmp_path / "sessions.jsonl"), progress=False)
+    for table in FIELDS:
+        assert _fields(exported, table) == _fields(ex, table), table
+    assert _fields(exported, "runs", team_id="travel-team") == _fields(ex, "runs", team_id="travel-team")
+    for table in ("runs", "sessions"):
+        assert _fields(traced, table) == _fields(ex, table), table
+
+
+def test_compare_counts_a_team_turn_with_its_members(ex):
+    runs = ex.runs(session_ids=["s-team", "s-workflow"])
+    team = _by_type(runs[runs.session_id == "s-team"], "team")
+    w = agno_nb.compare(ex, "s-team", "s-workflow")
+    metrics = w.metrics.set_index("session_id")["total_tokens"].to_dict()
+    assert metrics == {"s-team": team["cum_total_tokens"],
+                       "s-workflow": runs[runs.session_id == "s-workflow"]["self_total_tokens"].sum()}
+    page = w._repr_html_()
+    assert f"{team['cum_total_tokens']:,} tokens" in page and f"{team['total_tokens']:,} tokens" not in page

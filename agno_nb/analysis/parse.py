@@ -46,7 +46,7 @@ CREATE OR REPLACE TEMP MACRO agno_text(j) AS
 CREATE OR REPLACE TEMP MACRO agno_input(j) AS
   agno_text(CASE WHEN json_type(j) = 'OBJECT' AND json_extract(j, '$.input_content') IS NOT NULL
                  THEN json_extract(j, '$.input_content') ELSE j END);
-CREATE OR REPLACE TEMP MACRO agno_count(j) AS coalesce(TRY(json_array_length(j)), 0);
+CREATE OR REPLACE TEMP MACRO agno_count(j) AS CASE WHEN j IS NULL THEN 0 ELSE coalesce(TRY(json_array_length(j)), 0) END;
 -- bytes of base64 text (NULL if it is not base64)
 CREATE OR REPLACE TEMP MACRO agno_b64_size(c) AS
   CASE WHEN regexp_full_match(c, '[A-Za-z0-9+/]*={0,2}') AND length(c) % 4 = 0
@@ -59,7 +59,7 @@ CREATE OR REPLACE TEMP MACRO agno_media_of(j, kind) AS
                                 WHEN starts_with(coalesce(x.mime_type, ''), 'text/') THEN octet_length(encode(x.content))
                                 ELSE coalesce(agno_b64_size(x.content), octet_length(encode(x.content))) END)});
 CREATE OR REPLACE TEMP MACRO agno_media(i, f, a, v) AS
-  nullif(CAST(to_json(list_concat(agno_media_of(i, 'image'), agno_media_of(f, 'file'), agno_media_of(a, 'audio'), agno_media_of(v, 'video'))) AS VARCHAR), '[]');
+  CASE WHEN i IS NULL AND f IS NULL AND a IS NULL AND v IS NULL THEN NULL ELSE nullif(CAST(to_json(list_concat(agno_media_of(i, 'image'), agno_media_of(f, 'file'), agno_media_of(a, 'audio'), agno_media_of(v, 'video'))) AS VARCHAR), '[]') END;
 """
 
 # Agno 2.x on SQLite wrote JSON columns twice encoded: a JSON string whose text is JSON.
