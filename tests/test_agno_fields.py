@@ -377,3 +377,15 @@ def test_compare_counts_a_team_turn_with_its_members(ex):
                        "s-workflow": runs[runs.session_id == "s-workflow"]["self_total_tokens"].sum()}
     page = w._repr_html_()
     assert f"{team['cum_total_tokens']:,} tokens" in page and f"{team['total_tokens']:,} tokens" not in page
+
+
+def test_a_column_spec_inside_a_new_json_column_still_reads(ex):
+    """metadata and input are parsed whole now: a spec for a path inside them still works,
+    beside columns that need the whole table parsed (cost_usd)."""
+    from agno_nb import Column
+
+    df = ex.runs(session_ids=["s-agent"], columns=["run_index", "cost_usd", Column(
+        "ticket", "BIGINT", "The run's ticket", path="metadata.ticket"), Column(
+        "image_list", "JSONTEXT", "Images as stored", path="input.images")]).sort_values("run_index")
+    assert df["ticket"].tolist()[0] == 7 and df["ticket"].isna().tolist() == [False, True]
+    assert len(json.loads(df["image_list"].iloc[0])) == 2

@@ -21,7 +21,7 @@ from .columns import DERIVED, TABLES
 from .finite import finite_table
 from ..db.codec import storable
 from .parse import NOT_JSON, Parser, row_columns
-from .select import Params, Selection, selection
+from .select import Params, Selection, declared_beside, selection
 from .source import Filters, RawRows, SqlSource, source_from
 from .sql import TableCache, check_read_only, int_results, parse_tree, query_connection, source_version, tables_used
 
@@ -147,7 +147,7 @@ class SessionExplorer:
         # Columns filled in after the parse (cost, flags, score, label) need the whole table
         # parsed: asking for one of them parses every declared column (the output is still cut).
         full = sel.all_columns or any(c.name in _DERIVED for c in sel.parse)
-        parse = [*TABLES[name], *sel.extra] if full else sel.parse
+        parse = [*declared_beside(TABLES[name], sel), *sel.extra] if full else sel.parse
         errors = errors or self.errors
         show = self.progress if progress is None else progress
         with self._lock, _Progress(f"agno_nb: {name}", 2, show) as bar:

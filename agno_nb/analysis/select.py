@@ -177,6 +177,23 @@ def _check_paths(table: str, method: str, cols: Sequence[Column]) -> None:
                                  "ask for them in separate calls")
 
 
+def declared_beside(declared: Sequence[Column], sel: Selection) -> List[Column]:
+    """The declared columns a full parse computes beside the user's ``Column`` specs.
+
+    A declared column whose path holds a spec's (``metadata`` beside ``metadata.ticket``)
+    cannot be parsed with it: unless asked for (which :func:`selection` refuses), it is left
+    out; the columns filled in after the parse never read it.
+    """
+    wanted = {c.name for c in sel.parse}
+    extra = [p for c in sel.extra for p, _ in parsed_paths([c])]
+
+    def overlaps(col: Column) -> bool:
+        return any(a == b or a.startswith(b + ".") or b.startswith(a + ".")
+                   for a, _ in parsed_paths([col]) for b in extra)
+
+    return [c for c in declared if c.name in wanted or not overlaps(c)]
+
+
 def _names_in(tree: Optional[dict]) -> Optional[set]:
     """Lower-case names in the predicate's column references (None: any column may be meant)."""
     if tree is None:
