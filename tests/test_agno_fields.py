@@ -389,3 +389,22 @@ def test_a_column_spec_inside_a_new_json_column_still_reads(ex):
         "image_list", "JSONTEXT", "Images as stored", path="input.images")]).sort_values("run_index")
     assert df["ticket"].tolist()[0] == 7 and df["ticket"].isna().tolist() == [False, True]
     assert len(json.loads(df["image_list"].iloc[0])) == 2
+
+
+def test_replay_names_a_team_runs_tokens_with_its_members(ex):
+    runs = ex.runs(session_ids=["s-team", "s-workflow"])
+    team = _by_type(runs[runs.session_id == "s-team"], "team")
+    header = _replay(ex, "s-team").header.value
+    assert f"{team['total_tokens']:,} total" in header and f"{team['cum_total_tokens']:,} tokens with its nested runs" in header
+    wf = _by_type(runs[runs.session_id == "s-workflow"], "workflow")
+    assert f"{wf['cum_total_tokens']:,} tokens with its nested runs" in _replay(ex, "s-workflow").header.value
+
+
+def test_replay_says_when_agnos_session_total_and_the_runs_differ():
+    from agno_nb.widgets.data import SessionData
+    from agno_nb.widgets.replay import session_header_html
+
+    same = SessionData("s", {"session_type": "agent", "total_tokens": 10, "runs_total_tokens": 10}, [], [], {})
+    differs = SessionData("s", {"session_type": "agent", "total_tokens": 158, "runs_total_tokens": 129}, [], [], {})
+    assert "runs add up" not in session_header_html(same)
+    assert "tokens 158 (Agno&#x27;s session total; its runs add up to 129)" in session_header_html(differs)

@@ -419,6 +419,10 @@ def run_header_html(run: Mapping[str, Any], path: Sequence[str] = (), n_messages
     if present(run.get("total_tokens")) or present(run.get("input_tokens")):
         bits.append(f"tokens {fmt_int(run.get('input_tokens'))} in · {fmt_int(run.get('output_tokens'))} out · "
                     f"{fmt_int(run.get('total_tokens'))} total")
+    cum = run.get("cum_total_tokens")
+    if present(cum) and (not present(run.get("total_tokens")) or int(cum) != int(run["total_tokens"])):
+        # a team run's stored tokens are its leader's, a workflow's its steps' (or none): say both
+        bits.append(f"{fmt_int(cum)} tokens with its nested runs")
     if present(run.get("duration")):
         bits.append(f"duration {fmt_secs(run.get('duration'))}")
     bits.append(plural(run.get("n_tool_calls"), "tool call"))

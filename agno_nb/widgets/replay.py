@@ -33,6 +33,10 @@ def session_header_html(data: SessionData) -> str:
     who = s.get(f"{kind}_id") if kind in ("agent", "team", "workflow") else None
     bits = [f"{kind} {who or ''}".strip(), f"user {s.get('user_id') or '–'}", h.plural(len(data.roots), "turn"),
             h.plural(len(data.runs), "run"), f"tokens {h.fmt_int(s.get('total_tokens'))}"]
+    runs_total = s.get("runs_total_tokens")
+    if h.present(runs_total) and (not h.present(s.get("total_tokens")) or int(runs_total) != int(s["total_tokens"])):
+        # Agno's stored session total counts calls outside runs too (summaries, memories)
+        bits[-1] += f" (Agno's session total; its runs add up to {h.fmt_int(runs_total)})"
     if h.present(s.get("created_at")):
         bits.append(h.fmt_time(s.get("created_at")))
     failed = [n for n in data.runs if h.run_error(n.run)]
