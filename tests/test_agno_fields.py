@@ -408,3 +408,41 @@ def test_replay_says_when_agnos_session_total_and_the_runs_differ():
     differs = SessionData("s", {"session_type": "agent", "total_tokens": 158, "runs_total_tokens": 129}, [], [], {})
     assert "runs add up" not in session_header_html(same)
     assert "tokens 158 (Agno&#x27;s session total; its runs add up to 129)" in session_header_html(differs)
+
+
+def test_a_continued_paused_run_shows_both_session_totals(tmp_path):
+    """Agno's stored session total counts a paused run's first part again once it is continued:
+    sessions() shows it as Agno stored it, beside the runs' own sum, and the replay says both."""
+    from agno.agent import Agent
+    from agno.db.base import SessionType
+    from agno.db.sqlite import SqliteDb
+    from agno.models.openai.like import OpenAILike
+    from agno.tools import tool
+
+    @tool(requires_confirmation=True)
+    def delete_file(name: str) -> str:
+        """Delete a file."""
+        return f"deleted {name}"
+
+    path = str(tmp_path / "paused.db")
+    with FakeOpenAIServer(tool_args={"delete_file": {"name": "x.txt"}}) as server:
+        db = SqliteDb(db_file=path)
+        agent = Agent(id="cleaner", model=OpenAILike(id="fake", base_url=server.base_url, api_key="none"),
+                      tools=[delete_file], db=db)
+        paused = agent.run("Delete x.txt", session_id="p1")
+        assert paused.is_paused
+        for requirement in paused.active_requirements:
+            requirement.confirm()
+        agent.continue_run(run_response=paused, requirements=paused.requirements, session_id="p1")
+    stored = db.get_session(session_id="p1", session_type=SessionType.AGENT).session_data["session_metrics"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ex = agno_nb.connect(path, progress=False)
+        session = ex.sessions().iloc[0]
+        runs = ex.runs()
+        header = _replay(ex, "p1").children[0].value
+    assert session["total_tokens"] == stored["total_tokens"]
+    assert session["runs_total_tokens"] == runs["self_total_tokens"].sum() == runs["total_tokens"].sum()
+    assert session["runs_total_tokens"] != session["total_tokens"]  # as agno stores them
+    assert (f"tokens {session['total_tokens']:,} (Agno&#x27;s session total; its runs add up to "
+            f"{session['runs_total_tokens']:,})") in header

@@ -127,8 +127,8 @@ def _rollup_columns() -> List[Column]:
 def _session_run_sum_columns() -> List[Column]:
     doc = ("{what} of the session's runs, added up from the runs table: every model call of a run, of a "
            "team's members and of a workflow's steps counted once (runs' self_{name}). Agno's stored "
-           "session totals ({name}) may differ: they also count model calls outside runs (summaries, "
-           "memories) and are kept by Agno, not recomputed")
+           "session totals ({name}) may differ: Agno adds to them as it goes and never recomputes "
+           "them (a paused run continued later, a nested team, ...)")
     return [Column(f"runs_{name}", "BIGINT", doc.format(what=what, name=name), sql="NULL")
             for name, what in (("input_tokens", "Input tokens"), ("output_tokens", "Output tokens"),
                                ("total_tokens", "Total tokens"))]

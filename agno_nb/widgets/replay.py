@@ -35,7 +35,7 @@ def session_header_html(data: SessionData) -> str:
             h.plural(len(data.runs), "run"), f"tokens {h.fmt_int(s.get('total_tokens'))}"]
     runs_total = s.get("runs_total_tokens")
     if h.present(runs_total) and (not h.present(s.get("total_tokens")) or int(runs_total) != int(s["total_tokens"])):
-        # Agno's stored session total counts calls outside runs too (summaries, memories)
+        # Agno keeps its session total itself, run by run, and never recomputes it: say both
         bits[-1] += f" (Agno's session total; its runs add up to {h.fmt_int(runs_total)})"
     if h.present(s.get("created_at")):
         bits.append(h.fmt_time(s.get("created_at")))
