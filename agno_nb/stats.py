@@ -36,7 +36,9 @@ import pandas as pd
 __all__ = ["compare_agents", "Comparison", "bootstrap_ci", "paired_test", "DEFAULT_METRICS"]
 
 # Metrics of a run compared by default, when the runs carry them (n_flags counts the flags list).
-DEFAULT_METRICS = ["total_tokens", "cost_usd", "duration", "n_tool_calls", "n_flags"]
+# The whole turn's tokens and cost (cum_): a team run's stored total_tokens count its leader's
+# model calls only, a workflow run's its steps', so they would compare different things.
+DEFAULT_METRICS = ["cum_total_tokens", "cum_cost_usd", "duration", "n_tool_calls", "n_flags"]
 
 
 def bootstrap_ci(d: np.ndarray, n_boot: int = 2000, seed: int = 0, confidence: float = 0.95) -> tuple:

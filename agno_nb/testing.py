@@ -9,7 +9,8 @@ it echoes the last user message. Usage counts are real counts of words. With
 Asked for structured output (``response_format`` with a JSON schema, as Agno's session
 summaries are), it answers with a JSON object that fills the schema. A model id listed in
 ``reasoning`` answers with that text as ``reasoning_content`` too, as DeepSeek-R1 and vLLM's
-reasoning parsers do.
+reasoning parsers do (in the message, or in the deltas before the text when streaming); any
+other model id containing ``reason`` (``fake-reasoner``) with a stock sentence; other ids never do.
 
     with FakeOpenAIServer() as server:
         model = OpenAILike(id="fake", base_url=server.base_url)
@@ -111,9 +112,13 @@ class FakeOpenAIServer:
             if schema:
                 message["content"] = json.dumps(_fill(schema, message["content"], schema))
             words_out = len(message["content"].split())
-        if body.get("model") in self.reasoning:
-            message["reasoning_content"] = self.reasoning[body["model"]]
-            words_out += len(message["reasoning_content"].split())
+        reasoning = self.reasoning.get(body.get("model")) if body.get("model") in self.reasoning else (
+            f"Thinking about {len(messages)} message(s) before answering." if "reason" in str(body.get("model") or "")
+            else None)
+        if reasoning is not None:
+            # reasoning endpoints send their thinking beside the answer, not in it
+            message["reasoning_content"] = reasoning
+            words_out += len(reasoning.split())
         finish = "tool_calls" if "tool_calls" in message else "stop"
         limit = body.get("max_tokens")
         if limit is not None and words_out > limit and message.get("content"):

@@ -171,7 +171,8 @@ def test_sessions_read_the_runs_once_and_count_bad_runs_as_the_sql_count_does(tm
     finally:
         sqlite_read.ArrowCursor.execute = real
     reads = [q for q in statements if "FROM agno_runs" in q and "run_data" in q.split("FROM")[0]]
-    assert len(reads) == 1 and "run_type" not in reads[0].split("FROM")[0]
+    # run_type and parent_run_id: a workflow run's own cost is 0, its steps carry it
+    assert len(reads) == 1 and "agent_id" not in reads[0].split("FROM")[0]
     assert not [q for q in statements if "count(" in q.lower()]  # no second scan to count the runs
     assert sessions.set_index("session_id")["n_runs"].to_dict() == {"s1": 2, "s2": 1}
 

@@ -56,7 +56,7 @@ def test_default_metrics_and_plot(ex):
 
     matplotlib.use("Agg")
     result = compare_agents(ex, "a", "b")
-    assert result.table["metric"].tolist() == ["total_tokens", "cost_usd", "duration", "n_tool_calls", "n_flags"]
+    assert result.table["metric"].tolist() == ["cum_total_tokens", "cum_cost_usd", "duration", "n_tool_calls", "n_flags"]
     assert result.table.set_index("metric").loc["n_tool_calls", "mean_diff"] == 0
     fig = result.plot()
     assert len(fig.axes) == 5 and "b − a" in fig._suptitle.get_text()

@@ -65,6 +65,10 @@ def add_cost(table: pa.Table) -> Tuple[pa.Table, List[str]]:
     uncached = np.where(in_input, np.maximum(inp - cached, 0.0), inp)
     cost = (uncached * p_in + cached * p_cache + out * p_out) / 1e6
     mask = per_row([0.0 if f is not None else 1.0 for f in found]).astype(bool)
+    # a row with no model and no tokens called no model (a workflow run: its steps did): it
+    # cost nothing, rather than an unknown amount
+    idle = per_row([1.0 if m is None else 0.0 for m, _ in pairs]).astype(bool) & (inp + out + cached == 0)
+    cost, mask = np.where(idle, 0.0, cost), mask & ~idle
     return _set(table, pa.array(cost, pa.float64(), mask=mask)), unknown
 
 

@@ -1,4 +1,5 @@
-"""The columns filled in after a load: ``cost_usd`` (runs, messages, sessions) and ``flags`` (runs).
+"""The columns filled in after a load: ``cost_usd`` (runs, messages, sessions), ``flags`` (runs),
+the runs' ``self_*``/``cum_*`` figures (:mod:`agno_nb.analysis.rollup`) and the sessions' ``runs_*`` sums.
 
 They are declared with the others in :mod:`agno_nb.analysis.columns`; the load's SQL gives
 them as typed NULLs, and :func:`derive` replaces them here, because prices can be set at
@@ -10,15 +11,17 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cost import add_cost, session_cost, unknown_note
+from .cost import COST, add_cost, session_cost, unknown_note
 from .flags import RUN_FIELDS, RUN_INPUTS, find_flags, flag_lists, thresholds
+from .rollup import (TOKENS, TREE_INPUTS, own_figures, parents, rollup_columns, session_sums, set_columns,
+                     take_by_run)
 from .source import COUNT_SCHEMA, Filters
 
 # the flags' inputs, parsed with the runs (see parse.Parser._runs and flags.RUN_INPUTS)
@@ -31,15 +34,26 @@ def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any], runs: O
     ``runs``: for sessions, their runs' cost inputs when already read (:func:`runs_for_sessions`).
     """
     unknown = []
-    if name in ("runs", "messages"):
+    if name == "messages":
         table, unknown = add_cost(table)
+    elif name == "runs":
+        if set(filters) <= _WHOLE_SESSIONS or not _has_figures(table):
+            tree = table if set(filters) <= _WHOLE_SESSIONS else _session_runs(ex, table)
+            tree, unknown = priced_runs(tree)
+            table = set_columns(table, take_by_run(run_figures(tree), tree, table))
+        else:
+            # a Parquet export's rows carry the figures of their whole trees, as exported: the
+            # other runs of their sessions are not read (a filter reads its folders only); the
+            # own cost is priced again with today's prices, cum_cost_usd stays as exported
+            table, unknown = _price_own(table)
     elif name == "sessions":
         ids = table["session_id"].to_pylist()
         if runs is None and ids:
             runs = _load(ex, "runs", {"session_ids": ids} if filters else {}, columns=COST_INPUTS)
         if runs is not None:
-            runs, unknown = add_cost(runs)
+            runs, unknown = priced_runs(runs)
             table = session_cost(table, runs)
+            table = session_run_sums(table, runs)
     if name == "runs":
         findings = findings_for(ex, filters, runs=table)
         table = table.set_column(table.column_names.index("flags"), "flags", flag_lists(table["run_id"], findings))
@@ -54,8 +68,56 @@ def derive(ex: Any, name: str, table: pa.Table, filters: Dict[str, Any], runs: O
     return table
 
 
-# what a run's cost_usd is computed from (a sessions load reads only these of every run)
-COST_INPUTS = ("session_id", "run_id", "model", "model_provider", "input_tokens", "output_tokens", "cache_read_tokens")
+# what a run's cost_usd and its self_/cum_ figures are computed from (a sessions load reads only
+# these of every run)
+COST_INPUTS = (*TREE_INPUTS, "model", "model_provider")
+# filters that select whole sessions, so whole run trees: the runs loaded are the tree
+_WHOLE_SESSIONS = {"session_ids"}
+
+
+def _session_runs(ex: Any, table: pa.Table) -> pa.Table:
+    """Every run of the sessions of ``table``'s runs: a filter (agent_id=, since=, ...) may have
+    left out the members or steps a run's cum_ figures add up."""
+    ids = pc.unique(table["session_id"]).to_pylist()
+    return _load(ex, "runs", {"session_ids": ids}, columns=COST_INPUTS) if ids else table
+
+
+def _has_figures(table: pa.Table) -> bool:
+    """The runs already carry their self_ figures (read from an export, not parsed)."""
+    return "self_total_tokens" in table.column_names and table["self_total_tokens"].null_count == 0
+
+
+def _price_own(runs: pa.Table) -> Tuple[pa.Table, List[str]]:
+    """``cost_usd`` from the runs' stored self_ tokens."""
+    own = {n: runs[f"self_{n}"] for n in TOKENS if f"self_{n}" in runs.column_names}
+    base = runs.select([c for c in ("model", "model_provider", "cache_read_tokens") if c in runs.column_names])
+    priced, unknown = add_cost(set_columns(base, own))
+    return set_columns(runs, {COST: priced[COST]}), unknown
+
+
+def priced_runs(runs: pa.Table) -> Tuple[pa.Table, List[str]]:
+    """Runs (whole sessions) with ``cost_usd`` of their own model calls (``self_`` tokens priced)
+    and their ``self_`` tokens; also the models without a price."""
+    own = own_figures(runs, parents(runs))
+    priced, unknown = add_cost(set_columns(runs.select([c for c in ("model", "model_provider") if c in runs.column_names]),
+                                           {n: pa.array(v) for n, v in own.items()}))
+    cost = priced[COST]
+    return set_columns(runs, {COST: cost, **{f"self_{n}": pa.array(v) for n, v in own.items()}}), unknown
+
+
+def run_figures(priced: pa.Table) -> Dict[str, pa.Array]:
+    """``cost_usd`` and the self_/cum_ columns of runs priced by :func:`priced_runs`."""
+    cost = pc.fill_null(priced[COST].cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    return {COST: priced[COST].combine_chunks(), **rollup_columns(priced, cost)}
+
+
+def session_run_sums(sessions: pa.Table, priced: pa.Table) -> pa.Table:
+    """``sessions`` with ``runs_*_tokens``: their runs' self_ tokens added up."""
+    names = [f"self_{n}" for n in TOKENS]
+    sums = session_sums(priced, names)
+    idx = pc.index_in(sessions["session_id"], value_set=sums["session_id"])
+    return set_columns(sessions, {f"runs_{n}": pc.take(sums[f"self_{n}_sum"], idx).cast(pa.int64())
+                                  for n in TOKENS})
 
 
 def runs_for_sessions(ex: Any) -> Tuple[pa.Table, pa.Table]:
@@ -64,7 +126,7 @@ def runs_for_sessions(ex: Any) -> Tuple[pa.Table, pa.Table]:
     from .columns import TABLES
     from .parse import Parser, row_columns
 
-    columns = [c for c in TABLES["runs"] if c.name in (*COST_INPUTS, "parent_run_id")]
+    columns = [c for c in TABLES["runs"] if c.name in COST_INPUTS]
     f = Filters()
     raw = ex.source.fetch(f, row_columns=row_columns("runs", columns, f))
     runs, problems = Parser(ex.con).build(raw, f, "runs", columns)

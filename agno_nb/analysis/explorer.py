@@ -17,11 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import CorruptRowError
-from .columns import TABLES
+from .columns import DERIVED, TABLES
 from .finite import finite_table
 from ..db.codec import storable
 from .parse import NOT_JSON, Parser, row_columns
-from .select import Params, Selection, selection
+from .select import Params, Selection, declared_beside, selection
 from .source import Filters, RawRows, SqlSource, source_from
 from .sql import TableCache, check_read_only, int_results, parse_tree, query_connection, source_version, tables_used
 
@@ -30,7 +30,9 @@ TABLE_NAMES = tuple(TABLES)
 PROGRESS_DELAY = 1.0
 _ERRORS = ("warn", "raise", "ignore")
 # columns computed after the parse, from other columns and the annotation store
-_DERIVED = frozenset({"cost_usd", "flags", "score", "label", "offloaded", "result_size"})
+_DERIVED = DERIVED
+# filters naming a component; an id given under the wrong one is pointed out (_warn_other_id)
+_ID_FILTERS = ("agent_id", "team_id", "workflow_id")
 
 
 def _types_mapper(t: pa.DataType):
@@ -156,7 +158,8 @@ class SessionExplorer:
 
     def _arrow(self, name: str, filters: Dict[str, Any], errors: Optional[str] = None,
                progress: Optional[bool] = None, columns: Optional[Sequence[Any]] = None,
-               where: Optional[str] = None, params: Params = None, derive: bool = True) -> pa.Table:
+               where: Optional[str] = None, params: Params = None, derive: bool = True,
+               hint: bool = True) -> pa.Table:
         if name not in TABLES:
             raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
         check_filters(f"{name}()", filters)
@@ -168,7 +171,7 @@ class SessionExplorer:
         # Columns filled in after the parse (cost, flags, score, label) need the whole table
         # parsed: asking for one of them parses every declared column (the output is still cut).
         full = sel.all_columns or any(c.name in _DERIVED for c in sel.parse)
-        parse = [*TABLES[name], *sel.extra] if full else sel.parse
+        parse = [*declared_beside(TABLES[name], sel), *sel.extra] if full else sel.parse
         errors = errors or self.errors
         show = self.progress if progress is None else progress
         with self._lock, _Progress(f"agno_nb: {name}", 2, show) as bar:
@@ -205,10 +208,33 @@ class SessionExplorer:
             from .annotations import with_latest
 
             table = with_latest(table, name, self.annotation_store.read())
+        if hint and table.num_rows == 0:  # cheap: only an empty result is looked into
+            self._warn_other_id(name, filters)
         if sel.all_columns:
             return table
         with self._lock:
             return sel.finish(table, self._sql_tables)
+
+    def _warn_other_id(self, name: str, filters: Dict[str, Any]) -> None:
+        """An id filter that matched nothing, whose value is another kind's id, is told so.
+
+        ``messages(agent_id="travel-team")`` is empty because travel-team is a team: the runs
+        are searched for the value under the sibling filters (agent_id, team_id, workflow_id).
+        """
+        for key in _ID_FILTERS:
+            value = filters.get(key)
+            if not isinstance(value, str):
+                continue
+            for other in _ID_FILTERS:
+                if other == key or other in filters:
+                    continue
+                found = self._arrow("runs", {other: value}, errors="ignore", progress=False, columns=["run_id"],
+                                    derive=False, hint=False)
+                if found.num_rows:
+                    article = "an" if key[0] in "aeiou" else "a"
+                    warnings.warn(f"{name}({key}={value!r}) matched nothing: {value!r} is a {other}, not "
+                                  f"{article} {key}: pass {other}={value!r}", UserWarning, stacklevel=4)
+                    return
 
     def _exported(self, name: str, f: Filters, sel: Selection, parse: Sequence[Any]) -> pa.Table:
         """A table of a Parquet export: its stored columns (the runs' JSON is not in the export)."""

@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from ..errors import AgnoNbError
-from .columns import TABLES
+from .columns import TABLES, media_counts
 from .otlp_messages import (add_counts, as_int, as_text, first_of, json_text, llm_messages, loads, role_of,
                             same_message, token_counts)
 from .otlp_spans import SUFFIXES, Problem, Span, read_spans, trace_files
@@ -234,7 +234,17 @@ def _run_row(run: "_Run", messages: List[Dict[str, Any]], calls: List[Dict[str, 
         "time_to_first_token": first_of(a, "agno.metrics.time_to_first_token"),
         "n_messages": len(messages), "n_tool_calls": len(calls),
         "step_results": json_text(first_of(a, "agno.workflow.step_results")),
+        "reasoning_content": as_text(first_of(a, "agno.run.reasoning_content")),
+        "metadata": json_text(first_of(a, "agno.run.metadata")),
+        "session_state": json_text(first_of(a, "agno.run.session_state")),
+        **_media(first_of(a, "agno.run.media")),
     }
+
+
+def _media(listing: Any) -> Dict[str, Any]:
+    """The media columns from a ``media`` listing (``to_otlp`` writes it; other spans have none)."""
+    text = json_text(listing)
+    return {"media": text, **media_counts(text)}
 
 
 def _message_row(i: int, m: Dict[str, Any]) -> Dict[str, Any]:
@@ -243,7 +253,8 @@ def _message_row(i: int, m: Dict[str, Any]) -> Dict[str, Any]:
             "tool_name": m.get("tool_name"), "tool_calls": json_text(m.get("tool_calls")),
             "from_history": m.get("from_history"), "created_at": m.get("created_at"),
             **{k: m.get(k) for k in _TOKENS}, "duration": m.get("duration"),
-            "time_to_first_token": m.get("time_to_first_token")}
+            "time_to_first_token": m.get("time_to_first_token"),
+            "reasoning_content": as_text(m.get("reasoning_content")), **_media(m.get("media"))}
 
 
 def _add_to_session(sessions: Dict[str, Dict[str, Any]], run: "_Run", row: Dict[str, Any],
@@ -264,6 +275,7 @@ def _add_to_session(sessions: Dict[str, Dict[str, Any]], run: "_Run", row: Dict[
     s["user_id"] = s["user_id"] or run.user_id
     s["session_name"] = s["session_name"] or first_of(a, "agno.session.name")
     s["summary"] = s["summary"] or first_of(a, "agno.session.summary")
+    s["summary_topics"] = s.get("summary_topics") or json_text(first_of(a, "agno.session.summary_topics"))
     if a.get("agno.session.updated_at") is not None:
         s["stored_updated_at"] = float(a["agno.session.updated_at"])
     if any(a.get(f"agno.session.{k}") is not None for k in _TOKENS):

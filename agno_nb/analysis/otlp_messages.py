@@ -261,7 +261,7 @@ def _enrich(messages: List[Dict[str, Any]], doc: Any) -> None:
     if any(not isinstance(f, dict) or f.get("role") != m.get("role") for f, m in zip(full, messages)):
         return
     for f, m in zip(full, messages):
-        for key in ("id", "from_history", "created_at", "tool_name"):
+        for key in ("id", "from_history", "created_at", "tool_name", "reasoning_content", "media"):
             if f.get(key) is not None and m.get(key) is None:
                 m[key] = f[key]
 

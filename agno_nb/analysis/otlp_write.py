@@ -102,7 +102,8 @@ def _parts(m: Dict[str, Any]) -> Dict[str, Any]:
 def _agno_message(m: Dict[str, Any]) -> Dict[str, Any]:
     created = m.get("created_at")
     out = {"id": m.get("message_id"), "role": m["role"], "from_history": m.get("from_history"),
-           "tool_name": m.get("tool_name"), "created_at": _ns(created) / 1e9 if created is not None else None}
+           "tool_name": m.get("tool_name"), "created_at": _ns(created) / 1e9 if created is not None else None,
+           "reasoning_content": m.get("reasoning_content"), "media": m.get("media")}
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -186,6 +187,8 @@ def _run_spans(r: Dict[str, Any], trace: str, msgs: List[Dict[str, Any]], calls:
         "agno.run.id": r["run_id"], "agno.run.status": r["status"], "agno.agent.id": r["agent_id"],
         "agno.team.id": r["team_id"], "agno.workflow.id": r["workflow_id"], "agno.run.index": r["run_index"],
         "agno.metrics.time_to_first_token": r["time_to_first_token"], "agno.workflow.step_results": r["step_results"],
+        "agno.run.reasoning_content": r.get("reasoning_content"), "agno.run.metadata": r.get("metadata"),
+        "agno.run.session_state": r.get("session_state"), "agno.run.media": r.get("media"),
         **(session or {}),
     }
     run_span = _span(trace, span_id, parent, f"invoke_agent {who}".strip(), _INTERNAL, start, end, attrs,
@@ -227,6 +230,7 @@ def _session_attrs(row: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         return {}
     updated = row.get("updated_at")
     return {"agno.session.name": row.get("session_name"), "agno.session.summary": row.get("summary"),
+            "agno.session.summary_topics": row.get("summary_topics"),
             "agno.session.updated_at": _ns(updated) / 1e9 if updated is not None else None,
             "agno.session.input_tokens": row.get("input_tokens"), "agno.session.output_tokens": row.get("output_tokens"),
             "agno.session.total_tokens": row.get("total_tokens")}

@@ -36,11 +36,37 @@ from .source import COUNT_SCHEMA, RUN_ROW, SESSION_SCHEMA, Filters, RawRows
 
 NOT_JSON = "run_data is not valid JSON"
 
+# Macros the declared columns' sql= reads (agno_nb.analysis.columns): a JSON value as text (a
+# string's own text), a run's input as Agno stores it (an object with input_content for agent and
+# team runs, the value itself for workflow runs), and the media attached to a run or a message.
+_COLUMN_MACROS = """
+CREATE OR REPLACE TEMP MACRO agno_text(j) AS
+  CASE WHEN json_type(j) = 'VARCHAR' THEN json_extract_string(j, '$')
+       WHEN json_type(j) = 'NULL' THEN NULL ELSE CAST(j AS VARCHAR) END;
+CREATE OR REPLACE TEMP MACRO agno_input(j) AS
+  agno_text(CASE WHEN json_type(j) = 'OBJECT' AND json_extract(j, '$.input_content') IS NOT NULL
+                 THEN json_extract(j, '$.input_content') ELSE j END);
+CREATE OR REPLACE TEMP MACRO agno_count(j) AS CASE WHEN j IS NULL THEN 0 ELSE coalesce(TRY(json_array_length(j)), 0) END;
+-- bytes of base64 text (NULL if it is not base64)
+CREATE OR REPLACE TEMP MACRO agno_b64_size(c) AS
+  CASE WHEN regexp_full_match(c, '[A-Za-z0-9+/]*={0,2}') AND length(c) % 4 = 0
+       THEN length(c) // 4 * 3 - (CASE WHEN c LIKE '%==' THEN 2 WHEN c LIKE '%=' THEN 1 ELSE 0 END) END;
+CREATE OR REPLACE TEMP MACRO agno_media_of(j, kind) AS
+  list_transform(coalesce(TRY(from_json(j, '[{"url": "VARCHAR", "filepath": "VARCHAR", "filename": "VARCHAR", "name": "VARCHAR", "format": "VARCHAR", "mime_type": "VARCHAR", "size": "VARCHAR", "content": "VARCHAR"}]')), []),
+    lambda x: {'kind': kind, 'url': x.url, 'filename': coalesce(x.filename, x.name, x.filepath), 'mime_type': x.mime_type, 'format': x.format,
+          'size': coalesce(TRY_CAST(x.size AS BIGINT),
+                           CASE WHEN x.content IS NULL THEN NULL
+                                WHEN starts_with(coalesce(x.mime_type, ''), 'text/') THEN octet_length(encode(x.content))
+                                ELSE coalesce(agno_b64_size(x.content), octet_length(encode(x.content))) END)});
+CREATE OR REPLACE TEMP MACRO agno_media(i, f, a, v) AS
+  CASE WHEN i IS NULL AND f IS NULL AND a IS NULL AND v IS NULL THEN NULL ELSE nullif(CAST(to_json(list_concat(agno_media_of(i, 'image'), agno_media_of(f, 'file'), agno_media_of(a, 'audio'), agno_media_of(v, 'video'))) AS VARCHAR), '[]') END;
+"""
+
 # Agno 2.x on SQLite wrote JSON columns twice encoded: a JSON string whose text is JSON.
 _MACROS = """
 CREATE OR REPLACE TEMP MACRO agno_doc(x) AS
   CASE WHEN TRY(json_type(x)) = 'VARCHAR' THEN json_extract_string(x, '$') ELSE x END;
-"""
+""" + _COLUMN_MACROS
 
 # Row fields of a run found inside JSON (legacy runs lists, workflow step runs).
 _ROW_STRUCT = ('{"run_id": "VARCHAR", "agent_id": "VARCHAR", "team_id": "VARCHAR", "workflow_id": "VARCHAR", '
@@ -218,7 +244,7 @@ class Parser:
           WITH p AS (SELECT r.* EXCLUDE (run_data), r.run_data, TRY(from_json(r.run_data, '{struct}')) AS j FROM _all_runs r),
           q AS (SELECT p.* EXCLUDE (run_data), {self._bad(list_key, list_key)} AS _bad FROM p),
           u AS (SELECT q.* EXCLUDE (j), {model} unnest({items}) AS item{index} FROM q)
-          SELECT {projection(columns, 'u', 'u.item')}, _bad FROM u"""
+          SELECT {projection([_sql_on(c, 'u.item') for c in columns], 'u', 'u.item')}, _bad FROM u"""
         return self.con.sql(sql).to_arrow_table()
 
     def _messages(self, columns: Sequence[Column] = MESSAGE_COLUMNS) -> pa.Table:
@@ -241,7 +267,8 @@ class Parser:
           WITH c AS ({counts}),
           p AS (SELECT s.*, coalesce(c.n, 0) {legacy_count} AS n_runs,
                        {doc} AS d,
-                       TRY(json_extract_string(agno_doc(s.summary), '$.summary')) AS summary_text
+                       TRY(json_extract_string(agno_doc(s.summary), '$.summary')) AS summary_text,
+                       nullif(CAST(TRY(json_extract(agno_doc(s.summary), '$.topics')) AS VARCHAR), 'null') AS summary_topics
                 FROM _raw_sessions s LEFT JOIN c USING (session_id))
           SELECT {projection(columns, 'p', 'p.d')} FROM p {by_model} ORDER BY p.created_at, p.session_id"""
         return self.con.sql(sql).to_arrow_table()

@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from ..errors import ReadOnlyError
-from .columns import JSONTEXT, TABLES, TEXT, TIME, Column
+from .columns import JSONTEXT, TABLES, TEXT, TIME, Column, parsed_paths
 from .sql import TableCache, _walk, check_read_only, check_select_tree, parse_tree
 
 KEYS = ("session_id", "run_id")
@@ -162,14 +162,36 @@ _DOC = {"sessions": "session's session_data", "runs": "run", "messages": "messag
 
 
 def _check_paths(table: str, method: str, cols: Sequence[Column]) -> None:
-    """Two paths where one is inside the other cannot both be parsed: refuse them by name."""
-    paths = [(c.name, c.path) for c in cols if c.path is not None]
-    paths += [(f"(the run's {key} count)", key) for key in _RESERVED.get(table, ())]
-    for i, (name_a, a) in enumerate(paths):
-        for name_b, b in paths[i + 1:]:
+    """Two paths where one is inside the other cannot both be parsed: refuse them by name.
+
+    Declared columns may share a path parsed as the same type (``input`` and the media
+    counts read the run's ``input`` once)."""
+    paths = [(c.name, p, t) for c in cols for p, t in parsed_paths([c])]
+    paths += [(f"(the run's {key} count)", key, None) for key in _RESERVED.get(table, ())]
+    for i, (name_a, a, type_a) in enumerate(paths):
+        for name_b, b, type_b in paths[i + 1:]:
+            if a == b and type_a == type_b and type_a is not None:
+                continue
             if a == b or a.startswith(b + ".") or b.startswith(a + "."):
                 raise ValueError(f"{method}: the paths of {name_a} ({a!r}) and {name_b} ({b!r}) overlap; "
                                  "ask for them in separate calls")
+
+
+def declared_beside(declared: Sequence[Column], sel: Selection) -> List[Column]:
+    """The declared columns a full parse computes beside the user's ``Column`` specs.
+
+    A declared column whose path holds a spec's (``metadata`` beside ``metadata.ticket``)
+    cannot be parsed with it: unless asked for (which :func:`selection` refuses), it is left
+    out; the columns filled in after the parse never read it.
+    """
+    wanted = {c.name for c in sel.parse}
+    extra = [p for c in sel.extra for p, _ in parsed_paths([c])]
+
+    def overlaps(col: Column) -> bool:
+        return any(a == b or a.startswith(b + ".") or b.startswith(a + ".")
+                   for a, _ in parsed_paths([col]) for b in extra)
+
+    return [c for c in declared if c.name in wanted or not overlaps(c)]
 
 
 def _names_in(tree: Optional[dict]) -> Optional[set]:

@@ -179,7 +179,9 @@ class Compare(StaticView, widgets.VBox):
             body = f'<div style="white-space:pre-wrap;word-break:break-word">{inline_diff(ref.get("content"), content)}</div>'
         else:
             body = h.text_block(content)
-        meta = h.muted(h.esc(f"{h.fmt_int(turn.get('total_tokens'))} tokens · {h.fmt_secs(turn.get('duration'))}"))
+        # the whole turn's tokens: a team turn's stored figure is its leader's alone (rollup)
+        tokens = turn.get("cum_total_tokens", turn.get("total_tokens"))
+        meta = h.muted(h.esc(f"{h.fmt_int(tokens)} tokens · {h.fmt_secs(turn.get('duration'))}"))
         status = str(turn.get("status") or "?")
         badge = h.status_badge(status) if status not in ("COMPLETED", "ERROR") else ""
         return f'{badge}{body}{self._trajectory_html(turn, ref)}{meta}'
@@ -295,14 +297,13 @@ def session_metrics(ids: Sequence[str], sessions: Dict[str, Dict[str, Any]], run
                     tools: pd.DataFrame) -> pd.DataFrame:
     """Tokens, latency, tool calls and errors per session (one row each, in ``ids`` order).
 
-    Tokens count each model call once: a workflow run's totals repeat its step runs', so
-    workflow runs are left out of the token sums.
+    Tokens count each model call once: the runs' own (``self_``) figures are added up
+    (:mod:`agno_nb.analysis.rollup`), so a workflow's totals do not repeat its steps'.
     """
     out = []
     for sid in ids:
         r = runs[runs["session_id"] == sid]
         t = tools[tools["session_id"] == sid]
-        calls = r[r["run_type"] != "workflow"]
         top = r[r["parent_run_id"].isna()]
         s = sessions[sid]
         kind = s.get("session_type") or "agent"
@@ -314,9 +315,7 @@ def session_metrics(ids: Sequence[str], sessions: Dict[str, Dict[str, Any]], run
         detail += [f"{x.tool_name}: {': '.join(h.split_error(x.result))}" for x in failed_tools.itertuples()]
         out.append({
             "session_id": sid, "component": s.get(f"{kind}_id"), "turns": len(top), "runs": len(r),
-            "input_tokens": int(calls["input_tokens"].fillna(0).sum()),
-            "output_tokens": int(calls["output_tokens"].fillna(0).sum()),
-            "total_tokens": int(calls["total_tokens"].fillna(0).sum()),
+            **{k: int(r[f"self_{k}"].fillna(0).sum()) for k in ("input_tokens", "output_tokens", "total_tokens")},
             "latency": float(top["duration"].fillna(0).sum()), "tool_calls": len(t), "errors": errors,
             "error_detail": "; ".join(detail),
         })

@@ -7,6 +7,8 @@ pandas again.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
@@ -74,6 +76,7 @@ def load_session(ex: Any, session_id: str) -> SessionData:
     sessions = records(ex.sessions(session_ids=ids))
     runs_df = ex.runs(session_ids=ids)
     messages = records(ex.messages(session_ids=ids))
+    add_image_data(ex, session_id, messages)
     tools = records(ex.tool_calls(session_ids=ids))
     if not sessions and runs_df.empty:
         raise LookupError(f"no session {session_id!r} in {ex!r}")
@@ -136,3 +139,52 @@ def _as_list(value: Any) -> List[Dict[str, Any]]:
         except ValueError:
             return []
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+# Images shown inline are small: a bigger one is listed by its type and size instead.
+INLINE_IMAGE_BYTES = 256 * 1024
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
+          (b"GIF89a", "image/gif"))
+
+
+def image_data_url(content: Any) -> Optional[str]:
+    """A ``data:`` URL for an image stored as base64 text, or None.
+
+    The URL is built from the decoded bytes, re-encoded, with the type their magic bytes
+    say (PNG, JPEG, GIF, WebP: never SVG, which can hold script), so nothing of the stored
+    text reaches the page unchecked. Images past :data:`INLINE_IMAGE_BYTES` are not inlined.
+    """
+    if not isinstance(content, str) or len(content) > INLINE_IMAGE_BYTES * 4 // 3 + 4:
+        return None
+    try:
+        raw = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    mime = next((m for magic, m in _MAGIC if raw.startswith(magic)), None)
+    if mime is None and raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
+        mime = "image/webp"
+    return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}" if mime else None
+
+
+def add_image_data(ex: Any, session_id: str, messages: List[Dict[str, Any]]) -> None:
+    """Give each message with images their ``image_data`` (see :func:`image_data_url`).
+
+    The ``media`` column lists attachments without their bytes; the bytes of the messages
+    that have images are read here, for this session only, through a ``Column`` spec on the
+    stored ``images``. A Parquet export holds no stored JSON: its images are listed, not shown.
+    """
+    if not any((m.get("n_images") or 0) > 0 for m in messages):
+        return
+    from ..analysis.columns import JSONTEXT, Column
+
+    stored = Column("stored_images", JSONTEXT, "The message's images as stored", path="images")
+    try:
+        rows = records(ex.messages(session_ids=[session_id], columns=["run_id", "message_index", stored],
+                                   where="n_images > 0"))
+    except ValueError:
+        return
+    found = {(r["run_id"], r["message_index"]): _as_list(r["stored_images"]) for r in rows}
+    for m in messages:
+        images = found.get((m.get("run_id"), m.get("message_index")))
+        if images:
+            m["image_data"] = [image_data_url(i.get("content")) for i in images]

@@ -2,8 +2,11 @@
 
 Everything that came from a session (message text, tool arguments and results, names,
 ids) is untrusted: it goes through :func:`esc` before it is placed in markup, and it
-is never placed in an attribute that a browser follows (no ``href``/``src`` built
-from data). Markdown is not rendered. Styles are inline because notebook renderers
+is never placed in an attribute that a browser follows, with two checked exceptions for
+attached media (:func:`media_html`): an image stored as bytes is shown from a ``data:``
+URL built from the decoded bytes (a PNG, JPEG, GIF or WebP by its own magic bytes, small),
+and a stored ``http(s)`` URL is a link the user may click (never loaded by the page).
+Markdown is not rendered. Styles are inline because notebook renderers
 (GitHub, nbviewer, JupyterLab's sanitizer) drop ``<style>`` blocks and classes.
 Nothing here reads the clock or makes ids, so the same data gives the same HTML.
 """
@@ -296,8 +299,12 @@ def message_html(msg: Mapping[str, Any], tool_lookup: Optional[ToolLookup] = Non
     if metrics:
         head.append(muted("· ") + metrics)
     body = []
+    if present(msg.get("reasoning_content")) and msg.get("reasoning_content") != "":
+        body.append(reasoning_html(msg.get("reasoning_content")))
     if present(msg.get("content")) and msg.get("content") != "":
         body.append(text_block(msg.get("content"), mono=role == "tool", preview=preview))
+    if present(msg.get("media")):
+        body.append(media_html(msg.get("media"), msg.get("image_data")))
     for tc in tool_calls_of(msg):
         result = tool_lookup(msg, tc.get("id")) if tool_lookup else None
         body.append(_tool_call_html(tc, result, run_lookup))
@@ -307,6 +314,83 @@ def message_html(msg: Mapping[str, Any], tool_lookup: Optional[ToolLookup] = Non
     return (f'<div class="{cls}" style="{FONT}{TEXT}background:{bg};{border};border-left:4px solid {accent};'
             f'border-radius:4px;margin:4px 0;padding:4px 8px;{ring}">'
             f'<div>{"".join(head)}</div>{"".join(body)}</div>')
+
+
+def reasoning_html(text: Any) -> str:
+    """The model's reasoning, collapsed: it can be long, and it is not the answer."""
+    body = esc(text)
+    return (f'<details class="agno-reasoning" style="margin:2px 0;color:{FG2}"><summary style="cursor:pointer">'
+            f'reasoning ({len(str(text)):,} characters)</summary>'
+            f'<div style="white-space:pre-wrap;word-break:break-word;font-style:italic">{body}</div></details>')
+
+
+def fmt_bytes(value: Any) -> str:
+    """``812 B``, ``4.2 KB``, ``1.3 MB``."""
+    if not present(value):
+        return "size unknown"
+    n = float(value)
+    for unit in ("B", "KB", "MB"):
+        if n < 1024 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+_WEB_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
+
+
+def media_items(media: Any) -> List[Dict[str, Any]]:
+    """The entries of a ``media`` column (JSON text)."""
+    if isinstance(media, str):
+        try:
+            media = json.loads(media)
+        except ValueError:
+            return []
+    return [m for m in media if isinstance(m, dict)] if isinstance(media, list) else []
+
+
+def media_html(media: Any, image_data: Optional[Sequence[Optional[str]]] = None) -> str:
+    """What is attached to a message: images inline where their bytes are at hand
+    (``image_data[i]``: a checked ``data:`` URL for the i-th image, see
+    :func:`agno_nb.widgets.data.image_data_url`), a link to a stored URL (not fetched), files
+    and other media by name, type and size."""
+    parts, n_image = [], 0
+    for item in media_items(media):
+        kind = str(item.get("kind") or "media")
+        data_url = None
+        if kind == "image":
+            data_url = image_data[n_image] if image_data and n_image < len(image_data) else None
+            n_image += 1
+        url, name = item.get("url"), item.get("filename")
+        kind_of = item.get("mime_type") or item.get("format")
+        facts = " · ".join(str(b) for b in (kind_of if present(kind_of) else None, fmt_bytes(item.get("size"))) if b)
+        if data_url:  # built from decoded bytes whose magic says which raster format (image_data_url)
+            shown = (f'<img src="{esc(data_url)}" alt="{esc(name or kind)}" '
+                     f'style="max-width:240px;max-height:180px;display:block;border:1px solid {BORDER_SOFT}">')
+        elif present(url) and _WEB_URL.match(str(url)):
+            shown = (f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow" '
+                     f'referrerpolicy="no-referrer">{esc(name or url)}</a>')
+        else:
+            shown = f'<span style="{MONO}">{esc(name or url or "(stored without a name)")}</span>'
+        parts.append(f'<div class="agno-media" style="margin:2px 0">{badge(kind, GREY)}{shown} '
+                     f'{muted(esc(facts))}</div>')
+    return "".join(parts)
+
+
+def summary_html(summary: Any, topics: Any = None) -> str:
+    """The session summary Agno wrote (and its topics), collapsed under one line."""
+    if not present(summary) or summary == "":
+        return ""
+    names = []
+    if present(topics):
+        try:
+            loaded = json.loads(topics) if isinstance(topics, str) else topics
+            names = [str(t) for t in loaded] if isinstance(loaded, list) else []
+        except ValueError:
+            names = [str(topics)]
+    head = "Session summary" + (f" — topics: {', '.join(names)}" if names else "")
+    return (f'<details class="agno-summary" style="{FONT}{TEXT}margin:2px 0"><summary style="cursor:pointer">'
+            f'{esc(head)}</summary>{text_block(summary, json_pretty=False)}</details>')
 
 
 # -- runs -----------------------------------------------------------------------------------
@@ -335,6 +419,10 @@ def run_header_html(run: Mapping[str, Any], path: Sequence[str] = (), n_messages
     if present(run.get("total_tokens")) or present(run.get("input_tokens")):
         bits.append(f"tokens {fmt_int(run.get('input_tokens'))} in · {fmt_int(run.get('output_tokens'))} out · "
                     f"{fmt_int(run.get('total_tokens'))} total")
+    cum = run.get("cum_total_tokens")
+    if present(cum) and (not present(run.get("total_tokens")) or int(cum) != int(run["total_tokens"])):
+        # a team run's stored tokens are its leader's, a workflow's its steps' (or none): say both
+        bits.append(f"{fmt_int(cum)} tokens with its nested runs")
     if present(run.get("duration")):
         bits.append(f"duration {fmt_secs(run.get('duration'))}")
     bits.append(plural(run.get("n_tool_calls"), "tool call"))

@@ -33,6 +33,10 @@ def session_header_html(data: SessionData) -> str:
     who = s.get(f"{kind}_id") if kind in ("agent", "team", "workflow") else None
     bits = [f"{kind} {who or ''}".strip(), f"user {s.get('user_id') or '–'}", h.plural(len(data.roots), "turn"),
             h.plural(len(data.runs), "run"), f"tokens {h.fmt_int(s.get('total_tokens'))}"]
+    runs_total = s.get("runs_total_tokens")
+    if h.present(runs_total) and (not h.present(s.get("total_tokens")) or int(runs_total) != int(s["total_tokens"])):
+        # Agno keeps its session total itself, run by run, and never recomputes it: say both
+        bits[-1] += f" (Agno's session total; its runs add up to {h.fmt_int(runs_total)})"
     if h.present(s.get("created_at")):
         bits.append(h.fmt_time(s.get("created_at")))
     failed = [n for n in data.runs if h.run_error(n.run)]
@@ -40,7 +44,7 @@ def session_header_html(data: SessionData) -> str:
     title = f"Session {data.session_id}" + (f" — {name}" if h.present(name) else "")
     warn = (" " + h.badge(f"{h.plural(len(failed), 'failed run')}", h.STATUS_COLORS["ERROR"])) if failed else ""
     return (f'<div style="{h.FONT}{h.TEXT}margin:2px 0"><b>{h.esc(title)}</b>{warn}<br>'
-            f'{h.muted(h.esc(" · ".join(bits)))}</div>')
+            f'{h.muted(h.esc(" · ".join(bits)))}</div>' + h.summary_html(s.get("summary"), s.get("summary_topics")))
 
 
 def failures_html(data: SessionData, limit: int = 10) -> str:
@@ -54,6 +58,24 @@ def failures_html(data: SessionData, limit: int = 10) -> str:
     if len(failed) > limit:
         parts.append(h.note(f"… and {len(failed) - limit} more failed run(s)"))
     return "".join(parts)
+
+
+def context_summary(before: List[Dict[str, Any]], run_messages: List[Dict[str, Any]]) -> str:
+    """What the context view can truthfully say about the messages the model saw.
+
+    Agno does not store the history it sends again (copies marked ``from_history``) unless
+    asked to: where a run holds none, the view is reconstructed from the run's own stored
+    messages, and nothing is claimed about history (the model may have seen some, or a
+    compaction summary).
+    """
+    n_sys = sum(m.get("role") == "system" for m in before)
+    n_hist = sum(m.get("from_history") is True for m in before)
+    if any(m.get("from_history") is True for m in run_messages):
+        return (f"Context the model saw at this step: {len(before)} message(s) — {n_sys} system, "
+                f"{n_hist} from history, {len(before) - n_sys - n_hist} earlier in this run")
+    return (f"Context at this step, reconstructed: {len(before)} stored message(s) of this run before it "
+            f"({n_sys} system, {len(before) - n_sys} other); history not stored, so any earlier turns the "
+            "model was sent are not shown")
 
 
 class Replay(StaticView, widgets.VBox):
@@ -411,10 +433,7 @@ class Replay(StaticView, widgets.VBox):
 
     def _context(self, rp: int, mi: Optional[int]) -> str:
         msgs = self.data.runs[rp].messages[:mi] if mi is not None else []
-        n_sys = sum(m.get("role") == "system" for m in msgs)
-        n_hist = sum(m.get("from_history") is True for m in msgs)
-        summary = (f"Context the model saw at this step: {len(msgs)} message(s) — {n_sys} system, "
-                   f"{n_hist} from history, {len(msgs) - n_sys - n_hist} earlier in this run")
+        summary = context_summary(msgs, self.data.runs[rp].messages)
         shown = list(range(len(msgs)))
         skipped = 0
         if len(shown) > self.context_limit:
