@@ -58,12 +58,17 @@ def clean_env(base: Mapping[str, str], drop: tuple[str, ...] = ()) -> dict[str, 
 
 
 def copy_repo(dst: Path, names: tuple[str, ...] = ("agno_nb", "notebooks", "binder")) -> None:
-    """What a user's checkout holds of the repository: the package, its metadata and ``names``."""
+    """What a user's checkout holds of the repository: the package, its metadata and ``names``.
+
+    Left out: what a local run generates (the demo database postBuild builds, WAL and journal
+    files, annotation stores), never a committed data file (``notebooks/data/*.db``).
+    """
     dst.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         if (ROOT / name).exists():
             shutil.copy(ROOT / name, dst / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.db", "*.db-*", ".ipynb_checkpoints", "*.egg-info")
+    ignore = shutil.ignore_patterns("__pycache__", "demo.db", "demo.db[-.]*", "*.db-wal", "*.db-shm", "*.db-journal",
+                                    "*.agno_nb-annotations.sqlite*", ".ipynb_checkpoints", "*.egg-info")
     for name in names:
         shutil.copytree(ROOT / name, dst / name, ignore=ignore)
 

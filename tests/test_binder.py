@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from _venvs import BINDER_KERNEL, clean_env
+from _venvs import BINDER_KERNEL, ROOT, clean_env
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +70,9 @@ def test_binder_environment_is_the_notebooks_kernel_and_postbuild_ran(binder, tm
     assert not {"pytest", "nbval", "agno", "hypothesis", "playwright", "uv"} & set(report["dists"])
     # postBuild: pip check passed, and the tutorials' demo database is the deterministic demo
     assert "No broken requirements found." in binder.postbuild_output
+    # the committed database notebook 07 reads is in the copy, byte for byte
+    world = "notebooks/data/agno-3.1-everything.db"
+    assert (binder.repo / world).read_bytes() == (ROOT / world).read_bytes()
     demo_db = binder.repo / "notebooks" / "demo.db"
     assert demo_db.stat().st_size > 100_000
     built, fresh = agno_nb.connect(demo_db), agno_nb.connect(build(tmp_path / "demo.db"))

@@ -3,11 +3,13 @@
 The kernel is the Binder environment's Python (``binder`` in conftest.py: built once per
 run from ``binder/`` alone, see ``_venvs.py`` and ``tests/test_binder.py``), so each
 notebook is executed once per run and that one execution proves both that it runs and
-shows its stored outputs and that Binder runs it. 02 and 03 run in strict mode: their
+shows its stored outputs and that Binder runs it. 02, 03 and 07 run in strict mode: their
 stored outputs are compared with fresh ones (after ``nbval_sanitize.cfg``), which holds
-because the demo database is deterministic. The others run with ``--nbval-lax`` (they show wall-clock timings).
-nbval runs in a subprocess, in a copy of ``notebooks/`` without ``demo.db``, so each
-run builds the demo database afresh, with an empty ``pytest.ini`` of its own, so it never
+because the demo database is deterministic and 07 reads the committed
+``notebooks/data/agno-3.1-everything.db`` (real agno 3.1.10 wrote it: ``scripts/agno_world.py``).
+The others run with ``--nbval-lax`` (they show wall-clock timings).
+nbval runs in a subprocess, in a copy of the notebook and ``notebooks/data/`` without ``demo.db``,
+so each run builds the demo database afresh, with an empty ``pytest.ini`` of its own, so it never
 sees the outer pytest's options (nor pyproject.toml's, which leave nbval out).
 The strict outputs are compared under binder/requirements.txt's pinned versions (pandas's
 reprs, say), not whatever the test environment resolved.
@@ -37,7 +39,7 @@ from _venvs import BinderEnv, clean_env
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
-STRICT = {"02-sessions-to-dataframes.ipynb", "03-replay-runs.ipynb"}
+STRICT = {"02-sessions-to-dataframes.ipynb", "03-replay-runs.ipynb", "07-everything-agno-stores.ipynb"}
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
 
@@ -45,6 +47,8 @@ def run_nbval(tmp_path: Path, notebook: str, binder: BinderEnv, **extra_env: str
     work = tmp_path / "notebooks"
     work.mkdir()
     shutil.copy(NOTEBOOKS / notebook, work / notebook)
+    shutil.copytree(NOTEBOOKS / "data", work / "data")  # 07's database, which real agno wrote
+    data_before = _listing(work / "data")
     shutil.copy(SANITIZE, work / SANITIZE.name)
     (work / "pytest.ini").write_text("[pytest]\n")
     mode = ["--nbval", "--nbval-sanitize-with", SANITIZE.name] if notebook in STRICT else ["--nbval-lax"]
@@ -57,10 +61,16 @@ def run_nbval(tmp_path: Path, notebook: str, binder: BinderEnv, **extra_env: str
            "TQDM_DISABLE": "1"}
     proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"nbval failed on {notebook}:\n{proc.stdout[-15000:]}\n{proc.stderr[-3000:]}"
+    # reading the committed data writes nothing beside it (no annotations file, WAL, journal) nor into it
+    assert _listing(work / "data") == data_before
+
+
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
 
 
 def test_every_numbered_notebook_is_tested():
-    assert [n[:2] for n in ALL] == ["01", "02", "03", "04", "05", "06"]
+    assert [n[:2] for n in ALL] == ["01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("notebook", ALL)

@@ -48,7 +48,7 @@ def checkout(tmp_path) -> Path:
     """A git repository with this suite's conftest and helpers, one writer test, and some tracked files."""
     repo = tmp_path / "repo"
     (repo / "tests").mkdir(parents=True)
-    for name in ("conftest.py", "_git_guard.py", "_venvs.py"):
+    for name in ("conftest.py", "_git_guard.py", "_venvs.py", "_once.py"):
         shutil.copy(TESTS / name, repo / "tests" / name)
     (repo / "tests" / "test_writer.py").write_text(WRITER)
     shutil.copy(ROOT / "pyproject.toml", repo / "pyproject.toml")
