@@ -15,6 +15,7 @@ import warnings
 import pytest
 
 import agno_nb
+from _helpers import get_weather
 from agno_nb.testing import FakeOpenAIServer
 
 os.environ.setdefault("AGNO_TELEMETRY", "false")
@@ -22,11 +23,6 @@ os.environ.setdefault("AGNO_TELEMETRY", "false")
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 CSV = b"city,temp\nParis,21\n"
 PRICES = {"fake": (1.0, 2.0), "fake-reasoner": (3.0, 6.0)}  # USD per million tokens, in and out
-
-
-def get_weather(city: str) -> str:
-    """The weather in a city."""
-    return f"Sunny in {city}"
 
 
 def write_with_agno(db):

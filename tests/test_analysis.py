@@ -256,8 +256,11 @@ def test_progress_bar_on_slow_loads_and_off_when_asked(monkeypatch, capsys):
     from agno_nb.analysis import explorer
 
     path = FIXTURES / "agno-3.1-sqlite.db"
+    # a load quicker than the delay shows no bar (a delay far above this load's time, so that a
+    # busy machine cannot make it "slow")
+    monkeypatch.setattr(explorer, "PROGRESS_DELAY", 60.0)
     agno_nb.connect(path).messages()
-    assert "agno_nb: messages" not in capsys.readouterr().err  # a quick load shows no bar
+    assert "agno_nb: messages" not in capsys.readouterr().err
     monkeypatch.setattr(explorer, "PROGRESS_DELAY", 0.0)  # as if every load were slow
     agno_nb.connect(path).messages()
     assert "agno_nb: messages" in capsys.readouterr().err
