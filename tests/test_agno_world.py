@@ -312,3 +312,63 @@ def test_local_server_reasoning_json_schema_and_declared_args():
         assert json.loads(shaped.content) == {"summary": "Echo: hi", "topics": ["Echo: hi"]}
         call = client.chat.completions.create(model="plain", messages=ask, tools=tools).choices[0].message
         assert json.loads(call.tool_calls[0].function.arguments) == {"memory": "m"}
+
+
+def test_agno_nb_reads_every_feature_as_agno_does(world, agno_db):
+    """Agno's other tables and the new run columns, on the world, against agno's own API (issue 18)."""
+    from agno.offload import ResultStore
+
+    m = world.manifest
+    ex = agno_nb.connect(world.source, db_schema=world.schema)
+    # traces and spans: every one agno holds, model calls outside runs included
+    traces, _ = agno_db.get_traces(limit=None)
+    agno_spans = [s for t in traces for s in agno_db.get_spans(trace_id=t.trace_id)]
+    assert sorted(ex.traces().trace_id) == sorted(t.trace_id for t in traces)
+    spans = ex.spans()
+    assert sorted(spans.span_id) == sorted(s.span_id for s in agno_spans)
+    kinds = spans.set_index("span_id")["span_kind"].to_dict()
+    assert kinds == {s.span_id: s.attributes.get("openinference.span.kind") for s in agno_spans}
+    llm = [s for s in agno_spans if s.attributes.get("openinference.span.kind") == "LLM"]
+    llm_tokens = sum((s.attributes.get("llm.token_count.prompt") or 0) + (s.attributes.get("llm.token_count.completion") or 0)
+                     for s in llm)
+    assert int(spans.loc[spans.span_kind == "LLM", "total_tokens"].sum()) == llm_tokens
+    # more model calls than the runs' messages show: summaries, memories, learnings, compaction
+    n_assistant = int((ex.messages().role == "assistant").sum())
+    assert len(llm) > n_assistant and spans.loc[spans.span_kind == "LLM", "run_id"].isna().any()
+    # offloaded tool result: the payload in tool_calls, the pointer in messages
+    (result_id,) = m["offloaded_result_ids"]
+    payload = ResultStore().bound(agno_db).payload(result_id)
+    call = ex.tool_calls(session_ids=[m["sessions"]["offload"]]).iloc[0]
+    assert (call.result, bool(call.offloaded), int(call.result_size)) == (payload, True, len(payload.encode()))
+    tool_message = ex.messages(session_ids=[m["sessions"]["offload"]]).query("role == 'tool'").iloc[0]
+    assert tool_message.content.startswith(f'<result id="{result_id}"') and bool(tool_message.offloaded)
+    # approvals, compactions, memories, learnings, metrics: the rows agno returns
+    agno_approvals, _ = agno_db.get_approvals()
+    approvals = ex.approvals().set_index("approval_id")
+    assert set(approvals.index) == {a["id"] for a in agno_approvals}
+    for a in agno_approvals:
+        assert (approvals.loc[a["id"], "decision"], approvals.loc[a["id"], "run_id"]) == (a["status"], a["run_id"])
+        assert (approvals.loc[a["id"], "resolved_by"] if pd.notna(approvals.loc[a["id"], "resolved_by"]) else None) \
+            == a["resolved_by"]
+    folds = agno_db.get_compactions_for_session(m["sessions"]["compaction"])
+    compactions = ex.compactions()
+    assert sorted(compactions.compaction_id) == sorted(f["compaction_id"] for f in folds)
+    assert sorted(compactions.tokens_after) == sorted(f["tokens_after"] for f in folds)
+    assert sorted(ex.memories().memory_id) == sorted(x.memory_id for x in agno_db.get_user_memories())
+    assert len(ex.learnings()) == len(agno_db.get_learnings())
+    assert len(ex.metrics()) == len(agno_db.get_metrics()[0])
+    # reasoning, media and the workflow's plain-string input
+    runs = ex.runs().set_index("run_id")
+    (reasoning_run,) = _session(agno_db, world, "reasoning").runs
+    assert runs.loc[reasoning_run.run_id, "reasoning_content"] == reasoning_run.reasoning_content
+    (media_run,) = _session(agno_db, world, "media").runs
+    media = json.loads(runs.loc[media_run.run_id, "media"])
+    assert sorted(x["kind"] for x in media) == sorted(["image"] * len(media_run.input.images) + ["file"] * len(media_run.input.files))
+    assert not any("content" in x for x in media)  # never the bytes
+    (flow,) = _session(agno_db, world, "workflow").runs
+    assert isinstance(flow.input, str) and runs.loc[flow.run_id, "input"] == flow.input
+    # a team run's own tokens and its subtree's
+    (team_run, *members) = [r for r in _all_runs(_session(agno_db, world, "team")) if r.parent_run_id is None] + \
+        [r for r in _all_runs(_session(agno_db, world, "team")) if r.parent_run_id]
+    assert runs.loc[team_run.run_id, "cum_total_tokens"] == runs.loc[team_run.run_id, "self_total_tokens"] + sum(
+        runs.loc[r.run_id, "cum_total_tokens"] for r in members if r.parent_run_id == team_run.run_id)
