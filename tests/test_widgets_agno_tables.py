@@ -62,7 +62,9 @@ def test_approval_shows_at_its_paused_step_with_who_and_when(ex, session, decisi
     # after the assistant message whose tool call it paused, not elsewhere
     assert body.index("agno-approval") > body.index("book_trip(…)")
     shown = text(body)
-    assert f"{decision} by {who} at 2026-" in shown and "time to decision" in shown
+    assert f"{decision} by {who} at 2026-" in shown
+    # Agno stores the times to the second: a decision within it is not "0 µs"
+    assert "time to decision under 1 s" in shown and "0 µs" not in shown
     assert "book_trip(&quot;city&quot;: &quot;Paris&quot;)" in body  # the arguments, escaped
     r.goto(i - 1)
     assert "agno-approval" not in r.body.value  # not before its step
@@ -105,6 +107,8 @@ def test_compaction_fold_at_the_run_that_compacted_and_before_the_first_kept_mes
                == big["first_kept_message_id"])
     body = r.goto(pos).body.value
     assert body.index("agno-fold") < body.index("agno-current")
+    made_in = [n for n, node in enumerate(r.data.runs) if node.run_id == big["run_id"]][0]
+    assert f"compaction (made in run {made_in + 1}/{len(r.data.runs)}): 6 messages above this one" in text(body)
     assert kept["role"] == "user"
     r.goto(pos - 1)
     assert "agno-fold" not in r.body.value.split("agno-current")[1]
@@ -124,6 +128,7 @@ def test_waterfall_per_run_nests_spans_and_includes_the_continued_part(ex):
     lefts = [float(x) for x in re.findall(r"left:([\d.]+)%", header)]
     assert min(lefts) == 0.0 and max(lefts) > 50  # bars start where their span started
     assert "model call fake-model" in header and " in · " in text(header)  # tokens of a model call
+    assert "&lt; 1 ms" in header and "0 µs" not in header  # spans store whole milliseconds
 
 
 def test_no_waterfall_approval_or_fold_without_those_tables(plain):

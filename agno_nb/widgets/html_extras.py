@@ -13,7 +13,9 @@ from . import html as h
 
 DECISION_COLORS = {"approved": h.STATUS_COLORS["COMPLETED"], "rejected": h.STATUS_COLORS["ERROR"],
                    "pending": h.STATUS_COLORS["PAUSED"], "expired": h.GREY, "cancelled": h.GREY}
-SPAN_COLORS = {"LLM": "#1d4ed8", "TOOL": "#b45309"}  # other kinds (agent, team, workflow) grey
+SPAN_COLORS = {"LLM": "#1d4ed8", "TOOL": "#d97706"}
+# agent, team, workflow and other spans: a slate grey that stands out on light and dark tracks
+SPAN_OTHER = "#64748b"
 TRACK_PX = 320
 
 
@@ -35,8 +37,11 @@ def approval_html(a: Mapping[str, Any]) -> str:
         who = a.get("resolved_by")
         bits.append(f"{decision} by {who if h.present(who) else '(not recorded)'}"
                     + (f" at {h.fmt_time(a.get('resolved_at'))}" if h.present(a.get("resolved_at")) else ""))
-        if h.present(a.get("time_to_decision")):
-            bits.append(f"time to decision {h.fmt_secs(a.get('time_to_decision'))}")
+        ttd = a.get("time_to_decision")
+        if h.present(ttd):
+            # Agno stores these times to the second: 0 means "within the same second"
+            bits.append("time to decision under 1 s (times are stored to the second)" if float(ttd) < 1
+                        else f"time to decision {h.fmt_secs(ttd)}")
     accent = DECISION_COLORS.get(decision, h.GREY)
     kind_badge = h.badge(f"{kind} approval", h.GREY) if h.present(kind) else ""
     cls = "agno-approval agno-approval-pending" if pending else "agno-approval"
@@ -76,12 +81,15 @@ def compaction_html(c: Mapping[str, Any], where: str = "") -> str:
             f'<div>{h.badge("compaction", "#6d28d9")}{h.muted(h.esc(" · ".join(bits)))}</div>{folded}</div>')
 
 
-def fold_marker_html(c: Mapping[str, Any]) -> str:
-    """A line before the first message a compaction kept: the messages above were summarised."""
+def fold_marker_html(c: Mapping[str, Any], made_in: str = "") -> str:
+    """A line before the first message a compaction kept: the messages above it were summarised
+    (``made_in`` names the run that compacted, later than this message)."""
     n = c.get("messages_compacted")
-    what = f"{h.plural(n, 'earlier message')}" if h.present(n) else "the earlier messages"
-    text = (f"compaction: from here on the model saw a summary of {what} instead of them "
-            f"(tokens {h.fmt_int(c.get('tokens_before'))} → {h.fmt_int(c.get('tokens_after'))})")
+    what = h.plural(n, "message") if h.present(n) else "the messages"
+    when = f" (made in {made_in})" if made_in else ""
+    text = (f"compaction{when}: {what} above this one were replaced by a summary "
+            f"(tokens {h.fmt_int(c.get('tokens_before'))} → {h.fmt_int(c.get('tokens_after'))}); "
+            "model calls after it saw the summary, then the messages from here on")
     return (f'<div class="agno-fold" style="{h.FONT}color:{h.FG2};border-top:2px dashed #6d28d9;margin:6px 0 2px;'
             f'padding-top:2px;font-size:11px">{h.esc(text)}</div>')
 
@@ -137,7 +145,7 @@ def waterfall_html(spans: Sequence[Mapping[str, Any]], *, open_limit: int = 16) 
     lines = []
     for (s, depth), start in zip(rows, starts):
         kind = str(s.get("span_kind") or "").upper()
-        color = SPAN_COLORS.get(kind, h.GREY)
+        color = SPAN_COLORS.get(kind, SPAN_OTHER)
         dur_ms = s.get("duration_ms")
         secs = float(dur_ms) / 1000 if h.present(dur_ms) else None
         bar = ""
@@ -148,7 +156,8 @@ def waterfall_html(spans: Sequence[Mapping[str, Any]], *, open_limit: int = 16) 
                    f'min-width:2px;background:{color};border-radius:2px"></span>')
         elif secs is not None:
             bar = f'<span style="position:absolute;top:3px;height:10px;left:0;width:2px;background:{color}"></span>'
-        facts = [h.fmt_secs(secs)]
+        # spans store whole milliseconds: 0 is "under 1 ms", not a measured 0 µs
+        facts = ["< 1 ms" if secs == 0 else h.fmt_secs(secs)]
         if kind == "LLM" and (h.present(s.get("input_tokens")) or h.present(s.get("total_tokens"))):
             facts.append(f"{h.fmt_int(s.get('input_tokens'))} in · {h.fmt_int(s.get('output_tokens'))} out")
         if str(s.get("status") or "").upper() == "ERROR":
@@ -156,10 +165,10 @@ def waterfall_html(spans: Sequence[Mapping[str, Any]], *, open_limit: int = 16) 
         lines.append(
             f'<div class="agno-span" data-kind="{h.esc(kind.lower())}" style="display:flex;align-items:center;'
             f'gap:6px;white-space:nowrap">'
-            f'<span style="{h.MONO}display:inline-block;width:16em;overflow:hidden;text-overflow:ellipsis;'
+            f'<span style="{h.MONO}display:inline-block;box-sizing:border-box;width:16em;flex:0 0 16em;overflow:hidden;text-overflow:ellipsis;'
             f'padding-left:{depth}em" title="{h.esc(s.get("name"))}">{h.esc(_span_label(s))}</span>'
             f'<span style="position:relative;display:inline-block;flex:0 0 {TRACK_PX}px;height:16px;'
-            f'background:{h.PANEL};border:1px solid {h.BORDER_SOFT};border-radius:2px">{bar}</span>'
+            f'background:{h.BG};border:1px solid {h.BORDER};border-radius:2px">{bar}</span>'
             f'{h.muted(h.esc(" · ".join(facts)))}</div>')
     head = (f"Trace: {h.plural(n_llm, 'model call')}, {h.plural(n_tool, 'tool call')}, {h.plural(len(rows), 'span')}"
             + (f" in {n_traces} traces (the run was continued)" if n_traces > 1 else "")

@@ -322,6 +322,13 @@ class Replay(StaticView, widgets.VBox):
             else:
                 self._approvals_at.setdefault((rp, at), []).append(a)
 
+    def _run_name(self, run_id: Any) -> str:
+        """``run 6/6`` for a run of this session, else its id."""
+        for rp, node in enumerate(self.data.runs):
+            if node.run_id == run_id:
+                return f"run {rp + 1}/{len(self.data.runs)}"
+        return f"run {run_id}" if h.present(run_id) else ""
+
     @property
     def approvals(self) -> List[Dict[str, Any]]:
         """The session's approvals (``approvals()`` rows: decision, resolved_by, times)."""
@@ -457,7 +464,8 @@ class Replay(StaticView, widgets.VBox):
         key = (rp, mi, current)
         if key not in self._msg_cache:
             msg = self.data.runs[rp].messages[mi]
-            folds = "".join(hx.fold_marker_html(c) for c in self.extras.compactions_before(msg.get("message_id"))
+            folds = "".join(hx.fold_marker_html(c, self._run_name(c.get("run_id")))
+                            for c in self.extras.compactions_before(msg.get("message_id"))
                             if msg.get("from_history") is not True)
             approvals = "".join(hx.approval_html(a) for a in self._approvals_at.get((rp, mi), []))
             self._msg_cache[key] = folds + keyed(h.message_html(msg, self.data.tool, current=current,
