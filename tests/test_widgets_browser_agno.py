@@ -95,3 +95,44 @@ def test_approvals_folds_waterfalls_and_exact_context_in_jupyterlab(lab, theme, 
         assert browse.locator(".agno-open").first.get_attribute("title") == "approval_pending"
         browse.scroll_into_view_if_needed()
         browse.screenshot(path=str(screenshot_dir / f"agno-browse-awaiting-{tag}.png"))
+
+
+def test_static_copy_in_nbconvert_html_shows_them_offline(tmp_path, screenshot_dir):
+    """``jupyter nbconvert --execute --to html`` with no kernel behind the page and the network
+    off: the static copies carry the approval, the fold and the waterfall."""
+    import json
+    import subprocess
+    import sys
+
+    from playwright.sync_api import sync_playwright
+
+    from _browser import jupyter_env
+
+    work = tmp_path / "nb"
+    work.mkdir()
+    shutil.copy(WORLD, work / "agno.db")
+    cells = ['import warnings\nwarnings.simplefilter("ignore")\nimport agno_nb\nex = agno_nb.connect("agno.db")',
+             'agno_nb.replay(ex, "approval_pending")', 'agno_nb.replay(ex, "compaction")']
+    (work / "static.ipynb").write_text(json.dumps(code_notebook(cells)))
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--execute", "--to", "html", "static.ipynb"],
+                          cwd=work, env={**jupyter_env(tmp_path / "jupyter"), "PYTHONPATH": str(root)},
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with sync_playwright() as p, chromium(p) as browser:
+        context = browser.new_context(offline=True)
+        context.route("http*://**", lambda route: route.abort())
+        page = context.new_page()
+        try:
+            page.goto((work / "static.html").as_uri(), wait_until="load")
+            page.wait_for_timeout(1000)
+            copies = page.locator(".agno-static-copy")
+            assert copies.count() == 2 and copies.nth(0).is_visible()
+            pending = copies.nth(0)
+            assert "awaiting approval" in pending.locator(".agno-approval-pending").inner_text()
+            assert pending.locator(".agno-waterfall .agno-span").count() == 2
+            folded = copies.nth(1)
+            assert folded.locator(".agno-compaction").count() == 2 and folded.locator(".agno-fold").count() == 2
+            pending.screenshot(path=str(screenshot_dir / "static-pending.png"))
+        finally:
+            context.close()
