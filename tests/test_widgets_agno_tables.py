@@ -77,6 +77,10 @@ def test_pending_approval_is_marked_awaiting(ex):
     assert 'class="agno-approval agno-approval-pending"' in r.body.value
     shown = text(r.body.value)
     assert "awaiting approval" in shown and "no decision stored yet" in shown
+    # and at the top, live and static: the session is waiting on someone
+    top = text(r.children[0].value)
+    assert "1 awaiting approval Also stored: 1 approval · 2 spans" in top
+    assert "1 awaiting approval" in text(r._repr_html_())
     assert " by " not in shown.split("awaiting approval")[1]  # nobody decided: no name is made up
 
 

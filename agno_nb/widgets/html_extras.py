@@ -19,6 +19,25 @@ SPAN_OTHER = "#64748b"
 TRACK_PX = 320
 
 
+def extras_line_html(approvals: Sequence[Mapping[str, Any]], compactions: Sequence[Mapping[str, Any]],
+                     spans: Sequence[Mapping[str, Any]]) -> str:
+    """One line under the session header: what else Agno stored about it ("" when nothing);
+    approvals awaiting a decision get a badge, so a paused session says so at the top."""
+    pending = sum(str(a.get("decision") or "").lower() == "pending" for a in approvals)
+    bits = []
+    if approvals:
+        bits.append(h.plural(len(approvals), "approval"))
+    if compactions:
+        bits.append(h.plural(len(compactions), "compaction fold"))
+    if spans:
+        bits.append(h.plural(len(spans), "span") + " (waterfalls under the runs)")
+    if not bits:
+        return ""
+    badge = h.badge(f"{pending} awaiting approval", DECISION_COLORS["pending"]) if pending else ""
+    return (f'<div class="agno-extras-line" style="{h.FONT}{h.TEXT}margin:2px 0">{badge}'
+            f'{h.muted(h.esc("Also stored: " + " · ".join(bits)))}</div>')
+
+
 # -- approvals ------------------------------------------------------------------------------
 
 def approval_html(a: Mapping[str, Any]) -> str:

@@ -186,7 +186,7 @@ class Replay(StaticView, widgets.VBox):
                     self.next_run_button, self.counter] + ([self.keyboard] if self.keyboard is not None else [])
         self.children = [
             widgets.HTML(self.hide_static_css() + f"<style>{HINT_CSS}</style>" + session_header_html(self.data)
-                         + hint),
+                         + self._extras_line() + hint),
             widgets.HBox(controls, layout=widgets.Layout(align_items="center")),
             widgets.HBox([self.run_dropdown, self.run_search, self.context_toggle],
                          layout=widgets.Layout(width="100%", flex_flow="row wrap")),
@@ -321,6 +321,9 @@ class Replay(StaticView, widgets.VBox):
                 self._approvals_left.setdefault(rp, []).append(a)
             else:
                 self._approvals_at.setdefault((rp, at), []).append(a)
+
+    def _extras_line(self) -> str:
+        return hx.extras_line_html(self.extras.approvals, self.extras.compactions, self.extras.spans)
 
     def _run_name(self, run_id: Any) -> str:
         """``run 6/6`` for a run of this session, else its id."""
@@ -647,7 +650,8 @@ class Replay(StaticView, widgets.VBox):
         n = self.static_steps
         first = list(range(min(n, self.n_steps)))
         last = [i for i in range(max(0, self.n_steps - n), self.n_steps) if i not in first]
-        parts = [session_header_html(self.data), h.note("Keys in the live widget: " + KEY_LIST), failures_html(self.data),
+        parts = [session_header_html(self.data), self._extras_line(), h.note("Keys in the live widget: " + KEY_LIST),
+                 failures_html(self.data),
                  run_tree_html(self.data, limit=60, open_=len(self.data.runs) <= 20)]
         parts.append(self._static_steps(first, f"First {len(first)} of {self.n_steps:,} steps"))
         if last:
