@@ -225,3 +225,21 @@ def test_read_once_per_replay_and_not_at_all_without_the_tables(request, which, 
         r.goto(i)
     r._repr_html_()
     assert sorted(counting.calls) == expected  # stepping reads nothing more
+
+
+# -- the same on PostgreSQL -------------------------------------------------------------------
+
+def test_replay_on_the_postgres_world_shows_approval_fold_waterfall_and_exact_context(agno_world_pg):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pg = connect(agno_world_pg.source, db_schema=agno_world_pg.schema)
+        sessions = agno_world_pg.manifest["sessions"]
+        r = replay(pg, sessions["approval_pending"])
+        step_with_tool_call(r)
+        assert "agno-approval-pending" in r.body.value and "agno-waterfall" in r.header.value
+        folded = replay(pg, sessions["compaction"])._repr_html_()
+        assert 'class="agno-compaction' in folded and 'class="agno-fold' in folded
+        traced = replay(pg, sessions["tools"]).goto(3)
+        traced.show_context = True
+        assert "from the trace (exact)" in traced.context.value
+        assert browse(pg).set_filters(awaiting=True).rows["session_id"].tolist() == [sessions["approval_pending"]]
