@@ -107,6 +107,13 @@ class Replay(StaticView, widgets.VBox):
     or last step, while the focus is in the replay (click it first). A long text opened with
     "show all" stays open on later steps: :attr:`expanded` holds the keys of the open ones.
 
+    Where Agno 3.1 stored them (:mod:`agno_nb.widgets.extras`, read once per replay): each
+    approval shows after the assistant message whose tool call it paused (:attr:`approvals`);
+    a compaction fold in the header of the run that made it, with a marker before the first
+    message it kept; a span waterfall under each run's header. The "Model context" view shows
+    the exact messages of the step's model call from its LLM span (:attr:`exact_context`),
+    or, without one, a reconstruction that says so.
+
     The static view (nbconvert, nbviewer, GitHub) is a summary: the run tree, the
     failures, and the first and last ``static_steps`` steps, so a saved notebook stays
     small whatever the session's size.
