@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import html as h
 from .base import StaticView
+from .extras import pending_sessions
 from .replay import Replay
 
 PAGE_SIZE = 20
@@ -37,8 +38,9 @@ class Browse(StaticView, widgets.VBox):
 
     Filters: component (agent, team or workflow), user, session type, a date range on
     the session's start (both ends inclusive, UTC days), a text searched in message
-    content (case-insensitive) and "only failed sessions" (a run with status ERROR). All
-    but the text search and the failure filter are pushed down to the database.
+    content (case-insensitive), "only failed sessions" (a run with status ERROR) and "only
+    awaiting approval" (an approval Agno stores as ``pending``; the checkbox counts them). All
+    but the text search and the last two are pushed down to the database.
 
     The table has a status / error column (the first failed run's error), the duration
     (top-level runs summed) and tokens; a click on a column header sorts by it (again:
@@ -69,6 +71,9 @@ class Browse(StaticView, widgets.VBox):
         self.until = widgets.DatePicker(description="To")
         self.text = widgets.Text(placeholder="search message text", description="Search", continuous_update=False)
         self.failed = widgets.Checkbox(value=False, description="Only failed sessions", indent=False)
+        self.awaiting = widgets.Checkbox(value=False, description="Only awaiting approval", indent=False,
+                                         layout=widgets.Layout(width="max-content"))
+        self.pending: Dict[str, int] = {}  # session id -> approvals awaiting a decision (read on refresh)
         self.header_buttons = {key: widgets.Button(description=title, tooltip=f"sort by {title}",
                                                    layout=widgets.Layout(width="max-content"))
                                for key, title in COLUMNS if key != "session_id"}
@@ -89,7 +94,8 @@ class Browse(StaticView, widgets.VBox):
         self.picker = widgets.Dropdown(options=[("(pick a session to replay)", NO_PICK)], description="Open",
                                        layout=widgets.Layout(width="auto", flex="1 1 auto", min_width="16em"))
         self.detail = widgets.VBox()
-        for w in (self.agent, self.user, self.session_type, self.since, self.until, self.text, self.failed):
+        for w in (self.agent, self.user, self.session_type, self.since, self.until, self.text, self.failed,
+                  self.awaiting):
             w.observe(lambda _: self._changed(), names="value")
         self.prev_page_button.on_click(lambda _: self.prev_page())
         self.next_page_button.on_click(lambda _: self.next_page())
@@ -98,7 +104,8 @@ class Browse(StaticView, widgets.VBox):
         self.children = [
             self.style_html,
             widgets.HBox([self.agent, self.user, self.session_type]),
-            widgets.HBox([self.since, self.until, self.text, self.failed]),
+            widgets.HBox([self.since, self.until, self.text, self.failed, self.awaiting],
+                         layout=widgets.Layout(flex_flow="row wrap")),
             self.grid, self.empty,
             widgets.HBox([self.prev_page_button, self.page_label, self.next_page_button, self.picker]),
             self.detail,
@@ -119,12 +126,13 @@ class Browse(StaticView, widgets.VBox):
     # -- filters, from Python --------------------------------------------------------------------
 
     def set_filters(self, *, agent: Any = _UNSET, user: Any = _UNSET, session_type: Any = _UNSET,
-                    since: Any = _UNSET, until: Any = _UNSET, text: Any = _UNSET, failed: Any = _UNSET) -> "Browse":
+                    since: Any = _UNSET, until: Any = _UNSET, text: Any = _UNSET, failed: Any = _UNSET,
+                    awaiting: Any = _UNSET) -> "Browse":
         """Set any of the filters (None clears one) and reload the table once.
 
         ``agent`` is an agent, team or workflow id (or ``(kind, id)``); ``since`` and
         ``until`` are dates (or ISO strings), both inclusive; ``failed=True`` keeps only
-        sessions with a failed run.
+        sessions with a failed run, ``awaiting=True`` those with an approval awaiting a decision.
         """
         self._quiet = True
         try:
@@ -136,6 +144,8 @@ class Browse(StaticView, widgets.VBox):
                 self.session_type.value = ANY if session_type is None else session_type
             if failed is not _UNSET:
                 self.failed.value = bool(failed)
+            if awaiting is not _UNSET:
+                self.awaiting.value = bool(awaiting)
             if since is not _UNSET:
                 self.since.value = _as_date(since)
             if until is not _UNSET:
@@ -189,6 +199,14 @@ class Browse(StaticView, widgets.VBox):
         rows["status"] = ["ERROR" if n else "OK" for n in rows["n_failed"]]
         if self.failed.value:
             rows = rows[rows["n_failed"] > 0]
+        # read on every refresh: a decision made since (db.update_approval) shows at once
+        self.pending = pending_sessions(self.explorer)
+        n_sessions = len(self.pending)
+        self.awaiting.description = (f"Only awaiting approval ({n_sessions} session{'s' * (n_sessions != 1)})"
+                                     if n_sessions else "Only awaiting approval")
+        rows["n_pending"] = [self.pending.get(str(sid), 0) for sid in rows["session_id"]]
+        if self.awaiting.value:
+            rows = rows[rows["n_pending"] > 0]
         self.rows = self._sorted(rows)
         self.page = 0
         self._show()
@@ -349,6 +367,8 @@ class Browse(StaticView, widgets.VBox):
             active["text"] = self.text.value
         if self.failed.value:
             active["failed"] = "yes"
+        if self.awaiting.value:
+            active["awaiting approval"] = "yes"
         summary = ", ".join(f"{k}={v}" for k, v in active.items()) or "none"
         return (f'<div class="agno-static" style="{h.FONT}{h.TEXT}">'
                 f'{h.muted(h.esc(f"filters: {summary} · {self._page_text()}"))}{self._table_html()}</div>')
@@ -391,12 +411,14 @@ def _cell(r: Any, key: str) -> str:
         text = str(value) if h.present(value) else ""
         return f'<span title="{h.esc(text)}">{h.esc(text if len(text) <= 40 else text[:39] + "…")}</span>'
     if key == "status":
+        n_pending = int(getattr(r, "n_pending", 0) or 0)
+        waiting = h.badge(f"{n_pending} awaiting approval", h.STATUS_COLORS["PAUSED"]) if n_pending else ""
         if not getattr(r, "n_failed", 0):
-            return h.badge("OK", h.STATUS_COLORS["COMPLETED"])
+            return waiting or h.badge("OK", h.STATUS_COLORS["COMPLETED"])
         err = str(getattr(r, "error", "") or "")
         n = int(r.n_failed)
         label = "ERROR" if n == 1 else f"{n} ERRORS"
-        return (h.badge(label, h.STATUS_COLORS["ERROR"])
+        return (waiting + h.badge(label, h.STATUS_COLORS["ERROR"])
                 + f'<span title="{h.esc(err)}">{h.esc(err if len(err) <= 48 else err[:47] + "…")}</span>')
     return h.esc(value)
 

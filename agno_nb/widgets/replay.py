@@ -9,7 +9,9 @@ import ipywidgets as widgets
 
 from . import html as h
 from .base import StaticView
+from . import html_extras as hx
 from .data import RunNode, SessionData, load_session, records
+from .extras import SessionExtras, approval_call_id, load_extras
 from .keys import HINT_CSS, KEY_HELP, KEY_LIST, NO_KEYS, key_widget_class
 from .tree import run_tree_html
 
@@ -105,6 +107,13 @@ class Replay(StaticView, widgets.VBox):
     or last step, while the focus is in the replay (click it first). A long text opened with
     "show all" stays open on later steps: :attr:`expanded` holds the keys of the open ones.
 
+    Where Agno 3.1 stored them (:mod:`agno_nb.widgets.extras`, read once per replay): each
+    approval shows after the assistant message whose tool call it paused (:attr:`approvals`);
+    a compaction fold in the header of the run that made it, with a marker before the first
+    message it kept; a span waterfall under each run's header. The "Model context" view shows
+    the exact messages of the step's model call from its LLM span (:attr:`exact_context`),
+    or, without one, a reconstruction that says so.
+
     The static view (nbconvert, nbviewer, GitHub) is a summary: the run tree, the
     failures, and the first and last ``static_steps`` steps, so a saved notebook stays
     small whatever the session's size.
@@ -120,6 +129,9 @@ class Replay(StaticView, widgets.VBox):
         self.explorer = connect(source)
         self.author = author
         self.data: SessionData = load_session(self.explorer, session_id)
+        # approvals, compactions and spans: one read each, for this session only
+        self.extras: SessionExtras = load_extras(self.explorer, session_id)
+        self._place_extras()
         self.window = max(1, int(window))
         self.context_limit = context_limit
         self.static_steps = max(1, int(static_steps))
@@ -181,7 +193,7 @@ class Replay(StaticView, widgets.VBox):
                     self.next_run_button, self.counter] + ([self.keyboard] if self.keyboard is not None else [])
         self.children = [
             widgets.HTML(self.hide_static_css() + f"<style>{HINT_CSS}</style>" + session_header_html(self.data)
-                         + hint),
+                         + self._extras_line() + hint),
             widgets.HBox(controls, layout=widgets.Layout(align_items="center")),
             widgets.HBox([self.run_dropdown, self.run_search, self.context_toggle],
                          layout=widgets.Layout(width="100%", flex_flow="row wrap")),
@@ -284,6 +296,83 @@ class Replay(StaticView, widgets.VBox):
                 return rp
         raise LookupError(f"no run {run_id!r} in session {self.session_id!r}")
 
+    # -- approvals, compactions, spans ---------------------------------------------------------
+
+    def _place_extras(self) -> None:
+        """Where each approval and compaction shows: an approval after the assistant message
+        whose tool call it paused (by call id, else by tool name in its run), in its run's
+        header when no message matches; a compaction's marker before its first kept message."""
+        self._approvals_at: Dict[Tuple[int, int], List[Dict[str, Any]]] = {}
+        self._approvals_left: Dict[int, List[Dict[str, Any]]] = {}
+        self._message_at: Dict[Any, Tuple[int, int]] = {}
+        for rp, node in enumerate(self.data.runs):
+            for mi, m in enumerate(node.messages):
+                if h.present(m.get("message_id")) and m.get("from_history") is not True:
+                    self._message_at.setdefault(m["message_id"], (rp, mi))
+        if not self.extras.approvals:
+            return
+        rp_of = {node.run_id: rp for rp, node in enumerate(self.data.runs)}
+        for a in self.extras.approvals:
+            rp = rp_of.get(a.get("run_id"))
+            if rp is None:
+                continue
+            call_id, name = approval_call_id(a), a.get("tool_name")
+            at = None
+            for mi, m in enumerate(self.data.runs[rp].messages):
+                calls = h.tool_calls_of(m) if m.get("role") == "assistant" else []
+                if any(c.get("id") == call_id for c in calls if call_id) or (
+                        call_id is None and any((c.get("function") or {}).get("name") == name for c in calls)):
+                    at = mi
+                    break
+            if at is None:
+                self._approvals_left.setdefault(rp, []).append(a)
+            else:
+                self._approvals_at.setdefault((rp, at), []).append(a)
+
+    def _extras_line(self) -> str:
+        return hx.extras_line_html(self.extras.approvals, self.extras.compactions, self.extras.spans)
+
+    def _run_name(self, run_id: Any) -> str:
+        """``run 6/6`` for a run of this session, else its id."""
+        for rp, node in enumerate(self.data.runs):
+            if node.run_id == run_id:
+                return f"run {rp + 1}/{len(self.data.runs)}"
+        return f"run {run_id}" if h.present(run_id) else ""
+
+    @property
+    def approvals(self) -> List[Dict[str, Any]]:
+        """The session's approvals (``approvals()`` rows: decision, resolved_by, times)."""
+        return [dict(a) for a in self.extras.approvals]
+
+    def _run_extras(self, rp: int) -> str:
+        """Under a run's header: approvals no message shows, the folds made in it, its waterfall."""
+        node = self.data.runs[rp]
+        parts = [hx.approval_html(a) for a in self._approvals_left.get(rp, [])]
+        for c in self.extras.compactions_of_run(node.run_id):
+            kept = self._message_at.get(c.get("first_kept_message_id"))
+            where = (f"kept from run {kept[0] + 1}, message #{kept[1]}" if kept
+                     else "the first kept message is not in this session's runs")
+            parts.append(hx.compaction_html(c, where))
+        parts.append(hx.waterfall_html(self.extras.spans_of_run(node.run_id)))
+        return "".join(parts)
+
+    @property
+    def exact_context(self) -> Optional[List[Dict[str, Any]]]:
+        """The messages the model call of this step was sent, from its LLM span; None without one.
+
+        The step's model call is the one that wrote the first assistant message at or after
+        this step; its span is found by its output (the same tool-call ids, or text)."""
+        found = self._model_call(*self._steps[self.position][:2])
+        return [dict(m) for m in found[3]] if found else None
+
+    def _model_call(self, rp: int, mi: Optional[int]):
+        if rp < 0 or mi is None or not self.extras.spans:
+            return None
+        node = self.data.runs[rp]
+        answer = next((node.messages[i] for i in node.own if i >= mi and node.messages[i].get("role") == "assistant"),
+                      None)
+        return self.extras.model_call_for(node.run_id, answer) if answer is not None else None
+
     # -- annotations -----------------------------------------------------------------------------
 
     def _build_annotation_controls(self) -> None:
@@ -384,9 +473,14 @@ class Replay(StaticView, widgets.VBox):
     def _message(self, rp: int, mi: int, current: bool) -> str:
         key = (rp, mi, current)
         if key not in self._msg_cache:
-            self._msg_cache[key] = keyed(h.message_html(self.data.runs[rp].messages[mi], self.data.tool,
-                                                        current=current, run_lookup=self.data.run,
-                                                        preview=self.preview), f"m{rp}.{mi}")
+            msg = self.data.runs[rp].messages[mi]
+            folds = "".join(hx.fold_marker_html(c, self._run_name(c.get("run_id")))
+                            for c in self.extras.compactions_before(msg.get("message_id"))
+                            if msg.get("from_history") is not True)
+            approvals = "".join(hx.approval_html(a) for a in self._approvals_at.get((rp, mi), []))
+            self._msg_cache[key] = folds + keyed(h.message_html(msg, self.data.tool, current=current,
+                                                                run_lookup=self.data.run, preview=self.preview),
+                                                 f"m{rp}.{mi}") + approvals
         return self._msg_cache[key]
 
     def _opened(self, markup: str) -> str:
@@ -405,6 +499,7 @@ class Replay(StaticView, widgets.VBox):
                 kind = node.run.get("run_type")
                 caption = {"team": "Member runs", "workflow": "Step runs"}.get(kind, "Nested runs")
                 parts.append(h.children_html([c.run for c in node.children], caption))
+            parts.append(self._run_extras(rp))
             inner = "".join(parts)
             # a long header scrolls inside itself, so the messages below do not move much
             self._header_cache[rp] = keyed(f'<div style="max-height:320px;overflow-y:auto">'
@@ -432,6 +527,9 @@ class Replay(StaticView, widgets.VBox):
                 f'<div style="margin-bottom:auto">{inner}</div></div>')
 
     def _context(self, rp: int, mi: Optional[int]) -> str:
+        found = self._model_call(rp, mi)
+        if found is not None:
+            return self._exact_context(found)
         msgs = self.data.runs[rp].messages[:mi] if mi is not None else []
         summary = context_summary(msgs, self.data.runs[rp].messages)
         shown = list(range(len(msgs)))
@@ -449,6 +547,22 @@ class Replay(StaticView, widgets.VBox):
             parts.append(self._message(rp, i, False))
         return (f'<div style="border:2px solid #6366f1;border-radius:6px;padding:4px 8px;margin:6px 0">'
                 f'{"".join(parts)}</div>')
+
+    def _exact_context(self, found: tuple) -> str:
+        """The input messages of the step's model call, as its span recorded them."""
+        position, count, span, sent = found
+        counts: Dict[str, int] = {}
+        for m in sent:
+            counts[str(m.get("role") or "?")] = counts.get(str(m.get("role") or "?"), 0) + 1
+        parts = [h.note(hx.exact_context_note(position, count, len(sent), span, counts))]
+        shown = list(range(len(sent)))
+        if len(shown) > self.context_limit:
+            keep = shown[-self.context_limit:]
+            parts.append(h.note(f"… the first {len(shown) - len(keep)} message(s) not shown …"))
+            shown = keep
+        parts += [keyed(h.message_html(sent[i], preview=self.preview), f"x{span.get('span_id')}.{i}") for i in shown]
+        return (f'<div class="agno-context-exact" style="border:2px solid #6366f1;border-radius:6px;'
+                f'padding:4px 8px;margin:6px 0">{"".join(parts)}</div>')
 
     def _render(self) -> None:
         rp, mi, k = self._steps[self.position]
@@ -543,7 +657,8 @@ class Replay(StaticView, widgets.VBox):
         n = self.static_steps
         first = list(range(min(n, self.n_steps)))
         last = [i for i in range(max(0, self.n_steps - n), self.n_steps) if i not in first]
-        parts = [session_header_html(self.data), h.note("Keys in the live widget: " + KEY_LIST), failures_html(self.data),
+        parts = [session_header_html(self.data), self._extras_line(), h.note("Keys in the live widget: " + KEY_LIST),
+                 failures_html(self.data),
                  run_tree_html(self.data, limit=60, open_=len(self.data.runs) <= 20)]
         parts.append(self._static_steps(first, f"First {len(first)} of {self.n_steps:,} steps"))
         if last:
@@ -563,7 +678,8 @@ class Replay(StaticView, widgets.VBox):
                 continue
             node = self.data.runs[rp]
             if rp != shown_run:
-                out.append(h.box(h.run_header_html(node.run, node.path, n_messages=len(node.own)), indent=node.depth))
+                out.append(h.box(h.run_header_html(node.run, node.path, n_messages=len(node.own))
+                                 + self._run_extras(rp), indent=node.depth))
                 shown_run = rp
             inner = self._message(rp, mi, False) if mi is not None else ""
             if mi is None or k == len(node.own) - 1:
