@@ -310,6 +310,7 @@ class _Streamed:
 
     def __init__(self, con: Any, cur: Any, schema: pa.Schema):
         self.schema, self.kept, self.done = schema, [], False
+        self.keep, self.rows = True, 0  # keep: hold every batch for table() (else only count the rows)
         self.error: Optional[BaseException] = None
         self._con, self._cur = con, cur
 
@@ -326,10 +327,12 @@ class _Streamed:
                 for b in self._cur.batches(schema):
                     if not b.schema.equals(schema):
                         b = pa.RecordBatch.from_arrays([c.cast(f.type) for c, f in zip(b.columns, schema)], schema=schema)
-                    self.kept.append(b)
+                    if self.keep:
+                        self.kept.append(b)
                     yield pa.RecordBatch.from_arrays(
                         [*b.columns, pa.array(np.arange(n, n + b.num_rows, dtype=np.int64))], schema=with_row)
                     n += b.num_rows
+                self.rows = n
                 self.done = True
             except BaseException as exc:  # re-raised by failed() as it is, not as DuckDB wraps it
                 self.error = exc
@@ -340,6 +343,8 @@ class _Streamed:
         return pa.RecordBatchReader.from_batches(with_row, batches())
 
     def table(self) -> pa.Table:
+        if not self.keep:
+            raise RuntimeError("the rows were read without keeping them")
         if not self.done:
             for _ in self.reader():
                 pass
@@ -530,6 +535,8 @@ def typed_table(spec: StoredTable, raw: pa.Table, f: Filters) -> pa.Table:
             raw, streamed = raw.table(), False
         if not streamed:
             raw = raw.append_column("__row__", pa.array(np.arange(raw.num_rows, dtype=np.int64)))
+        else:
+            raw.keep = bool(direct)  # the stored text is needed afterwards only for the direct columns
         # DuckDB reads only the columns the query names (a stream's too)
         con.register("raw", raw.reader() if streamed else raw)
         con.execute(f"CREATE TEMP VIEW r AS SELECT *{parsed} FROM raw")
@@ -542,11 +549,12 @@ def typed_table(spec: StoredTable, raw: pa.Table, f: Filters) -> pa.Table:
         finally:
             if streamed:
                 raw.close()
+        n_raw = raw.rows if streamed else raw.num_rows
         if streamed:
-            raw = raw.table()
+            raw = raw.table() if raw.keep else None
         _warn_malformed(con, spec, first, others)
         first = first.drop_columns([f"__bad_{_label(row)}" for row in bad])
-        if not _is_range(first.column("__row__"), raw.num_rows):  # position = __row__ below
+        if not _is_range(first.column("__row__"), n_raw):  # position = __row__ below
             first = first.take(pc.sort_indices(first, sort_keys=[("__row__", "ascending")]))
         con.register("first", first.select([*narrow, "__row__"]))
         query = (f"{_with_base(spec, '*', 'first')} SELECT {outer} FROM base AS t"
@@ -554,7 +562,7 @@ def typed_table(spec: StoredTable, raw: pa.Table, f: Filters) -> pa.Table:
         second = con.sql(query, params=params).to_arrow_table()
     rows = second.column("__row__")
     # rows read in the declared order already (SQLite's index on the sort column): nothing moves
-    same = _is_range(rows, raw.num_rows)
+    same = _is_range(rows, n_raw)
     by_second = set(second.column_names)
     cols = []
     for c in spec.columns:
