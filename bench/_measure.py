@@ -8,6 +8,14 @@ connect included), ``nb.messages.filtered`` (``ex.messages(**filters)`` on an op
 flattened into a messages DataFrame) and ``pandas.json`` (``pandas.read_sql`` of the runs
 table, ``json.loads`` per row, flattened the same way).
 
+Spans (SQLite): ``nb.spans`` (``connect(SOURCE).spans()``, ``--columns JSON`` for a subset),
+``agno.spans`` (real agno 3.1: ``SqliteDb.get_spans()`` and ``get_traces(limit=None)`` turned
+into a DataFrame with the same 32 columns: kind, model, tokens and tool from the attributes,
+run and session inherited from the nearest ancestor span, times parsed) and ``pandas.spans``
+(``pandas.read_sql`` of both tables, ``json.loads`` per span, the same columns).
+``nb.tool_calls`` / ``nb.tool_calls.noresolve``: ``tool_calls()`` with offloaded results
+resolved (the default) and with resolution switched off.
+
 Peak memory is the peak RSS (so Arrow and DuckDB memory counts) at the end minus the peak
 RSS after every library the operation needs has been imported. It is read from
 ``/proc/self/status`` (``VmHWM``, this process's own high-water mark) where there is one:
@@ -110,12 +118,101 @@ def pandas_json(source: str, schema: str | None):
     return _frame(rows)
 
 
+# the columns of agno_nb's spans table (describe("spans")), built by hand the way a user would today
+SPAN_FIELDS = ("span_id", "trace_id", "parent_span_id", "name", "span_kind", "otel_kind", "status", "status_message",
+               "start_time", "end_time", "duration_ms", "model", "provider", "input_tokens", "output_tokens",
+               "stored_total_tokens", "tool_name", "input_value", "output_value", "attr_run_id", "attr_session_id",
+               "trace_run_id", "trace_session_id", "user_id", "agent_id", "team_id", "workflow_id", "attributes",
+               "created_at", "total_tokens", "run_id", "session_id")
+_TRACE_FIELDS = ("run_id", "session_id", "user_id", "agent_id", "team_id", "workflow_id")
+
+
+def _text(v):
+    return v if isinstance(v, str) or v is None else json.dumps(v)
+
+
+def _span_rows(spans, traces):
+    """``spans``: (span_id, trace_id, parent, name, otel kind, status, message, start, end, duration,
+    attributes dict, created); ``traces``: trace_id -> its six ids. One row per span, with run and
+    session inherited from the nearest ancestor span that has them, as agno_nb's spans() does."""
+    own = {s[0]: (s[2], (s[10] or {}).get("agno.run.id"), (s[10] or {}).get("session.id")) for s in spans}
+
+    def inherited(span_id, i):
+        seen = 0
+        parent, *vals = own[span_id]
+        while vals[i] is None and parent in own and seen < 256:
+            parent, *vals = own[parent]
+            seen += 1
+        return vals[i]
+
+    rows = []
+    for s in spans:
+        a = s[10] or {}
+        t = traces.get(s[1]) or (None,) * 6
+        run, session = inherited(s[0], 0), inherited(s[0], 1)
+        prompt, completion, total = (a.get("llm.token_count.prompt"), a.get("llm.token_count.completion"),
+                                     a.get("llm.token_count.total"))
+        if total is None and prompt is not None and completion is not None:
+            total_all = prompt + completion
+        else:
+            total_all = total
+        rows.append((s[0], s[1], s[2], s[3], a.get("openinference.span.kind"), s[4], s[5], s[6], s[7], s[8],
+                     float(s[9]), a.get("llm.model_name"), a.get("llm.provider"), prompt, completion, total,
+                     a.get("tool.name"), _text(a.get("input.value")), _text(a.get("output.value")), run, session,
+                     *t, s[10], s[11], total_all, run if run is not None else t[0],
+                     t[1] if t[1] is not None else session))
+    df = pd.DataFrame.from_records(rows, columns=SPAN_FIELDS)
+    for col in ("start_time", "end_time", "created_at"):
+        df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+    for col in ("input_tokens", "output_tokens", "stored_total_tokens", "total_tokens"):
+        df[col] = df[col].astype("Int64")
+    return df
+
+
+def agno_spans(source: str):
+    """Real agno 3.1: every span and trace as agno's objects (``get_spans()``, ``get_traces(limit=None)``),
+    then one row per span with the kind, model, tokens, tool and run read from its attributes."""
+    db = SqliteDb(db_file=source)
+    traces = {t.trace_id: tuple(getattr(t, k) for k in _TRACE_FIELDS) for t in db.get_traces(limit=None)[0]}
+    spans = [(s.span_id, s.trace_id, s.parent_span_id, s.name, s.span_kind, s.status_code, s.status_message,
+              s.start_time, s.end_time, s.duration_ms, s.attributes, s.created_at) for s in db.get_spans()]
+    db.db_engine.dispose()
+    return _span_rows(spans, traces)
+
+
+def pandas_spans(source: str):
+    """pandas alone: read both tables with read_sql, json.loads each span's attributes."""
+    engine = sa.create_engine(f"sqlite:///{source}")
+    spans = pd.read_sql("SELECT * FROM agno_spans", engine)
+    traces = pd.read_sql("SELECT * FROM agno_traces", engine)
+    engine.dispose()
+    tmap = dict(zip(traces.trace_id, zip(*(traces[k].where(traces[k].notna(), None) for k in _TRACE_FIELDS))))
+    rows = list(zip(spans.span_id, spans.trace_id, spans.parent_span_id.where(spans.parent_span_id.notna(), None),
+                    spans.name, spans.span_kind, spans.status_code,
+                    spans.status_message.where(spans.status_message.notna(), None), spans.start_time,
+                    spans.end_time, spans.duration_ms, [json.loads(a) if a else None for a in spans.attributes],
+                    spans.created_at))
+    df = _span_rows(rows, tmap)
+    df["attributes"] = spans.attributes.values  # the JSON text, as agno_nb gives it
+    return df
+
+
+def tool_calls(source: str, resolve: bool):
+    """``connect(source).tool_calls()``; ``resolve=False``: with offload resolution switched off
+    (the source says its results are resolved already, as a Parquet export's does)."""
+    ex = agno_nb.connect(source, progress=False)
+    if not resolve:
+        ex.source.results_resolved = True
+    return ex.tool_calls()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("op")
     ap.add_argument("source")
     ap.add_argument("--schema")
     ap.add_argument("--filters", default="{}")
+    ap.add_argument("--columns", default=None, help="nb.spans: a JSON list of columns")
     args = ap.parse_args()
     filters = json.loads(args.filters)
     opts = {"progress": False, **({"db_schema": args.schema} if args.schema else {})}
@@ -124,7 +221,16 @@ def main() -> None:
     base = peak_rss_bytes()
     cpu0 = time.process_time()  # every thread's CPU: on a busy machine a steadier figure than wall time
     t0 = time.perf_counter()
-    if args.op.startswith("nb.") and ex is None:
+    if args.op == "nb.spans":
+        cols = json.loads(args.columns) if args.columns else None
+        df = agno_nb.connect(args.source, **opts).spans(**({"columns": cols} if cols else {}))
+    elif args.op == "agno.spans":
+        df = agno_spans(args.source)
+    elif args.op == "pandas.spans":
+        df = pandas_spans(args.source)
+    elif args.op in ("nb.tool_calls", "nb.tool_calls.noresolve"):
+        df = tool_calls(args.source, args.op == "nb.tool_calls")
+    elif args.op.startswith("nb.") and ex is None:
         df = getattr(agno_nb.connect(args.source, **opts), args.op[3:])()
     elif ex is not None:
         df = ex.messages(**filters)

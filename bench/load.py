@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py [--sessions 20000] [--runs-per-session 5] [--backends sqlite,postgres]
     .venv/bin/python bench/load.py --scaling 2000,10000,50000,100000     # SQLite only, separate run
     .venv/bin/python bench/load.py --sql       # repeated ex.sql() queries (SQLite), separate run
+    .venv/bin/python bench/load.py --spans 300000 [--sessions 20000]   # spans() and offload resolution
 
 Writes N synthetic sessions in the Agno 3.1 layout (bench/_synth.py: agno's own tables,
 rows as agno 3.1.10 writes them, ~430-480 MB for 20k sessions x 5 runs), then measures,
@@ -34,6 +35,16 @@ schema ``bench_<random>`` dropped at the end; unreachable: skipped. Results (mer
 section): bench/out/load.json. Targets are printed with a verdict; the exit code is 0 either
 way, since this measures rather than tests.
 
+``--spans N`` (issue 18) writes a file with at least N spans in agno's own ``agno_traces`` /
+``agno_spans`` (bench/_spans_synth.py: every trace a varied copy of one real agno 3.1.10
+wrote in notebooks/data/agno-3.1-everything.db) and measures ``connect(path).spans()`` with
+every column and with two ``columns=`` subsets, against real agno (``SqliteDb.get_spans()`` +
+``get_traces(limit=None)`` into a DataFrame with the same 32 columns) and pandas
+(``read_sql`` + ``json.loads`` per span); target: at least 10x agno and at most 2 s. It also
+measures ``tool_calls()`` on the ``--sessions`` file (nothing offloaded there) with offloaded
+results resolved (the default) and with resolution switched off: the difference should be
+within the noise.
+
 ``--scaling`` also measures the Parquet export at the largest size (``--export-sessions N``
 for another size, 0 to skip): full ``to_parquet``, ``since_last=True`` with nothing new and
 after 100 new runs, and the export read by Dask's distributed scheduler (bench/_export_bench.py).
@@ -60,12 +71,14 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
+import _spans_synth  # noqa: E402
 import _synth  # noqa: E402
 from _servers import PG_URL, drop_schemas, reachable  # noqa: E402
 
 OUT = BENCH / "out" / "load.json"
 DATA = BENCH / "out" / "data"
 GENERATOR_VERSION = 1  # bump when _synth changes what it writes, to regenerate cached files
+SPANS_GENERATOR_VERSION = 1  # the same for _spans_synth
 
 OPS = {
     "nb.messages": "agno_nb messages()",
@@ -80,6 +93,19 @@ TARGETS = {
     "sqlite": (1.0, 20.0, 5.0),
     "postgres": (2.7, 10.0, None),
 }
+SPAN_OPS = {
+    "nb.spans": "agno_nb spans() (every column)",
+    "nb.spans.few": "agno_nb spans(columns=[span_kind, model, tokens, run_id, start_time])",
+    "nb.spans.two": "agno_nb spans(columns=[span_id, duration_ms])",
+    "agno.spans": "agno get_spans + get_traces -> DataFrame",
+    "pandas.spans": "pandas read_sql + json.loads",
+}
+SPAN_COLUMNS = {
+    "nb.spans.few": ["span_kind", "model", "input_tokens", "output_tokens", "run_id", "start_time"],
+    "nb.spans.two": ["span_id", "duration_ms"],
+}
+MAX_SPANS_S = 2.0
+MIN_SPANS_X_AGNO = 10.0
 MAX_PEAK_OVER_DF = 3.0
 MAX_FILTERED_S = 0.2
 MAX_STEP_OVER_LINEAR = 1.25
@@ -106,6 +132,25 @@ def sqlite_file(sessions: int, runs: int, seed: int, regenerate: bool) -> tuple[
     t0 = time.perf_counter()
     counts = _synth.write_sqlite(str(path), _synth.Generator(sessions, runs, seed=seed))
     meta = {"generator_version": GENERATOR_VERSION, **counts, "write_s": time.perf_counter() - t0,
+            "bytes": path.stat().st_size}
+    meta_path.write_text(json.dumps(meta))
+    return path, meta
+
+
+def spans_file(n_spans: int, seed: int, regenerate: bool) -> tuple[Path, dict]:
+    """A SQLite file with at least ``n_spans`` spans in agno's tables (bench/_spans_synth.py), cached."""
+    data = Path(os.environ.get("AGNO_NB_BENCH_DATA", DATA))
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / f"agno3-spans-{n_spans}-seed{seed}.db"
+    meta_path = path.with_suffix(".json")
+    if not regenerate and path.is_file() and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("generator_version") == SPANS_GENERATOR_VERSION:
+            return path, meta
+    print(f"  writing {path} ({n_spans} spans) ...", flush=True)
+    t0 = time.perf_counter()
+    counts = _spans_synth.write_sqlite(str(path), _spans_synth.SpanGenerator(n_spans, seed=seed))
+    meta = {"generator_version": SPANS_GENERATOR_VERSION, **counts, "write_s": time.perf_counter() - t0,
             "bytes": path.stat().st_size}
     meta_path.write_text(json.dumps(meta))
     return path, meta
@@ -163,6 +208,9 @@ _ADBC_TREE: str | None = None
 
 def measure(op: str, source: str, schema: str | None = None, filters: dict | None = None) -> dict:
     env = None
+    columns = SPAN_COLUMNS.get(op)
+    if columns:
+        op = "nb.spans"
     if op == "nb.messages.adbc":
         env = {**os.environ, "AGNO_NB_ROOT": adbc_tree()}
         op = "nb.messages"
@@ -171,6 +219,8 @@ def measure(op: str, source: str, schema: str | None = None, filters: dict | Non
         cmd += ["--schema", schema]
     if filters:
         cmd += ["--filters", json.dumps(filters)]
+    if columns:
+        cmd += ["--columns", json.dumps(columns)]
     load = os.getloadavg()[0]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT, env=env)
     if proc.returncode != 0:
@@ -192,14 +242,16 @@ def summarize(samples: list[dict]) -> dict:
             "load_avg": [s["load_before"] for s in samples], "samples": samples}
 
 
-def run_ops(ops: list[str], source: str, reps: int, schema: str | None = None) -> dict:
-    measure("nb.messages", source, schema)  # warm-up: caches, lazily loaded libraries on disk
+def run_ops(ops: list[str], source: str, reps: int, schema: str | None = None, labels: dict | None = None) -> dict:
+    measure(ops[0] if labels else "nb.messages", source, schema)  # warm-up: caches, lazily loaded libraries on disk
+    labels = labels or OPS
     samples: dict[str, list] = {op: [] for op in ops}
     for rep in range(reps):
         for op in ops:
             r = measure(op, source, schema)
             samples[op].append(r)
-            print(f"    rep {rep + 1}/{reps} {OPS.get(op, op):32s} {r['seconds']:8.3f} s  peak {r['peak_mb']:7.0f} MB"
+            print(f"    rep {rep + 1}/{reps} {labels.get(op, op):32s} {r['seconds']:8.3f} s  cpu {r['cpu_s']:7.3f} s  "
+                  f"peak {r['peak_mb']:7.0f} MB"
                   f"  (load {r['load_before']:.2f})", flush=True)
     return {op: summarize(v) for op, v in samples.items()}
 
@@ -376,6 +428,83 @@ def print_sql(section: dict) -> None:
               f"(target <= {MAX_REPEATED_SQL_S * 1e3:.0f} ms and >= {MIN_SQL_SPEEDUP:.0f}x): {verdict(ok)}")
 
 
+# -- spans and offload resolution (issue 18; separate run: --spans N) -------------------------
+
+def spans_section(args) -> dict:
+    path, meta = spans_file(args.spans, args.seed, args.regenerate)
+    print(f"spans: {meta['spans']} spans in {meta['traces']} traces, {meta['bytes'] / 1e6:.0f} MB", flush=True)
+    warm(path)
+    section = {"spans": args.spans, "reps": args.reps, "seed": args.seed,
+               "data": {**meta, "path": os.path.relpath(path, ROOT), "attributes": _attr_stats(path)},
+               "columns": SPAN_COLUMNS}
+    ops = list(SPAN_OPS) if not args.skip_alternatives else [op for op in SPAN_OPS if op.startswith("nb.")]
+    res = run_ops(ops, str(path), args.reps, labels=SPAN_OPS)
+    nb = res["nb.spans"]["median_s"]
+    section["results"] = res
+    section["ratios"] = {alt: res[alt]["median_s"] / nb for alt in ("agno.spans", "pandas.spans") if alt in res}
+    section["cpu_ratios"] = {alt: res[alt]["median_cpu_s"] / res["nb.spans"]["median_cpu_s"]
+                             for alt in ("agno.spans", "pandas.spans") if alt in res}
+    # offload resolution where nothing is offloaded: tool_calls() on the sessions file, on and off
+    spath, smeta = sqlite_file(args.sessions, args.runs_per_session, args.seed, args.regenerate)
+    print(f"offload resolution: tool_calls() on {args.sessions} sessions x {args.runs_per_session} runs "
+          f"(nothing offloaded)", flush=True)
+    warm(spath)
+    off = run_ops(["nb.tool_calls", "nb.tool_calls.noresolve"], str(spath), max(args.reps, 5),
+                  labels={"nb.tool_calls": "tool_calls() resolving", "nb.tool_calls.noresolve": "tool_calls() not resolving"})
+    section["offload"] = {"sessions": args.sessions, "runs_per_session": args.runs_per_session,
+                          "data": {**smeta, "path": os.path.relpath(spath, ROOT)}, "results": off}
+    return section
+
+
+def _attr_stats(path: Path) -> dict:
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        n, avg, mx, err, llm = con.execute(
+            "SELECT count(*), avg(length(attributes)), max(length(attributes)), sum(status_code = 'ERROR'), "
+            "sum(json_extract(attributes, '$.\"openinference.span.kind\"') = 'LLM') FROM agno_spans").fetchone()
+        outside = con.execute("SELECT count(*) FROM agno_spans s JOIN agno_traces t USING (trace_id) "
+                              "WHERE t.run_id IS NULL").fetchone()[0]
+    finally:
+        con.close()
+    return {"avg_chars": avg, "max_chars": mx, "error_spans": err, "llm_spans": llm, "spans_in_traces_outside_runs": outside,
+            "total_chars": int(avg * n) if avg else 0}
+
+
+def print_spans(section: dict) -> None:
+    d, a, res = section["data"], section["data"]["attributes"], section["results"]
+    print(f"\nsqlite spans(): {d['spans']} spans in {d['traces']} traces, {d['bytes'] / 1e6:.0f} MB on disk; attributes "
+          f"{a['avg_chars'] / 1e3:.1f} KB on average ({a['total_chars'] / 1e9:.2f} GB); {a['llm_spans']} LLM spans, "
+          f"{a['error_spans']} ERROR, {a['spans_in_traces_outside_runs']} in traces outside runs; median of {section['reps']}")
+    print(f"{'operation':72s} {'median s':>9s} {'cpu s':>7s} {'min s':>7s} {'max s':>7s} {'rows':>7s} {'peak MB':>8s}")
+    for op, label in SPAN_OPS.items():
+        if op in res:
+            r = res[op]
+            print(f"{label:72s} {r['median_s']:9.3f} {r['median_cpu_s']:7.3f} {r['min_s']:7.3f} {r['max_s']:7.3f} "
+                  f"{r['rows']:7d} {r['peak_mb']:8.0f}")
+    for op in ("nb.spans", "nb.spans.few", "nb.spans.two"):
+        if op in res:
+            t = res[op]["median_s"]
+            print(f"  {SPAN_OPS[op]}: {t:.3f} s (target <= {MAX_SPANS_S:.0f} s): {verdict(t <= MAX_SPANS_S)}")
+    for alt in ("agno.spans", "pandas.spans"):
+        if alt in section["ratios"]:
+            x, xc = section["ratios"][alt], section["cpu_ratios"][alt]
+            want = MIN_SPANS_X_AGNO if alt == "agno.spans" else None
+            print(f"  {SPAN_OPS[alt]} / agno_nb spans() = {x:.1f}x (CPU {xc:.1f}x)"
+                  + (f" (target >= {want:.0f}x): {verdict(x >= want)}" if want else ""))
+    off = section["offload"]
+    on, no = off["results"]["nb.tool_calls"], off["results"]["nb.tool_calls.noresolve"]
+    spread = max(on["max_s"] - on["min_s"], no["max_s"] - no["min_s"])
+    diff = on["median_s"] - no["median_s"]
+    print(f"\noffload resolution, tool_calls() on {off['sessions']} sessions x {off['runs_per_session']} runs "
+          f"({on['rows']} tool calls, nothing offloaded), median of {len(on['samples'])}:")
+    print(f"  resolving {on['median_s']:.3f} s (CPU {on['median_cpu_s']:.3f}), not resolving {no['median_s']:.3f} s "
+          f"(CPU {no['median_cpu_s']:.3f}): difference {diff * 1e3:+.0f} ms ({diff / no['median_s'] * 100:+.1f}%), "
+          f"CPU {(on['median_cpu_s'] - no['median_cpu_s']) * 1e3:+.0f} ms; spread of the reps {spread * 1e3:.0f} ms: "
+          f"{'within the noise' if abs(diff) <= spread else 'MEASURABLE'}")
+
+
 # -- report --------------------------------------------------------------------------------
 
 def verdict(ok) -> str:
@@ -465,6 +594,8 @@ def main() -> int:
     ap.add_argument("--data-dir", default=None, help=f"where the SQLite files are kept (default {DATA})")
     ap.add_argument("--skip-alternatives", action="store_true", help="measure agno_nb only")
     ap.add_argument("--sql", action="store_true", help="measure repeated ex.sql() queries only (SQLite)")
+    ap.add_argument("--spans", type=int, nargs="?", const=300000, default=None,
+                    help="measure spans() on a file of at least N spans (default 300000) and offload resolution")
     ap.add_argument("--export-sessions", type=int, default=None,
                     help="with --scaling: sessions for the export + Dask read (default: the largest; 0: skip)")
     args = ap.parse_args()
@@ -476,6 +607,8 @@ def main() -> int:
         ap.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
     if args.scaling:
         args.scaling = sorted(int(x) for x in args.scaling.split(","))
+    if args.spans is not None and args.spans < 1:
+        ap.error("--spans must be at least 1")
     if args.sessions < 1 or args.runs_per_session < 1 or args.reps < 1:
         ap.error("--sessions, --runs-per-session and --reps must be at least 1")
 
@@ -489,8 +622,9 @@ def main() -> int:
            "pyarrow": version("pyarrow"), "pandas": version("pandas"), "python": platform.python_version(),
            "platform": platform.platform(), "cpus": os.cpu_count(),
            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_avg_at_start": os.getloadavg()}
-    key = "sql" if args.sql else "scaling" if args.scaling else "compare"
-    section = sql_repeat(args) if args.sql else scaling(args) if args.scaling else compare(args)
+    key = "spans" if args.spans else "sql" if args.sql else "scaling" if args.scaling else "compare"
+    section = (spans_section(args) if args.spans else sql_repeat(args) if args.sql else scaling(args) if args.scaling
+               else compare(args))
     if args.scaling and args.export_sessions != 0:
         section["export"] = export_section(args)
     section["env"] = env
@@ -499,7 +633,10 @@ def main() -> int:
     results[key] = section
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=1))
-    print_sql(section) if args.sql else print_scaling(section) if args.scaling else print_compare(section)
+    if args.spans:
+        print_spans(section)
+    else:
+        print_sql(section) if args.sql else print_scaling(section) if args.scaling else print_compare(section)
     if "export" in section:
         from _export_bench import print_export
 

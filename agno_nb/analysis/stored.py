@@ -264,9 +264,13 @@ def _fetch(source: Any, spec: StoredTable, tname: str, jname: Optional[str], f: 
         labels = [_label(r) for r in _raw_names(spec)]
         if conds is None:
             return pa.schema([(label, pa.string()) for label in labels]).empty_table()
-        # unordered: DuckDB sorts the typed rows (typed_table); SQLite would copy every row
-        # (attributes and all) into a temporary B-tree for an ORDER BY its indexes do not serve
+        # typed_table sorts the typed rows; where an index of SQLite's serves the declared order the
+        # rows are read in it, so nothing moves afterwards. Without such an index SQLite would copy
+        # every row (attributes and all) into a temporary B-tree: then the rows come unordered.
         query = query.where(*conds)
+        if source.backend == "sqlite" and spec.order_by and all(o in present for o in spec.order_by) and any(
+                (ix.get("column_names") or [])[:1] == [spec.order_by[0]] for ix in insp.get_indexes(tname, schema=schema)):
+            query = query.order_by(*[main.c[o] for o in spec.order_by])
         if source.backend != "sqlite":
             rows = conn.execute(query).all()
             return pa.table({label: pa.array([_as_text(r[i]) for r in rows], pa.string())
@@ -274,10 +278,11 @@ def _fetch(source: Any, spec: StoredTable, tname: str, jname: Optional[str], f: 
     return _sqlite_rows(source.path, query, labels)
 
 
-def _sqlite_rows(path: str, query: Any, labels: List[str]) -> pa.Table:
+def _sqlite_rows(path: str, query: Any, labels: List[str]) -> "_Streamed":
     """The rows of ``query`` on a SQLite file as Arrow text columns, through ``sqlite3`` alone
     (:mod:`.sqlite_read`: the one SQLite library the user's process may use), without a Python
-    object per value: several times faster than SQLAlchemy's rows for wide JSON columns."""
+    object per value: several times faster than SQLAlchemy's rows for wide JSON columns. The
+    query runs now; its rows are read as :func:`typed_table` consumes them (:class:`_Streamed`)."""
     from sqlalchemy.dialects import sqlite
 
     from . import sqlite_read
@@ -286,15 +291,70 @@ def _sqlite_rows(path: str, query: Any, labels: List[str]) -> pa.Table:
     params = tuple(compiled.params[name] for name in (compiled.positiontup or []))
     schema = pa.schema([(label, pa.string()) for label in labels])
     con = sqlite_read.connect(path)
+    cur = None
     try:
         cur = sqlite_read.ArrowCursor(con, path, batch_rows=4096)
-        try:
-            cur.execute(str(compiled), params)
-            return cur.table(schema).cast(schema)
-        finally:
+        cur.execute(str(compiled), params)
+        return _Streamed(con, cur, schema)
+    except BaseException:
+        if cur is not None:
             cur.close()
-    finally:
         con.close()
+        raise
+
+
+class _Streamed:
+    """A SQLite query's rows, read a batch at a time while DuckDB types the batches before (SQLite
+    steps without Python's lock, DuckDB parses on another core), each batch kept: :meth:`table`
+    gives them all afterwards without a copy. The connection closes once the rows are read."""
+
+    def __init__(self, con: Any, cur: Any, schema: pa.Schema):
+        self.schema, self.kept, self.done = schema, [], False
+        self.keep, self.rows = True, 0  # keep: hold every batch for table() (else only count the rows)
+        self.error: Optional[BaseException] = None
+        self._con, self._cur = con, cur
+
+    def reader(self) -> pa.RecordBatchReader:
+        """The rows (once), with ``__row__``: their position."""
+        import numpy as np
+
+        schema = self.schema
+        with_row = schema.append(pa.field("__row__", pa.int64()))
+
+        def batches():
+            n = 0
+            try:
+                for b in self._cur.batches(schema):
+                    if not b.schema.equals(schema):
+                        b = pa.RecordBatch.from_arrays([c.cast(f.type) for c, f in zip(b.columns, schema)], schema=schema)
+                    if self.keep:
+                        self.kept.append(b)
+                    yield pa.RecordBatch.from_arrays(
+                        [*b.columns, pa.array(np.arange(n, n + b.num_rows, dtype=np.int64))], schema=with_row)
+                    n += b.num_rows
+                self.rows = n
+                self.done = True
+            except BaseException as exc:  # re-raised by failed() as it is, not as DuckDB wraps it
+                self.error = exc
+                raise
+            finally:
+                self.close()
+
+        return pa.RecordBatchReader.from_batches(with_row, batches())
+
+    def table(self) -> pa.Table:
+        if not self.keep:
+            raise RuntimeError("the rows were read without keeping them")
+        if not self.done:
+            for _ in self.reader():
+                pass
+        return pa.Table.from_batches(self.kept, schema=self.schema)
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._cur.close()
+            self._con.close()
+            self._con = None
 
 
 def _conditions(source: Any, spec: StoredTable, f: Filters, ref) -> Optional[List[Any]]:
@@ -406,49 +466,139 @@ def typed_filter(spec: StoredTable, f: Filters, *, times_only: bool = False) -> 
     return " AND ".join(where), params
 
 
+def _direct(spec: StoredTable) -> List[str]:
+    """The columns that are a stored column's text as it is (JSON kept as stored text, e.g. a span's
+    ``attributes``) and that no other column, link or sort needs: they never go through DuckDB (the
+    largest values Agno stores are these; Arrow hands them over without a copy)."""
+    names = {c.name for c in spec.columns}
+    needed = set()
+    for c in spec.columns:
+        needed |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", c.sql or "")) & names
+    if spec.inherit is not None:
+        needed |= {spec.inherit[0], spec.inherit[1], *spec.inherit[2]}
+    needed |= {c.name for c in spec.columns if c.row in spec.order_by and c.path is None}
+    needed |= {spec.time_column} if spec.time_column else set()
+    return [c.name for c in spec.columns
+            if c.row is not None and c.path is None and c.type == JSONTEXT and c.name not in needed]
+
+
 def typed_table(spec: StoredTable, raw: pa.Table, f: Filters) -> pa.Table:
-    """The declared columns, typed, from the stored text columns ``raw``; since/until applied exactly."""
-    # the rows' order: the declared one (order_by names stored columns), then the order read
-    raw = raw.append_column("__row__", pa.array(range(raw.num_rows), pa.int64()))
+    """The declared columns, typed, from the stored text columns ``raw``; since/until applied exactly.
+
+    One pass of DuckDB over ``raw`` types every column (each JSON column parsed once for all
+    the paths read from it); the links an inherited value walks and the sort are done on that
+    result without the stored JSON text, which is taken from ``raw`` as it is (:func:`_direct`).
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    streamed = isinstance(raw, _Streamed)
     by_row = {}
     for c in spec.columns:
         if c.row is not None and c.path is None:
             by_row.setdefault(c.row, c.name)
-    order = [f't."{by_row[o]}"' for o in spec.order_by if o in by_row] + ["t.__row__"]
+    order = [by_row[o] for o in spec.order_by if o in by_row]
+    direct = set(_direct(spec))
+    typed_cols = [c for c in spec.columns if c.name not in direct]
     paths = _json_paths(spec)
-    inner = ", ".join([*(f'{_value_sql(c, paths)} AS "{c.name}"' for c in spec.columns if c.row is not None),
-                       "r.__row__"])
-    outer = ", ".join(f'CAST({c.sql if c.row is None else chr(34) + c.name + chr(34)} AS {c.duckdb_type}) AS "{c.name}"'
-                      for c in spec.columns)
+    inner = ", ".join([*(f'CAST({_value_sql(c, paths)} AS {c.duckdb_type}) AS "{c.name}"'
+                         for c in typed_cols if c.row is not None), "r.__row__"])
+    # the second pass (links, computed columns, filter, order) reads only the columns it needs
+    names = {c.name for c in spec.columns}
+    computed = [c for c in spec.columns if c.row is None]
+    inherited = [n for n in (spec.inherit[2] if spec.inherit else ()) if n in names]
+    narrow = set(order) | set(inherited) | ({spec.time_column} if spec.time_column else set())
+    if inherited:
+        narrow |= {spec.inherit[0], spec.inherit[1]}
+    for c in computed:
+        narrow |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", c.sql or "")) & names
+    narrow = [c.name for c in spec.columns if c.name in narrow and c.row is not None]
+    outer = ", ".join(["__row__", *(f'"{n}"' for n in inherited),
+                       *(f'CAST({c.sql} AS {c.duckdb_type}) AS "{c.name}"' for c in computed)])
+    json_rows = sorted({c.row for c in spec.columns if c.row is not None and c.path is not None})
+    # a JSON column's paths parsed once (try(): NULL where the text is not JSON); its bad rows counted
+    # from that same parse, in the same pass
+    parsed = "".join(
+        f""", try(json_extract_string(raw."{_label(row)}", """
+        f"""[{', '.join("'" + p.replace("'", "''") + "'" for p in ps)}])) AS "__json_{_label(row)}\""""
+        for row, ps in paths.items())
+    bad = [row for row in json_rows if row in paths]
+    flags = "".join(f', ("{_label(row)}" IS NOT NULL AND "__json_{_label(row)}" IS NULL) AS "__bad_{_label(row)}"'
+                    for row in bad)
     where, params = typed_filter(spec, f, times_only=True)
+    sort = ", ".join([*(f't."{n}"' for n in order), "t.__row__"])
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
-        con.register("raw", raw)
-        parsed = "".join(
-            f""", CASE WHEN json_valid("{_label(row)}") THEN json_extract_string("{_label(row)}", """
-            f"""[{', '.join("'" + p.replace("'", "''") + "'" for p in ps)}]) END AS "__json_{_label(row)}\""""
-            for row, ps in paths.items())
+        others = [row for row in json_rows if row not in paths]
+        if streamed and others:  # read twice below: kept whole first
+            raw, streamed = raw.table(), False
+        if not streamed:
+            raw = raw.append_column("__row__", pa.array(np.arange(raw.num_rows, dtype=np.int64)))
+        else:
+            raw.keep = bool(direct)  # the stored text is needed afterwards only for the direct columns
+        # DuckDB reads only the columns the query names (a stream's too)
+        con.register("raw", raw.reader() if streamed else raw)
         con.execute(f"CREATE TEMP VIEW r AS SELECT *{parsed} FROM raw")
-        _warn_malformed(con, spec)
-        query = (f"{_with_base(spec, inner)} SELECT {outer} FROM base AS t" + (f" WHERE {where}" if where else "")
-                 + f" ORDER BY {', '.join(order)}")
-        return con.sql(query, params=params).to_arrow_table()
+        try:
+            first = con.sql(f"SELECT {inner}{flags} FROM r").to_arrow_table()
+        except Exception:
+            if streamed and raw.error is not None:  # reading the rows failed: that error, as sqlite_read gives it
+                raise raw.error from None
+            raise
+        finally:
+            if streamed:
+                raw.close()
+        n_raw = raw.rows if streamed else raw.num_rows
+        if streamed:
+            raw = raw.table() if raw.keep else None
+        _warn_malformed(con, spec, first, others)
+        first = first.drop_columns([f"__bad_{_label(row)}" for row in bad])
+        if not _is_range(first.column("__row__"), n_raw):  # position = __row__ below
+            first = first.take(pc.sort_indices(first, sort_keys=[("__row__", "ascending")]))
+        con.register("first", first.select([*narrow, "__row__"]))
+        query = (f"{_with_base(spec, '*', 'first')} SELECT {outer} FROM base AS t"
+                 + (f" WHERE {where}" if where else "") + f" ORDER BY {sort}")
+        second = con.sql(query, params=params).to_arrow_table()
+    rows = second.column("__row__")
+    # rows read in the declared order already (SQLite's index on the sort column): nothing moves
+    same = _is_range(rows, n_raw)
+    by_second = set(second.column_names)
+    cols = []
+    for c in spec.columns:
+        if c.name in by_second:
+            cols.append(second.column(c.name))
+        else:
+            col = raw.column(_label(c.row)) if c.name in direct else first.column(c.name)
+            cols.append(col if same else col.take(rows))
+    return pa.Table.from_arrays(cols, names=[c.name for c in spec.columns])
 
 
-def _with_base(spec: StoredTable, inner: str) -> str:
-    """``WITH base AS (...)``: the typed stored columns, with inherited values filled in (see
-    :attr:`StoredTable.inherit`) by walking up the parent links (at most 256 levels)."""
+def _is_range(values: Any, n: int) -> bool:
+    """Whether ``values`` is 0, 1, ..., n-1."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if len(values) != n:
+        return False
+    if n == 0:
+        return True
+    return bool(pc.all(pc.equal(values, pa.array(np.arange(n, dtype=np.int64)))).as_py())
+
+
+def _with_base(spec: StoredTable, inner: str, source: str = "r") -> str:
+    """``WITH base AS (...)``: the typed stored columns (``SELECT inner FROM source``), with inherited
+    values filled in (see :attr:`StoredTable.inherit`) by walking up the parent links (at most 256 levels)."""
     if spec.inherit is None:
-        return f"WITH base AS (SELECT {inner} FROM r)"
+        return f"WITH base AS (SELECT {inner} FROM {source})"
     key, parent, cols = spec.inherit
     present = {c.name for c in spec.columns}
     cols = tuple(c for c in cols if c in present)
     if not cols:
-        return f"WITH base AS (SELECT {inner} FROM r)"
+        return f"WITH base AS (SELECT {inner} FROM {source})"
     names = ", ".join(f'"{c}"' for c in (key, parent, *cols))
     # the walk reads a narrow copy of the links, materialized once (not the whole rows again per step)
-    ctes = [f"own AS MATERIALIZED (SELECT {inner} FROM r)",
+    ctes = [f"own AS (SELECT {inner} FROM {source})",
             f"links AS MATERIALIZED (SELECT {names} FROM own)"]
     joins, replaced = [], []
     for i, col in enumerate(cols):
@@ -464,12 +614,20 @@ def _with_base(spec: StoredTable, inner: str) -> str:
     return "WITH RECURSIVE " + ", ".join(ctes)
 
 
-def _warn_malformed(con: duckdb.DuckDBPyConnection, spec: StoredTable) -> None:
-    """One warning per table and JSON column with values that do not parse (their rows are kept)."""
+def _warn_malformed(con: duckdb.DuckDBPyConnection, spec: StoredTable, typed: pa.Table, others: Sequence[str]) -> None:
+    """One warning per table and JSON column with values that do not parse (their rows are kept):
+    counted from the ``__bad_<column>`` flags of ``typed`` (the parse that read the paths) and, for
+    the JSON columns in ``others``, with json_valid."""
+    import pyarrow.compute as pc
+
     json_rows = sorted({c.row for c in spec.columns if c.row is not None and c.path is not None})
     for raw in json_rows:
         label = _label(raw)
-        n = con.execute(f'SELECT count(*) FROM r WHERE "{label}" IS NOT NULL AND NOT json_valid("{label}")').fetchall()[0][0]
+        if raw in others:
+            n = con.execute(f'SELECT count(*) FROM r WHERE "{label}" IS NOT NULL AND NOT json_valid("{label}")'
+                            ).fetchall()[0][0]
+        else:
+            n = pc.sum(typed.column(f"__bad_{label}")).as_py() or 0
         if n:
             warnings.warn(f"{spec.name}(): {n} row(s) whose {raw!r} is not valid JSON were kept with its raw text; "
                           f"the columns read from it are NULL there", RuntimeWarning, stacklevel=5)
