@@ -395,7 +395,7 @@ def store_for(source: Any, annotations: Any = None, annotations_table: Optional[
 
 def filtered(table: pa.Table, method: str, filters: Dict[str, Any]) -> pa.Table:
     """The rows of ``table`` that ``filters`` (:data:`FILTERS`) keep; a TypeError for any other keyword."""
-    from .source import to_unix
+    from .filters import to_unix
 
     unknown = [k for k in filters if k not in FILTERS]
     if unknown:

@@ -22,7 +22,8 @@ from .finite import finite_table
 from ..db.codec import storable
 from .parse import NOT_JSON, Parser, row_columns
 from .select import Params, Selection, declared_beside, selection
-from .source import Filters, RawRows, SqlSource, source_from
+from .filters import Filters, check_filters, filter_names  # noqa: F401 - filter_names re-exported
+from .source import RawRows, SqlSource, source_from
 from .sql import TableCache, check_read_only, int_results, parse_tree, query_connection, source_version, tables_used
 
 TABLE_NAMES = tuple(TABLES)
@@ -604,20 +605,6 @@ def sql_table_names() -> List[str]:
     from .stored import STORED
 
     return [*TABLES, *STORED]
-
-
-def filter_names() -> List[str]:
-    """The keyword filters every table method takes (those of ``Filters.build``)."""
-    return list(inspect.signature(Filters.build).parameters)
-
-
-def check_filters(method: str, filters: Dict[str, Any]) -> None:
-    """A TypeError naming ``method`` and the filters it takes, for any other keyword."""
-    unknown = [k for k in filters if k not in filter_names()]
-    if unknown:
-        listed = ", ".join(repr(k) for k in unknown)
-        raise TypeError(f"{method} got unexpected keyword argument{'s' if len(unknown) > 1 else ''} {listed}; "
-                        f"its filters are: {', '.join(filter_names())} (besides columns=, where= and params=)")
 
 
 def referenced_tables(query: str) -> List[str]:

@@ -65,7 +65,7 @@ import pyarrow.compute as pc
 from ..db.schema import check_identifier
 from ..errors import AgnoNbError
 from .columns import TABLES
-from .source import Filters
+from .filters import Filters, duckdb_condition
 from .stored import STORED, applicable, empty as empty_stored, typed_filter
 
 MARKER = "_agno_nb_export.json"
@@ -593,34 +593,10 @@ class ParquetSource:
 
     def load(self, con: duckdb.DuckDBPyConnection, name: str, f: Filters) -> pa.Table:
         declared = [c.name for c in TABLES[name]]
-        conds, params = [], []
-        if f.session_ids is not None:
-            conds.append("list_contains(?, session_id)")
-            params.append(list(f.session_ids))
-        for key in ("user_id", "agent_id", "team_id", "workflow_id", "status", "session_type", "model"):
-            value = getattr(f, key)
-            if value is None:
-                continue
-            params.append(value)
-            if key in declared:
-                conds.append(f"{key} = ?")
-                if key in self.labels and (self.path / name).is_dir():
-                    # the same test on the folder label: DuckDB skips the other folders unopened
-                    conds.append(f'"{self.labels[key]}" = ?')
-                    params.append(value)
-            elif key == "session_type":  # a column of sessions only
-                conds.append(f"session_id IN (SELECT session_id FROM {self._scan('sessions')} WHERE session_type = ?)")
-            elif "run_id" in declared:  # messages, tool_calls: filter by their run
-                conds.append(f"run_id IN (SELECT run_id FROM {self._scan('runs')} WHERE {key} = ?)")
-            else:  # sessions: those with a run that matches
-                conds.append(f"session_id IN (SELECT session_id FROM {self._scan('runs')} WHERE {key} = ?)")
-        if f.since is not None:
-            conds.append("created_at >= to_timestamp(?)")
-            params.append(f.since)
-        if f.until is not None:
-            conds.append("created_at < to_timestamp(?)")
-            params.append(f.until)
-        where = ("WHERE " + " AND ".join(conds)) if conds else ""
+        # the same test on a folder label: DuckDB skips the other folders unopened
+        labels = self.labels if (self.path / name).is_dir() else None
+        where, params = duckdb_condition(name, declared, f, self._scan, labels)
+        where = f"WHERE {where}" if where else ""
         present = set(con.sql(f"SELECT * FROM {self._scan(name)} LIMIT 0").columns)
         # an export written before a column was declared: the column comes as its typed NULL
         cols = ", ".join(f'"{c.name}"' if c.name in present else f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"'

@@ -29,6 +29,7 @@ from ..db.schema import DEFAULT_SESSION_TABLE, check_identifier, default_runs_ta
 from ..db.urls import db_location, install_hint, sync_url
 from ..errors import AgnoNbError, ConnectionLostError, DatabaseUnreachableError, MissingDependencyError
 from . import sqlite_read
+from .filters import RUN_ROW_FILTERS, SESSION_ROW_FILTERS, Filters, to_unix  # noqa: F401 - re-exported
 
 SESSION_ROW = ("session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id",
                "session_data", "summary", "created_at", "updated_at")
@@ -41,59 +42,6 @@ RUN_SCHEMA = pa.schema([(c, pa.int64() if c in ("run_index", "created_at") else 
 COUNT_SCHEMA = pa.schema([("session_id", pa.string()), ("n", pa.int64())])
 SESSION_SCHEMA = pa.schema(
     [(c, pa.int64() if c in ("created_at", "updated_at") else pa.string()) for c in SESSION_ROW] + [("runs", pa.string())])
-
-
-@dataclass
-class Filters:
-    """Row filters, pushed down to the source; every value is a bound parameter."""
-
-    session_ids: Optional[Sequence[str]] = None
-    user_id: Optional[str] = None
-    agent_id: Optional[str] = None
-    team_id: Optional[str] = None
-    workflow_id: Optional[str] = None
-    session_type: Optional[str] = None
-    since: Optional[int] = None  # Unix seconds, inclusive
-    until: Optional[int] = None  # Unix seconds, exclusive
-    status: Optional[str] = None
-    model: Optional[str] = None  # the run's model id (``model`` in its JSON)
-
-    @classmethod
-    def build(cls, session_ids=None, user_id=None, agent_id=None, team_id=None, workflow_id=None,
-              session_type=None, since=None, until=None, status=None, model=None) -> "Filters":
-        if isinstance(session_ids, str):
-            session_ids = [session_ids]
-        return cls(
-            session_ids=list(session_ids) if session_ids is not None else None,
-            user_id=user_id, agent_id=agent_id, team_id=team_id, workflow_id=workflow_id,
-            session_type=session_type, since=to_unix(since, "since"), until=to_unix(until, "until"),
-            status=status.upper() if isinstance(status, str) else status, model=model,
-        )
-
-    def any(self) -> bool:
-        return any(v is not None for v in vars(self).values())
-
-
-def to_unix(value: Any, what: str) -> Optional[int]:
-    """A datetime, date, ISO string or number of seconds as Unix seconds (naive = UTC)."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"{what}={value!r} is not an ISO date or datetime (e.g. '2026-11-01')") from None
-    if hasattr(value, "to_pydatetime"):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return int(value.timestamp())
-    raise TypeError(f"{what} must be a datetime, date, ISO string or Unix seconds; got {type(value).__name__}")
 
 
 class RawRows:
@@ -382,7 +330,7 @@ class SqlSource:
     def session_query(self, f: Filters) -> sa.Select:
         s, r = self._tables()
         query = sa.select(*[self._text(c) for c in s.columns])
-        conds = self._column_conds(s, f, ("user_id", "agent_id", "team_id", "workflow_id", "session_type"))
+        conds = self._column_conds(s, f, SESSION_ROW_FILTERS)
         conds += self._time_conds(s, f)
         if f.status is not None and r is not None:
             conds.append(s.c.session_id.in_(sa.select(r.c.session_id).where(r.c.status == f.status)))
@@ -396,6 +344,9 @@ class SqlSource:
         if self.backend == "sqlite":
             # json_extract raises on text that is not JSON: such a row is reported later, not here
             value = sa.case((sa.func.json_valid(r.c.run_data) == 1, sa.func.json_extract(r.c.run_data, "$.model")))
+        elif self.backend in _MYSQL:
+            # MariaDB's JSON is LONGTEXT: JSON_EXTRACT reads the text (NULL, with a warning, where it is not JSON)
+            value = sa.func.json_unquote(sa.func.json_extract(r.c.run_data, "$.model"))
         else:
             value = sa.func.jsonb_extract_path_text(sa.cast(r.c.run_data, postgresql.JSONB), "model")
         cond = value == model
@@ -450,8 +401,7 @@ class SqlSource:
         conds = self._column_conds(r, f, ())
         if f.session_type is not None:
             conds.append(r.c.session_id.in_(sa.select(s.c.session_id).where(s.c.session_type == f.session_type)))
-        own = [r.c[k] == getattr(f, k) for k in ("user_id", "agent_id", "team_id", "workflow_id", "status")
-               if getattr(f, k) is not None]
+        own = [r.c[k] == getattr(f, k) for k in RUN_ROW_FILTERS if getattr(f, k) is not None]
         times = self._time_conds(r, f)
         if times:
             # one condition, so one index range scan when row ids are intersected below

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from ..db.schema import check_identifier
 from .column_spec import JSONTEXT, TEXT, TIME, Column
-from .source import Filters
+from .filters import Filters
 from .stored_columns import STORED_COLUMNS
 
 
