@@ -475,10 +475,8 @@ def session_of(explorer: Any, run_id: str) -> str:
     """
     import sqlalchemy as sa
 
-    from .source import SqlSource
-
     source = explorer.source
-    if isinstance(source, SqlSource) and source.layout()[1]:
+    if not source.parsed and source.layout()[1]:  # a SQL database with a runs table
         _, r = source._tables()
         engine = source._sa_engine()
         try:

@@ -24,7 +24,7 @@ import sys
 import warnings
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import duckdb
 import pyarrow as pa
@@ -381,7 +381,15 @@ def to_arrow(name: str, rows: Iterable[Dict[str, Any]]) -> pa.Table:
 # -- the source ----------------------------------------------------------------------------
 
 class OtlpSource:
-    """Span files (a file, or a folder of ``.jsonl``/``.json`` files) read as sessions."""
+    """Span files (a file, or a folder of ``.jsonl``/``.json`` files) read as sessions.
+
+    A :class:`~agno_nb.analysis.protocol.Source`: the four session tables, built from the spans
+    (Agno's other tables are not in span files: reading one gives it empty).
+    """
+
+    tables = tuple(TABLES)
+    parsed = True
+    results_resolved = False  # an OTLP file has no result store: offloaded envelopes stay, marked
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -430,7 +438,24 @@ class OtlpSource:
         if parts:
             warnings.warn(f"{self.describe()}: " + ". ".join(parts), RuntimeWarning, stacklevel=_caller_level())
 
-    def load(self, con: duckdb.DuckDBPyConnection, name: str, f: Filters) -> pa.Table:
+    def read(self, table: str, filters: Filters, columns: Optional[Sequence[str]] = None, *,
+             con: Any = None) -> pa.Table:
+        """The rows of ``table`` that pass ``filters``; one of Agno's other tables: empty."""
+        if table not in self._tables and table not in TABLES:
+            from .stored import empty
+
+            out = empty(table)
+        else:
+            out = self.load(con, table, filters)
+        return out.select(list(columns)) if columns is not None else out
+
+    def version(self, extra_tables: Sequence[str] = ()) -> Any:
+        """The files' paths, sizes and mtimes."""
+        from .sql import FolderVersion
+
+        return FolderVersion(self.path)
+
+    def load(self, con: Any, name: str, f: Filters) -> pa.Table:
         self._read()
         return filter_arrow(self._tables, name, f)
 

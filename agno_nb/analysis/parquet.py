@@ -254,7 +254,7 @@ def _label_expr(column: str) -> str:
 
 def _write_marker(folder: Path, partition_by: List[str], filters: Dict[str, Any], counts: Dict[str, int],
                   incremental: Dict[str, Any], skipped: Optional[Dict[str, str]] = None) -> None:
-    from .. import __version__
+    from .._version import __version__
 
     f = vars(Filters.build(**filters))
     if f["session_ids"] is not None and len(f["session_ids"]) > 100:
@@ -565,6 +565,10 @@ def _swap_in(new: Path, path: Path, overwrite: bool) -> None:
 class ParquetSource:
     """A folder written by ``SessionExplorer.to_parquet``."""
 
+    # the Source protocol (agno_nb.analysis.protocol): the session tables as parsed, and the
+    # exported copies of Agno's other tables
+    tables = tuple(TABLES)
+    parsed = True
     # tool_calls().result, offloaded and result_size were resolved when the export was written
     results_resolved = True
 
@@ -590,6 +594,24 @@ class ParquetSource:
         # No union_by_name: every file of a table has the table's one schema, and union_by_name
         # would open every file's footer, even those a filter on a label rules out.
         return f"read_parquet({glob}, hive_partitioning = true, hive_types_autocast = false)"
+
+    def read(self, table: str, filters: Filters, columns: Optional[Sequence[str]] = None, *,
+             con: Optional[duckdb.DuckDBPyConnection] = None) -> pa.Table:
+        """The rows of ``table`` (a session table, or a stored one's copy) that pass ``filters``."""
+        if table in STORED:
+            out = self.load_stored(table, filters)
+        elif con is not None:
+            out = self.load(con, table, filters)
+        else:
+            with _duckdb() as own:
+                out = self.load(own, table, filters)
+        return out.select(list(columns)) if columns is not None else out
+
+    def version(self, extra_tables: Sequence[str] = ()) -> Any:
+        """Every file's path, size and mtime (the export holds its other tables: nothing extra)."""
+        from .sql import FolderVersion
+
+        return FolderVersion(self.path)
 
     def load(self, con: duckdb.DuckDBPyConnection, name: str, f: Filters) -> pa.Table:
         declared = [c.name for c in TABLES[name]]

@@ -33,7 +33,7 @@ from .columns import (
 )
 from .flags import RUN_INPUTS
 from .filters import Filters
-from .source import COUNT_SCHEMA, RUN_ROW, SESSION_SCHEMA, RawRows
+from .raw import COUNT_SCHEMA, RUN_ROW, SESSION_SCHEMA, RawRows
 
 NOT_JSON = "run_data is not valid JSON"
 
