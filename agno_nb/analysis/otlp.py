@@ -26,7 +26,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-import duckdb
 import pyarrow as pa
 
 from ..errors import AgnoNbError

@@ -12,13 +12,9 @@ opened with ``mode=ro``, PostgreSQL and MySQL in a ``READ ONLY`` transaction.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
-import os
 import queue
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
@@ -26,12 +22,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db.schema import DEFAULT_SESSION_TABLE, check_identifier, default_runs_table, detect_layout
-from ..db.urls import db_location, install_hint, sync_url
+from ..db.urls import install_hint, sync_url
 from ..errors import AgnoNbError, ConnectionLostError, DatabaseUnreachableError, MissingDependencyError
 from . import sqlite_read
 from .columns import TABLES as _SESSION_TABLES
-from .raw import COUNT_SCHEMA, RUN_ROW, RUN_SCHEMA, SESSION_ROW, SESSION_SCHEMA, RawRows  # noqa: F401 - re-exported
 from .filters import RUN_ROW_FILTERS, SESSION_ROW_FILTERS, Filters, to_unix  # noqa: F401 - re-exported
+from .raw import COUNT_SCHEMA, RUN_ROW, RUN_SCHEMA, SESSION_ROW, SESSION_SCHEMA, RawRows  # noqa: F401 - re-exported
 
 _JSON_ROW = ("session_data", "summary", "runs", "run_data")
 MYSQL_BACKENDS = _MYSQL = ("mysql", "mariadb")  # backend names of MySQL and MariaDB URLs
