@@ -6,9 +6,13 @@ exported to Parquet (``to_parquet``) and to an OTLP file (``to_otlp``, read back
 ``connect``). For each table and each filter (values that match, and values that match
 nothing) the ids each source returns are compared with the SQLite source's.
 
-Where a source cannot carry something by design, the difference is listed in
-:data:`EXCEPTIONS` and asserted: the test fails if a listed difference goes away (update
-the list) as well as when an unlisted one appears.
+Agno's other tables: user memories, written by the real agno into SQLite, PostgreSQL and
+MySQL, exported with the rest; each filter they take is compared the same way.
+
+Where a source differs, the difference is listed and asserted, never skipped:
+:data:`EXCEPTIONS` for the session tables (the test fails if a listed difference goes away,
+as well as when an unlisted one appears), and in the stored-tables test: OTLP span files hold
+none of Agno's other tables, so there they are empty with their declared columns.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pytest
 import sqlalchemy as sa
 
 import agno_nb
+import agno_nb.analysis.filters
 from agno_nb.demo import build
 
 KEYS = {"sessions": ["session_id"], "runs": ["run_id"], "messages": ["run_id", "message_index"],
@@ -58,6 +63,31 @@ def _copy_rows(sqlite_path: str, db: Any) -> None:
         src.close()
 
 
+# Agno's other tables: user memories, written by the real agno into each database
+MEMORIES = [("m1", "alice", "weather-agent", None, 1_790_000_000), ("m2", "alice", None, "travel-team", 1_790_100_000),
+            ("m3", "bob", "weather-agent", None, 1_790_200_000), ("m4", "bob", None, None, 1_790_300_000),
+            ("m5", "carol", "support-agent", None, 1_790_400_000)]
+STORED_CASES = [{"user_id": "alice"}, {"user_id": "nope"}, {"agent_id": "weather-agent"}, {"agent_id": "nope"},
+                {"team_id": "travel-team"}, {"team_id": "nope"}, {"since": 1_790_200_000}, {"until": 1_790_200_000},
+                {"since": "2030-01-01"}, {"user_id": "bob", "since": 1_790_250_000}, {}]
+
+
+def _write_memories(sqlite_path: str, pg_url: str, mysql_url: str, schema: str) -> None:
+    from agno.db.mysql import MySQLDb as AgnoMySQLDb
+    from agno.db.postgres import PostgresDb as AgnoPostgresDb
+    from agno.db.schemas.memory import UserMemory
+    from agno.db.sqlite import SqliteDb as AgnoSqliteDb
+
+    for db in (AgnoSqliteDb(db_file=sqlite_path), AgnoPostgresDb(db_url=pg_url, db_schema=schema),
+               AgnoMySQLDb(db_url=mysql_url, db_schema=schema)):
+        for memory_id, user, agent, team, at in MEMORIES:
+            db.upsert_user_memory(UserMemory(memory=f"likes {memory_id}", memory_id=memory_id, user_id=user,
+                                             agent_id=agent, team_id=team, created_at=at, updated_at=at))
+        engine = getattr(db, "db_engine", None)
+        if engine is not None:
+            engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory, request) -> Dict[str, agno_nb.SessionExplorer]:
     from conftest import RUN_TAG
@@ -75,6 +105,7 @@ def sources(tmp_path_factory, request) -> Dict[str, agno_nb.SessionExplorer]:
     finally:
         pg.close()
         my.close()
+    _write_memories(str(path), pg_url, mysql_url, schema)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ex = agno_nb.connect(path, progress=False)
@@ -184,4 +215,29 @@ def test_every_source_implements_the_protocol_and_reads_what_the_explorer_shows(
                 got = sorted(tuple(r.values()) for r in read.to_pylist())
                 assert got == _ids(ex, name, filters), (source, name, filters)
         # Agno's other tables: the SQL sources read them, a Parquet export its copies, OTLP files hold none
-        assert ex.source.read("memories", Filters.build()).num_rows == 0, source
+        memories = ex.source.read("memories", Filters.build(user_id="alice"), ["memory_id"])
+        assert sorted(memories["memory_id"].to_pylist()) == ([] if source == "otlp" else ["m1", "m2"]), source
+
+
+def test_stored_tables_filter_alike_where_a_source_holds_them(sources):
+    want_all = sorted(m[0] for m in MEMORIES)
+    for filters in STORED_CASES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = sorted(sources["sqlite"].memories(**filters).memory_id)
+        expected = sorted(m for m, user, agent, team, at in MEMORIES if all((
+            filters.get("user_id") in (None, user), filters.get("agent_id") in (None, agent),
+            filters.get("team_id") in (None, team),
+            "since" not in filters or at >= agno_nb.analysis.filters.to_unix(filters["since"], "since"),
+            "until" not in filters or at < agno_nb.analysis.filters.to_unix(filters["until"], "until"))))
+        assert want == expected, filters
+        for source in ("postgres", "mysql", "parquet"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = sorted(sources[source].memories(**filters).memory_id)
+            assert got == want, (source, filters)
+        # Exception, by design: OTLP span files hold no memories (nor any of Agno's other tables):
+        # the table is there, with its declared columns, and empty
+        otlp = sources["otlp"].memories(**filters)
+        assert len(otlp) == 0 and list(otlp.columns) == list(sources["sqlite"].memories().columns)
+    assert sorted(sources["sqlite"].memories().memory_id) == want_all
