@@ -37,7 +37,7 @@ from .records import (
 )
 from .session_values import RunInput, SessionSummary
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 # Analysis and widgets pull in DuckDB, pandas and ipywidgets: loaded on first use, so an
 # agent process that only writes sessions starts fast.

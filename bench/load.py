@@ -354,7 +354,7 @@ def query_plan(path: Path, filters: dict) -> list[str]:
     import sqlite3
 
     import agno_nb
-    from agno_nb.analysis.source import Filters
+    from agno_nb.analysis.filters import Filters
 
     ex = agno_nb.connect(str(path), progress=False)
     sql, params = ex.source._compiled(ex.source.run_query(Filters.build(**filters)))

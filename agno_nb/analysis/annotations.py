@@ -395,7 +395,7 @@ def store_for(source: Any, annotations: Any = None, annotations_table: Optional[
 
 def filtered(table: pa.Table, method: str, filters: Dict[str, Any]) -> pa.Table:
     """The rows of ``table`` that ``filters`` (:data:`FILTERS`) keep; a TypeError for any other keyword."""
-    from .source import to_unix
+    from .filters import to_unix
 
     unknown = [k for k in filters if k not in FILTERS]
     if unknown:
@@ -475,10 +475,8 @@ def session_of(explorer: Any, run_id: str) -> str:
     """
     import sqlalchemy as sa
 
-    from .source import SqlSource
-
     source = explorer.source
-    if isinstance(source, SqlSource) and source.layout()[1]:
+    if not source.parsed and source.layout()[1]:  # a SQL database with a runs table
         _, r = source._tables()
         engine = source._sa_engine()
         try:

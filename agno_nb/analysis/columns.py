@@ -334,6 +334,6 @@ def describe(table: Optional[str] = None):
     ] + (describe_flags() if table in (None, "flags") else [])
     if not rows:
         raise KeyError(f"no table {table!r}; tables are {', '.join(every)}")
-    from .select import with_usage  # how to ask for columns and filter, shown under the table
+    from .usage import with_usage  # how to ask for columns and filter, shown under the table
 
     return with_usage(pd.DataFrame(rows))

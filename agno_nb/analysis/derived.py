@@ -22,7 +22,8 @@ from .cost import COST, add_cost, session_cost, unknown_note
 from .flags import RUN_FIELDS, RUN_INPUTS, find_flags, flag_lists, thresholds
 from .rollup import (TOKENS, TREE_INPUTS, own_figures, parents, rollup_columns, session_sums, set_columns,
                      take_by_run)
-from .source import COUNT_SCHEMA, Filters
+from .filters import Filters
+from .raw import COUNT_SCHEMA
 
 # the flags' inputs, parsed with the runs (see parse.Parser._runs and flags.RUN_INPUTS)
 HIDDEN = tuple(f"_{k}" for k in RUN_INPUTS)
@@ -159,7 +160,7 @@ def split_flag_kwargs(kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str,
 def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]] = None,
                  runs: Optional[pa.Table] = None, **params: Any) -> pd.DataFrame:
     """``ex.flags()``: the findings over the runs the filters select."""
-    from .explorer import to_pandas
+    from .frames import to_pandas
 
     runs = runs if runs is not None else ex._arrow("runs", filters, derive=False)
     if all(c in runs.column_names for c in HIDDEN):  # parsed with the runs: no second read
@@ -179,7 +180,7 @@ def findings_for(ex: Any, filters: Dict[str, Any], only: Optional[Sequence[str]]
 def _items(runs: pa.Table, column: str, keep: Optional[Callable[[pa.Table], Any]] = None) -> pd.DataFrame:
     """A hidden list column as rows: session_id, run_id, message_index (position in the list),
     then the items' fields, nested ones as ``parent.child``; ``keep``: a row mask over those."""
-    from .explorer import to_pandas
+    from .frames import to_pandas
 
     lists = runs[column].combine_chunks()
     parents = pc.list_parent_indices(lists)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import threading
@@ -19,10 +18,13 @@ import pyarrow.compute as pc
 from ..errors import CorruptRowError
 from .columns import DERIVED, TABLES
 from .finite import finite_table
+from .frames import _types_mapper, to_pandas  # noqa: F401 - importable from here, as always
 from ..db.codec import storable
 from .parse import NOT_JSON, Parser, row_columns
 from .select import Params, Selection, declared_beside, selection
-from .source import Filters, RawRows, SqlSource, source_from
+from .filters import Filters, check_filters, filter_names  # noqa: F401 - filter_names re-exported
+from .protocol import source_from
+from .raw import RawRows
 from .sql import TableCache, check_read_only, int_results, parse_tree, query_connection, source_version, tables_used
 
 TABLE_NAMES = tuple(TABLES)
@@ -33,17 +35,6 @@ _ERRORS = ("warn", "raise", "ignore")
 _DERIVED = DERIVED
 # filters naming a component; an id given under the wrong one is pointed out (_warn_other_id)
 _ID_FILTERS = ("agent_id", "team_id", "workflow_id")
-
-
-def _types_mapper(t: pa.DataType):
-    # Arrow-backed strings avoid a Python object per cell; nullable ints and bools keep NULL as NA.
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return pd.StringDtype("pyarrow")
-    if pa.types.is_integer(t):
-        return pd.Int64Dtype()
-    if pa.types.is_boolean(t):
-        return pd.BooleanDtype()
-    return None
 
 
 class _Progress:
@@ -77,10 +68,6 @@ class _Progress:
     def __exit__(self, *exc: Any) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def to_pandas(table: pa.Table) -> pd.DataFrame:
-    return table.to_pandas(types_mapper=_types_mapper)
 
 
 class SessionExplorer:
@@ -120,7 +107,7 @@ class SessionExplorer:
             raise ValueError(f"errors must be one of {_ERRORS}; got {errors!r}")
         self.source = source_from(source, session_table=session_table, runs_table=runs_table,
                                   db_schema=db_schema, engine=engine)
-        if isinstance(self.source, SqlSource):
+        if not self.source.parsed:  # a SQL database
             self.source.layout()  # fail now, with a clear message, on a wrong path or table
         self.progress = progress
         self.errors = errors
@@ -176,7 +163,7 @@ class SessionExplorer:
         show = self.progress if progress is None else progress
         with self._lock, _Progress(f"agno_nb: {name}", 2, show) as bar:
             priced = None
-            if isinstance(self.source, SqlSource):
+            if not self.source.parsed:  # Agno's stored JSON, streamed and parsed here
                 counts = None
                 if name == "sessions" and full and derive and not f.any() and not self.source.layout()[2]:
                     # every run is read for the sessions' cost: the same read counts them, instead
@@ -198,7 +185,7 @@ class SessionExplorer:
             from .derived import derive as fill
 
             table = fill(self, name, table, filters, runs=priced)
-        if name in ("tool_calls", "messages") and not getattr(self.source, "results_resolved", False):
+        if name in ("tool_calls", "messages") and not self.source.results_resolved:
             # offloaded tool results (one substring test per row when there are none); a Parquet
             # export holds them resolved already, an OTLP file has no store (envelopes stay, marked)
             from .offload import resolve
@@ -241,8 +228,8 @@ class SessionExplorer:
         if sel.extra:
             raise ValueError(f"{name}(): a Parquet export holds the declared columns only, not the stored JSON; "
                              f"Column specs with path= ({', '.join(c.name for c in sel.extra)}) need the database")
-        table = self.source.load(self.con, name, f)
-        return table if len(parse) == len(TABLES[name]) else table.select([c.name for c in parse])
+        return self.source.read(name, f, None if len(parse) == len(TABLES[name]) else [c.name for c in parse],
+                                con=self.con)
 
     def _repair(self, table: pa.Table, problems: List[Dict[str, Any]], f: Filters,
                 name: str, columns: Optional[Sequence[Any]] = None) -> Tuple[pa.Table, List[Dict[str, Any]]]:
@@ -498,12 +485,11 @@ class SessionExplorer:
         check_filters(f"{name}()", filters)
         f = Filters.build(**filters)
         spec = STORED[name]
-        if hasattr(self.source, "load_stored"):  # a Parquet export's copy
+        if self.source.parsed:  # a file source: a Parquet export's copy, or none (OTLP files)
             from .stored import check_filters as check_stored
 
             check_stored(name, f)
-            out = self.source.load_stored(name, f)
-            return out.select(list(columns)) if columns is not None else out
+            return self.source.read(name, f, columns)
         join = self.stored_tables[STORED[spec.join[1]].name] if spec.join else None
         with self._lock:
             return read_stored(self.source, name, f, columns, table=table or self.stored_tables[name], join_table=join)
@@ -604,20 +590,6 @@ def sql_table_names() -> List[str]:
     from .stored import STORED
 
     return [*TABLES, *STORED]
-
-
-def filter_names() -> List[str]:
-    """The keyword filters every table method takes (those of ``Filters.build``)."""
-    return list(inspect.signature(Filters.build).parameters)
-
-
-def check_filters(method: str, filters: Dict[str, Any]) -> None:
-    """A TypeError naming ``method`` and the filters it takes, for any other keyword."""
-    unknown = [k for k in filters if k not in filter_names()]
-    if unknown:
-        listed = ", ".join(repr(k) for k in unknown)
-        raise TypeError(f"{method} got unexpected keyword argument{'s' if len(unknown) > 1 else ''} {listed}; "
-                        f"its filters are: {', '.join(filter_names())} (besides columns=, where= and params=)")
 
 
 def referenced_tables(query: str) -> List[str]:

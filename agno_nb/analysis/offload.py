@@ -109,9 +109,7 @@ def read_index(source: Any, result_ids: Sequence[str]) -> Dict[str, Dict[str, An
     """``agno_tool_results`` rows by result id (only those asked for); {} without the table or a SQL source."""
     import sqlalchemy as sa
 
-    from .source import SqlSource
-
-    if not result_ids or not isinstance(source, SqlSource):
+    if not result_ids or getattr(source, "parsed", True) is not False:  # only a SQL database has the store
         return {}
     with source.read_connection() as conn:
         if not sa.inspect(conn).has_table(INDEX_TABLE, schema=source.db_schema):

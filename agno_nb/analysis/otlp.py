@@ -24,9 +24,8 @@ import sys
 import warnings
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-import duckdb
 import pyarrow as pa
 
 from ..errors import AgnoNbError
@@ -34,7 +33,7 @@ from .columns import TABLES, media_counts
 from .otlp_messages import (add_counts, as_int, as_text, first_of, json_text, llm_messages, loads, role_of,
                             same_message, token_counts)
 from .otlp_spans import SUFFIXES, Problem, Span, read_spans, trace_files
-from .source import Filters
+from .filters import Filters, filter_arrow
 
 _ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
           "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "VARCHAR[]": pa.list_(pa.string())}
@@ -381,7 +380,15 @@ def to_arrow(name: str, rows: Iterable[Dict[str, Any]]) -> pa.Table:
 # -- the source ----------------------------------------------------------------------------
 
 class OtlpSource:
-    """Span files (a file, or a folder of ``.jsonl``/``.json`` files) read as sessions."""
+    """Span files (a file, or a folder of ``.jsonl``/``.json`` files) read as sessions.
+
+    A :class:`~agno_nb.analysis.protocol.Source`: the four session tables, built from the spans
+    (Agno's other tables are not in span files: reading one gives it empty).
+    """
+
+    tables = tuple(TABLES)
+    parsed = True
+    results_resolved = False  # an OTLP file has no result store: offloaded envelopes stay, marked
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -430,13 +437,26 @@ class OtlpSource:
         if parts:
             warnings.warn(f"{self.describe()}: " + ". ".join(parts), RuntimeWarning, stacklevel=_caller_level())
 
-    def load(self, con: duckdb.DuckDBPyConnection, name: str, f: Filters) -> pa.Table:
+    def read(self, table: str, filters: Filters, columns: Optional[Sequence[str]] = None, *,
+             con: Any = None) -> pa.Table:
+        """The rows of ``table`` that pass ``filters``; one of Agno's other tables: empty."""
+        if table not in self._tables and table not in TABLES:
+            from .stored import empty
+
+            out = empty(table)
+        else:
+            out = self.load(con, table, filters)
+        return out.select(list(columns)) if columns is not None else out
+
+    def version(self, extra_tables: Sequence[str] = ()) -> Any:
+        """The files' paths, sizes and mtimes."""
+        from .sql import FolderVersion
+
+        return FolderVersion(self.path)
+
+    def load(self, con: Any, name: str, f: Filters) -> pa.Table:
         self._read()
-        table = self._tables[name]
-        if not f.any():
-            return table
-        keep = _matching(self._tables, name, f)
-        return table.filter(pa.array(keep, pa.bool_()))
+        return filter_arrow(self._tables, name, f)
 
 
 def _caller_level() -> int:
@@ -447,34 +467,3 @@ def _caller_level() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1
     return level
-
-
-def _matching(tables: Dict[str, pa.Table], name: str, f: Filters) -> List[bool]:
-    """Which rows of ``name`` pass the filters (the same meaning as on the SQL sources)."""
-    rows = tables[name].to_pylist()
-    runs = tables["runs"].to_pylist()
-    sessions = tables["sessions"].to_pylist()
-    checks = []
-    if f.session_ids is not None:
-        wanted = set(f.session_ids)
-        checks.append(lambda r: r["session_id"] in wanted)
-    for key in ("user_id", "agent_id", "team_id", "workflow_id", "status", "session_type"):
-        value = getattr(f, key)
-        if value is None:
-            continue
-        if key in tables[name].column_names:
-            checks.append(lambda r, key=key, value=value: r[key] == value)
-        elif key == "session_type":  # a column of sessions only
-            ids = {s["session_id"] for s in sessions if s["session_type"] == value}
-            checks.append(lambda r, ids=ids: r["session_id"] in ids)
-        elif name in ("messages", "tool_calls"):  # by their run
-            ids = {x["run_id"] for x in runs if x[key] == value}
-            checks.append(lambda r, ids=ids: r["run_id"] in ids)
-        else:  # sessions with a run that matches
-            ids = {x["session_id"] for x in runs if x[key] == value}
-            checks.append(lambda r, ids=ids: r["session_id"] in ids)
-    if f.since is not None:
-        checks.append(lambda r: r["created_at"] is not None and r["created_at"].timestamp() >= f.since)
-    if f.until is not None:
-        checks.append(lambda r: r["created_at"] is not None and r["created_at"].timestamp() < f.until)
-    return [all(c(r) for c in checks) for r in rows]

@@ -65,7 +65,7 @@ import pyarrow.compute as pc
 from ..db.schema import check_identifier
 from ..errors import AgnoNbError
 from .columns import TABLES
-from .source import Filters
+from .filters import Filters, duckdb_condition
 from .stored import STORED, applicable, empty as empty_stored, typed_filter
 
 MARKER = "_agno_nb_export.json"
@@ -254,7 +254,7 @@ def _label_expr(column: str) -> str:
 
 def _write_marker(folder: Path, partition_by: List[str], filters: Dict[str, Any], counts: Dict[str, int],
                   incremental: Dict[str, Any], skipped: Optional[Dict[str, str]] = None) -> None:
-    from .. import __version__
+    from .._version import __version__
 
     f = vars(Filters.build(**filters))
     if f["session_ids"] is not None and len(f["session_ids"]) > 100:
@@ -565,6 +565,10 @@ def _swap_in(new: Path, path: Path, overwrite: bool) -> None:
 class ParquetSource:
     """A folder written by ``SessionExplorer.to_parquet``."""
 
+    # the Source protocol (agno_nb.analysis.protocol): the session tables as parsed, and the
+    # exported copies of Agno's other tables
+    tables = tuple(TABLES)
+    parsed = True
     # tool_calls().result, offloaded and result_size were resolved when the export was written
     results_resolved = True
 
@@ -591,36 +595,30 @@ class ParquetSource:
         # would open every file's footer, even those a filter on a label rules out.
         return f"read_parquet({glob}, hive_partitioning = true, hive_types_autocast = false)"
 
+    def read(self, table: str, filters: Filters, columns: Optional[Sequence[str]] = None, *,
+             con: Optional[duckdb.DuckDBPyConnection] = None) -> pa.Table:
+        """The rows of ``table`` (a session table, or a stored one's copy) that pass ``filters``."""
+        if table in STORED:
+            out = self.load_stored(table, filters)
+        elif con is not None:
+            out = self.load(con, table, filters)
+        else:
+            with _duckdb() as own:
+                out = self.load(own, table, filters)
+        return out.select(list(columns)) if columns is not None else out
+
+    def version(self, extra_tables: Sequence[str] = ()) -> Any:
+        """Every file's path, size and mtime (the export holds its other tables: nothing extra)."""
+        from .sql import FolderVersion
+
+        return FolderVersion(self.path)
+
     def load(self, con: duckdb.DuckDBPyConnection, name: str, f: Filters) -> pa.Table:
         declared = [c.name for c in TABLES[name]]
-        conds, params = [], []
-        if f.session_ids is not None:
-            conds.append("list_contains(?, session_id)")
-            params.append(list(f.session_ids))
-        for key in ("user_id", "agent_id", "team_id", "workflow_id", "status", "session_type", "model"):
-            value = getattr(f, key)
-            if value is None:
-                continue
-            params.append(value)
-            if key in declared:
-                conds.append(f"{key} = ?")
-                if key in self.labels and (self.path / name).is_dir():
-                    # the same test on the folder label: DuckDB skips the other folders unopened
-                    conds.append(f'"{self.labels[key]}" = ?')
-                    params.append(value)
-            elif key == "session_type":  # a column of sessions only
-                conds.append(f"session_id IN (SELECT session_id FROM {self._scan('sessions')} WHERE session_type = ?)")
-            elif "run_id" in declared:  # messages, tool_calls: filter by their run
-                conds.append(f"run_id IN (SELECT run_id FROM {self._scan('runs')} WHERE {key} = ?)")
-            else:  # sessions: those with a run that matches
-                conds.append(f"session_id IN (SELECT session_id FROM {self._scan('runs')} WHERE {key} = ?)")
-        if f.since is not None:
-            conds.append("created_at >= to_timestamp(?)")
-            params.append(f.since)
-        if f.until is not None:
-            conds.append("created_at < to_timestamp(?)")
-            params.append(f.until)
-        where = ("WHERE " + " AND ".join(conds)) if conds else ""
+        # the same test on a folder label: DuckDB skips the other folders unopened
+        labels = self.labels if (self.path / name).is_dir() else None
+        where, params = duckdb_condition(name, declared, f, self._scan, labels)
+        where = f"WHERE {where}" if where else ""
         present = set(con.sql(f"SELECT * FROM {self._scan(name)} LIMIT 0").columns)
         # an export written before a column was declared: the column comes as its typed NULL
         cols = ", ".join(f'"{c.name}"' if c.name in present else f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"'

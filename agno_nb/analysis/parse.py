@@ -32,7 +32,8 @@ from .columns import (
     struct_for,
 )
 from .flags import RUN_INPUTS
-from .source import COUNT_SCHEMA, RUN_ROW, SESSION_SCHEMA, Filters, RawRows
+from .filters import Filters
+from .raw import COUNT_SCHEMA, RUN_ROW, SESSION_SCHEMA, RawRows
 
 NOT_JSON = "run_data is not valid JSON"
 

@@ -12,165 +12,36 @@ opened with ``mode=ro``, PostgreSQL and MySQL in a ``READ ONLY`` transaction.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
-import os
 import queue
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..db.schema import DEFAULT_SESSION_TABLE, check_identifier, default_runs_table
-from ..db.urls import db_location, install_hint, sync_url
+from ..db.schema import DEFAULT_SESSION_TABLE, check_identifier, default_runs_table, detect_layout
+from ..db.urls import install_hint, sync_url
 from ..errors import AgnoNbError, ConnectionLostError, DatabaseUnreachableError, MissingDependencyError
 from . import sqlite_read
+from .columns import TABLES as _SESSION_TABLES
+from .filters import RUN_ROW_FILTERS, SESSION_ROW_FILTERS, Filters, to_unix  # noqa: F401 - re-exported
+from .raw import COUNT_SCHEMA, RUN_ROW, RUN_SCHEMA, SESSION_ROW, SESSION_SCHEMA, RawRows  # noqa: F401 - re-exported
 
-SESSION_ROW = ("session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id",
-               "session_data", "summary", "created_at", "updated_at")
-RUN_ROW = ("run_id", "session_id", "run_type", "agent_id", "team_id", "workflow_id", "user_id",
-           "parent_run_id", "status", "run_index", "run_data", "created_at")
 _JSON_ROW = ("session_data", "summary", "runs", "run_data")
-_MYSQL = ("mysql", "mariadb")  # backend names of MySQL and MariaDB URLs
+MYSQL_BACKENDS = _MYSQL = ("mysql", "mariadb")  # backend names of MySQL and MariaDB URLs
 _MYSQL_DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
-RUN_SCHEMA = pa.schema([(c, pa.int64() if c in ("run_index", "created_at") else pa.string()) for c in RUN_ROW])
-COUNT_SCHEMA = pa.schema([("session_id", pa.string()), ("n", pa.int64())])
-SESSION_SCHEMA = pa.schema(
-    [(c, pa.int64() if c in ("created_at", "updated_at") else pa.string()) for c in SESSION_ROW] + [("runs", pa.string())])
-
-
-@dataclass
-class Filters:
-    """Row filters, pushed down to the source; every value is a bound parameter."""
-
-    session_ids: Optional[Sequence[str]] = None
-    user_id: Optional[str] = None
-    agent_id: Optional[str] = None
-    team_id: Optional[str] = None
-    workflow_id: Optional[str] = None
-    session_type: Optional[str] = None
-    since: Optional[int] = None  # Unix seconds, inclusive
-    until: Optional[int] = None  # Unix seconds, exclusive
-    status: Optional[str] = None
-    model: Optional[str] = None  # the run's model id (``model`` in its JSON)
-
-    @classmethod
-    def build(cls, session_ids=None, user_id=None, agent_id=None, team_id=None, workflow_id=None,
-              session_type=None, since=None, until=None, status=None, model=None) -> "Filters":
-        if isinstance(session_ids, str):
-            session_ids = [session_ids]
-        return cls(
-            session_ids=list(session_ids) if session_ids is not None else None,
-            user_id=user_id, agent_id=agent_id, team_id=team_id, workflow_id=workflow_id,
-            session_type=session_type, since=to_unix(since, "since"), until=to_unix(until, "until"),
-            status=status.upper() if isinstance(status, str) else status, model=model,
-        )
-
-    def any(self) -> bool:
-        return any(v is not None for v in vars(self).values())
-
-
-def to_unix(value: Any, what: str) -> Optional[int]:
-    """A datetime, date, ISO string or number of seconds as Unix seconds (naive = UTC)."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"{what}={value!r} is not an ISO date or datetime (e.g. '2026-11-01')") from None
-    if hasattr(value, "to_pydatetime"):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return int(value.timestamp())
-    raise TypeError(f"{what} must be a datetime, date, ISO string or Unix seconds; got {type(value).__name__}")
-
-
-class RawRows:
-    """What a load fetched: session rows, run rows (3.x table), and the layout.
-
-    The run rows may still be streaming from the database (``pending_stream``): the parser
-    takes them with :meth:`take_runs_stream` for one pass, so the whole runs table is never
-    held in memory; reading ``runs`` instead reads the stream whole. Session rows a load does
-    not need may be left unread (``sessions_pending``) until ``sessions`` is read.
-    :meth:`close` ends the database read (the parser calls it; it is safe to call twice).
-    """
-
-    def __init__(self, sessions: Optional[pa.Table] = None, runs: Optional[pa.Table] = None, legacy: bool = False,
-                 *, runs_stream: Optional[pa.RecordBatchReader] = None, load_sessions=None, closer=None,
-                 has_workflows: Optional[bool] = None, run_counts: Optional[pa.Table] = None, failure=None):
-        self._sessions = sessions
-        self.run_counts = run_counts  # COUNT_SCHEMA: top-level runs per session, when only counted
-        self._runs = runs
-        self.legacy = legacy  # sessions carry Agno 2.x's runs column
-        self.has_workflows = has_workflows  # None: not known without reading the runs
-        self._stream = runs_stream
-        self._load_sessions = load_sessions
-        self._closer = closer
-        self._failure = failure
-
-    def read_error(self) -> Optional[AgnoNbError]:
-        """The error that ended the streamed read, if any: DuckDB wraps it in its own text."""
-        failed = self._failure() if self._failure is not None else None
-        return failed if isinstance(failed, AgnoNbError) else None
-
-    @property
-    def sessions(self) -> pa.Table:
-        if self._sessions is None:
-            self._sessions = self._load_sessions() if self._load_sessions is not None else SESSION_SCHEMA.empty_table()
-        return self._sessions
-
-    @property
-    def sessions_pending(self) -> bool:
-        return self._sessions is None
-
-    @property
-    def runs(self) -> pa.Table:
-        if self._runs is None:
-            stream = self.take_runs_stream()
-            try:
-                self._runs = stream.read_all() if stream is not None else RUN_SCHEMA.empty_table()
-            finally:
-                self.close()
-        return self._runs
-
-    @property
-    def pending_stream(self) -> bool:
-        return self._stream is not None
-
-    def take_runs_stream(self) -> Optional[pa.RecordBatchReader]:
-        """The run rows as a one-pass stream of RUN_SCHEMA batches (None once taken or when read whole)."""
-        stream, self._stream = self._stream, None
-        return stream
-
-    def close(self) -> None:
-        closer, self._closer = self._closer, None
-        self._stream = None
-        if closer is not None:
-            closer()
-
-    def __del__(self):  # a stream left unread still holds a database connection
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001 - nothing to report to at interpreter exit
-            pass
-
 
 ENGINES = ("auto", "adbc", "sqlalchemy")
+TABLE_NAMES = tuple(_SESSION_TABLES)
 
 
 class SqlSource:
     """A SQLite file or a PostgreSQL database holding Agno's session tables.
+
+    A :class:`~agno_nb.analysis.protocol.Source` whose session tables are Agno's stored JSON
+    (``parsed`` is False): the explorer streams them with :meth:`fetch` and parses them.
 
     ``engine``: ``"auto"`` (the default) reads as Arrow, a SQLite file through ``sqlite3``
     and PostgreSQL through ADBC when its driver is installed (else SQLAlchemy);
@@ -209,6 +80,48 @@ class SqlSource:
         else:  # "arrow": sqlite3 -> Arrow on SQLite, ADBC on PostgreSQL
             self.engine = "arrow" if self.backend == "sqlite" or _adbc_available(self.backend) else "sqlalchemy"
         self._layout: Optional[Tuple[bool, bool, bool]] = None
+
+    # -- the Source protocol (agno_nb.analysis.protocol) -------------------------------------
+
+    tables = TABLE_NAMES
+    parsed = False  # the session tables are the stored JSON: fetch() streams it, the explorer parses it
+    results_resolved = False
+
+    def version(self, extra_tables: Sequence[str] = ()) -> Any:
+        """The cheap change check: a SQLite file's data version and stat, PostgreSQL's row counts and
+        latest stamps (with ``extra_tables``); MySQL none (every query reloads)."""
+        from .sql import PostgresVersion, SqliteVersion, _Always
+
+        if self.backend == "sqlite" and self.path:
+            return SqliteVersion(self.path)
+        if self.backend == "postgresql":
+            return PostgresVersion(self, extra_tables)
+        return _Always()
+
+    def read(self, table: str, filters: Filters, columns: Optional[Sequence[str]] = None, *,
+             con: Any = None) -> pa.Table:
+        """The rows of ``table`` that pass ``filters``, parsed from the stored JSON (rows that cannot be
+        decoded are left out), or one of Agno's other tables. The explorer reads through :meth:`fetch`
+        and its own parse instead, which also repairs and reports such rows and fills the derived columns."""
+        from .stored import STORED, read_stored
+
+        if table in STORED:
+            return read_stored(self, table, filters, columns)
+        if table not in TABLE_NAMES:
+            raise KeyError(f"no table {table!r}; tables are {', '.join((*TABLE_NAMES, *STORED))}")
+        import duckdb
+
+        from .parse import Parser, row_columns
+
+        wanted = _SESSION_TABLES[table] if columns is None else [c for c in _SESSION_TABLES[table] if c.name in columns]
+        own = duckdb.connect()
+        try:
+            own.execute("SET TimeZone = 'UTC'")
+            raw = self.fetch(filters, run_data=table != "sessions", row_columns=row_columns(table, wanted, filters))
+            out, _ = Parser(own).build(raw, filters, table, wanted)
+        finally:
+            own.close()
+        return out.select(list(columns)) if columns is not None else out
 
     # -- where -----------------------------------------------------------------------------
 
@@ -285,10 +198,8 @@ class SqlSource:
             engine = self._sa_engine()
             try:
                 with engine.connect() as conn:
+                    has_s, has_r, legacy = detect_layout(conn, self.session_table, self.runs_table, self.db_schema)
                     insp = sa.inspect(conn)
-                    has_s = insp.has_table(self.session_table, schema=self.db_schema)
-                    has_r = insp.has_table(self.runs_table, schema=self.db_schema)
-                    legacy = has_s and any(c["name"] == "runs" for c in insp.get_columns(self.session_table, schema=self.db_schema))
                     databases = insp.get_schema_names() if not has_s and self.backend in _MYSQL else None
                     if databases is not None and self.db_schema not in databases:
                         raise LookupError(
@@ -382,7 +293,7 @@ class SqlSource:
     def session_query(self, f: Filters) -> sa.Select:
         s, r = self._tables()
         query = sa.select(*[self._text(c) for c in s.columns])
-        conds = self._column_conds(s, f, ("user_id", "agent_id", "team_id", "workflow_id", "session_type"))
+        conds = self._column_conds(s, f, SESSION_ROW_FILTERS)
         conds += self._time_conds(s, f)
         if f.status is not None and r is not None:
             conds.append(s.c.session_id.in_(sa.select(r.c.session_id).where(r.c.status == f.status)))
@@ -396,6 +307,9 @@ class SqlSource:
         if self.backend == "sqlite":
             # json_extract raises on text that is not JSON: such a row is reported later, not here
             value = sa.case((sa.func.json_valid(r.c.run_data) == 1, sa.func.json_extract(r.c.run_data, "$.model")))
+        elif self.backend in _MYSQL:
+            # MariaDB's JSON is LONGTEXT: JSON_EXTRACT reads the text (NULL, with a warning, where it is not JSON)
+            value = sa.func.json_unquote(sa.func.json_extract(r.c.run_data, "$.model"))
         else:
             value = sa.func.jsonb_extract_path_text(sa.cast(r.c.run_data, postgresql.JSONB), "model")
         cond = value == model
@@ -450,8 +364,7 @@ class SqlSource:
         conds = self._column_conds(r, f, ())
         if f.session_type is not None:
             conds.append(r.c.session_id.in_(sa.select(s.c.session_id).where(s.c.session_type == f.session_type)))
-        own = [r.c[k] == getattr(f, k) for k in ("user_id", "agent_id", "team_id", "workflow_id", "status")
-               if getattr(f, k) is not None]
+        own = [r.c[k] == getattr(f, k) for k in RUN_ROW_FILTERS if getattr(f, k) is not None]
         times = self._time_conds(r, f)
         if times:
             # one condition, so one index range scan when row ids are intersected below
@@ -860,43 +773,3 @@ def _is_connect_error(exc: BaseException) -> bool:
                                    "unable to open database", "could not translate host", "database \"",
                                    "io error", "timeout expired", "password authentication", "role \"",
                                    "can't connect to mysql", "access denied for user", "unknown database"))
-
-
-def source_from(obj: Any, *, session_table=None, runs_table=None, db_schema=None, engine="auto"):
-    """A source from a path, a SQLAlchemy URL (asyncio drivers' too, read through the sync ones), or a
-    SqliteDb/PostgresDb: agno_nb's, or agno's ``SqliteDb``/``PostgresDb``/``AsyncSqliteDb``/``AsyncPostgresDb``."""
-    where = db_location(obj)  # agno_nb's SqliteDb/PostgresDb, or agno's (sync or async), by duck typing
-    if where is not None:
-        return SqlSource(where.url, session_table=session_table or where.session_table,
-                         runs_table=runs_table or (where.runs_table if session_table is None else None),
-                         db_schema=db_schema or where.db_schema, engine=engine, other_tables=where.other_tables)
-    if isinstance(obj, (str, os.PathLike)):
-        text = os.fspath(obj)
-        if "://" in text:
-            try:
-                url = sa.make_url(text)
-            except sa.exc.ArgumentError:
-                raise ValueError(f"{text!r} is not a database URL") from None
-            backend = url.get_backend_name()
-            if backend not in ("sqlite", "postgresql", *_MYSQL):
-                raise ValueError(f"unsupported database URL scheme {url.drivername!r}: use sqlite:///path.db, "
-                                 "postgresql+psycopg://user@host/db, mysql+pymysql://user@host/db, "
-                                 "a SQLite file path or a Parquet export folder")
-            if backend == "sqlite" and not url.database:
-                raise ValueError("a sqlite:/// URL needs a file path (in-memory databases cannot be shared)")
-            return SqlSource(url, session_table=session_table, runs_table=runs_table, db_schema=db_schema, engine=engine)
-        path = Path(text).expanduser()
-        from .otlp import OtlpSource, is_trace_path
-
-        if is_trace_path(path):  # .jsonl/.json span files, or a folder of them
-            return OtlpSource(path)
-        if path.is_dir():
-            from .parquet import ParquetSource
-
-            return ParquetSource(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no SQLite file or Parquet folder at {text!r}")
-        return SqlSource(sa.URL.create("sqlite", database=str(path.resolve())), session_table=session_table,
-                         runs_table=runs_table, db_schema=db_schema, engine=engine)
-    raise TypeError(f"cannot read sessions from a {type(obj).__name__}: pass a path, a database URL, "
-                    "a SqliteDb/PostgresDb or a SessionExplorer")

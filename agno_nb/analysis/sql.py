@@ -345,14 +345,8 @@ class _Always:
 def source_version(source: Any, extra_tables: Iterable[str] = ()):
     """The cheap change check for ``source`` (see the classes above); ``extra_tables``: other
     tables of a PostgreSQL source whose changes count (a SQLite file's version covers them all)."""
-    backend = getattr(source, "backend", None)
-    if backend == "sqlite" and getattr(source, "path", None):
-        return SqliteVersion(source.path)
-    if backend == "postgresql":
-        return PostgresVersion(source, extra_tables)
-    if isinstance(getattr(source, "path", None), Path):
-        return FolderVersion(source.path)
-    return _Always()
+    version = getattr(source, "version", None)  # every Source has one (agno_nb.analysis.protocol)
+    return version(tuple(extra_tables)) if version is not None else _Always()
 
 
 class TableCache:

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from ..db.schema import check_identifier
 from .column_spec import JSONTEXT, TEXT, TIME, Column
-from .source import Filters
+from .filters import Filters
 from .stored_columns import STORED_COLUMNS
 
 
@@ -162,8 +162,6 @@ def read_stored(source: Any, name: str, filters: Optional[Filters] = None,
     Agno's). Sources that are not SQL databases hold none of these tables here (a Parquet
     export's copies are read by :class:`~agno_nb.analysis.parquet.ParquetSource`): empty.
     """
-    from .source import SqlSource
-
     spec = STORED[name]
     f = filters or Filters()
     check_filters(name, f)
@@ -173,7 +171,7 @@ def read_stored(source: Any, name: str, filters: Optional[Filters] = None,
             raise KeyError(f"{name}() has no column {', '.join(map(repr, unknown))}; see describe({name!r})")
     spec = _pruned(spec, columns, f)
     raw = None
-    if isinstance(source, SqlSource):
+    if getattr(source, "parsed", True) is False:  # a SQL database (agno_nb.analysis.protocol)
         tname = check_table_name(table or spec.default_table, f"{name} table")
         jname = check_table_name(join_table or STORED[spec.join[1]].default_table, "joined table") if spec.join else None
         raw = _fetch(source, spec, tname, jname, f)

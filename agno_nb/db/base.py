@@ -52,6 +52,7 @@ from .schema import (
     SCHEMA_VERSION,
     check_identifier,
     default_runs_table,
+    detect_layout,
     runs_table,
     sessions_table,
     versions_table,
@@ -273,14 +274,9 @@ class BaseDb:
         """(sessions table exists, runs table exists, the sessions table has a legacy ``runs`` column)."""
         conn = self._open()
         try:
-            insp = inspect(conn)
-            has_sessions = insp.has_table(self.session_table_name, schema=self.db_schema)
-            has_runs = insp.has_table(self.runs_table_name, schema=self.db_schema)
-            legacy = has_sessions and any(
-                c["name"] == "runs" for c in insp.get_columns(self.session_table_name, schema=self.db_schema))
+            return detect_layout(conn, self.session_table_name, self.runs_table_name, self.db_schema)
         finally:
             conn.close()
-        return has_sessions, has_runs, legacy
 
     def _wait_for_ddl(self) -> bool:
         """Wait until no other process is creating tables; True if that can be the case (DDL not atomic)."""

@@ -10,7 +10,7 @@ have lengths (MySQL needs them), the composite runs index and the versions table
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Optional, Tuple
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    inspect,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -62,6 +63,19 @@ def check_identifier(name: Optional[str], what: str) -> Optional[str]:
 def default_runs_table(session_table: str) -> str:
     """Agno's rule: ``agno_runs`` beside ``agno_sessions``, else ``{session_table}_runs``."""
     return DEFAULT_RUNS_TABLE if session_table == DEFAULT_SESSION_TABLE else f"{session_table}_runs"
+
+
+def detect_layout(conn: Any, session_table: str, runs_table: str, schema: Optional[str]) -> Tuple[bool, bool, bool]:
+    """(the sessions table exists, the runs table exists, the sessions table has Agno 2.x's ``runs`` column).
+
+    The one layout check, for the writers (:mod:`agno_nb.db.base`) and the reader
+    (:mod:`agno_nb.analysis.source`) alike: 3.x keeps runs in their own table, 2.x in the session row.
+    """
+    insp = inspect(conn)
+    has_sessions = insp.has_table(session_table, schema=schema)
+    has_runs = insp.has_table(runs_table, schema=schema)
+    legacy = has_sessions and any(c["name"] == "runs" for c in insp.get_columns(session_table, schema=schema))
+    return has_sessions, has_runs, legacy
 
 
 def sessions_table(metadata: MetaData, name: str, *, legacy_runs: bool = False, dialect: str = "") -> Table:
