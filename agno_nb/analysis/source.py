@@ -171,6 +171,7 @@ class SqlSource:
                 if self.backend == "postgresql":
                     conn.execute(sa.text("SET TRANSACTION READ ONLY"))
                 elif self.backend in _MYSQL:
+                    # before the transaction's first statement; REPEATABLE READ: one snapshot for every query
                     conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 try:
                     yield conn
@@ -179,7 +180,12 @@ class SqlSource:
         except ImportError as exc:
             raise self._missing(exc) from None
         except sa.exc.DBAPIError as exc:
-            raise (self._read_error(exc) or self._unreachable(exc)) from None
+            # a lost or refused connection is agno_nb's own error; anything else (a statement the
+            # READ ONLY transaction refused, say) is the driver's, whose text says what happened
+            failed = self._read_error(exc)
+            if failed is None:
+                raise
+            raise failed from None
         finally:
             engine.dispose()
 
@@ -544,25 +550,15 @@ class SqlSource:
         return RawRows(sessions=sessions, runs=runs, legacy=legacy, has_workflows=has_workflows, run_counts=counts)
 
     def _fetch_sqlalchemy(self, queries: Sequence[sa.Select]) -> List[pa.Table]:
-        engine = self._sa_engine()
-        try:
-            with engine.connect() as conn:
-                if self.backend == "postgresql":
-                    conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-                elif self.backend in _MYSQL:
-                    # before the transaction's first statement; REPEATABLE READ: one snapshot for every query
-                    conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                out = []
-                for query in queries:
-                    result = conn.execute(query)
-                    names = list(result.keys())
-                    rows = result.fetchall()
-                    out.append(pa.table({n: pa.array([r[i] for r in rows]) if rows else pa.array([], pa.string())
-                                         for i, n in enumerate(names)}))
-                conn.rollback()
-                return out
-        finally:
-            engine.dispose()
+        out = []
+        with self.read_connection() as conn:  # one transaction: one snapshot for every query
+            for query in queries:
+                result = conn.execute(query)
+                names = list(result.keys())
+                rows = result.fetchall()
+                out.append(pa.table({n: pa.array([r[i] for r in rows]) if rows else pa.array([], pa.string())
+                                     for i, n in enumerate(names)}))
+        return out
 
 
 class _SqliteCursor:
