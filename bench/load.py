@@ -119,41 +119,36 @@ ADBC_REF = "b58140e"
 
 # -- data ----------------------------------------------------------------------------------
 
-def sqlite_file(sessions: int, runs: int, seed: int, regenerate: bool) -> tuple[Path, dict]:
+def cached_file(name: str, version: int, what: str, write, regenerate: bool) -> tuple[Path, dict]:
+    """``name`` in the data folder, written by ``write(path) -> counts`` unless a copy by this
+    generator ``version`` is there already (and ``regenerate`` is False)."""
     data = Path(os.environ.get("AGNO_NB_BENCH_DATA", DATA))
     data.mkdir(parents=True, exist_ok=True)
-    path = data / f"agno3-{sessions}x{runs}-seed{seed}.db"
+    path = data / name
     meta_path = path.with_suffix(".json")
     if not regenerate and path.is_file() and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
-        if meta.get("generator_version") == GENERATOR_VERSION:
+        if meta.get("generator_version") == version:
             return path, meta
-    print(f"  writing {path} ({sessions} sessions x {runs} runs) ...", flush=True)
+    print(f"  writing {path} ({what}) ...", flush=True)
     t0 = time.perf_counter()
-    counts = _synth.write_sqlite(str(path), _synth.Generator(sessions, runs, seed=seed))
-    meta = {"generator_version": GENERATOR_VERSION, **counts, "write_s": time.perf_counter() - t0,
+    counts = write(str(path))
+    meta = {"generator_version": version, **counts, "write_s": time.perf_counter() - t0,
             "bytes": path.stat().st_size}
     meta_path.write_text(json.dumps(meta))
     return path, meta
+
+
+def sqlite_file(sessions: int, runs: int, seed: int, regenerate: bool) -> tuple[Path, dict]:
+    return cached_file(f"agno3-{sessions}x{runs}-seed{seed}.db", GENERATOR_VERSION, f"{sessions} sessions x {runs} runs",
+                       lambda path: _synth.write_sqlite(path, _synth.Generator(sessions, runs, seed=seed)), regenerate)
 
 
 def spans_file(n_spans: int, seed: int, regenerate: bool) -> tuple[Path, dict]:
     """A SQLite file with at least ``n_spans`` spans in agno's tables (bench/_spans_synth.py), cached."""
-    data = Path(os.environ.get("AGNO_NB_BENCH_DATA", DATA))
-    data.mkdir(parents=True, exist_ok=True)
-    path = data / f"agno3-spans-{n_spans}-seed{seed}.db"
-    meta_path = path.with_suffix(".json")
-    if not regenerate and path.is_file() and meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
-        if meta.get("generator_version") == SPANS_GENERATOR_VERSION:
-            return path, meta
-    print(f"  writing {path} ({n_spans} spans) ...", flush=True)
-    t0 = time.perf_counter()
-    counts = _spans_synth.write_sqlite(str(path), _spans_synth.SpanGenerator(n_spans, seed=seed))
-    meta = {"generator_version": SPANS_GENERATOR_VERSION, **counts, "write_s": time.perf_counter() - t0,
-            "bytes": path.stat().st_size}
-    meta_path.write_text(json.dumps(meta))
-    return path, meta
+    return cached_file(f"agno3-spans-{n_spans}-seed{seed}.db", SPANS_GENERATOR_VERSION, f"{n_spans} spans",
+                       lambda path: _spans_synth.write_sqlite(path, _spans_synth.SpanGenerator(n_spans, seed=seed)),
+                       regenerate)
 
 
 def warm(path: Path) -> None:
@@ -161,10 +156,6 @@ def warm(path: Path) -> None:
     with open(path, "rb") as fh:
         while fh.read(1 << 24):
             pass
-
-
-
-
 
 
 def pg_size(schema: str) -> int:
