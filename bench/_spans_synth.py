@@ -234,21 +234,7 @@ class SpanGenerator:
 
 def write_sqlite(path: str, gen: SpanGenerator) -> Dict[str, int]:
     """A fresh SQLite file at ``path`` with agno 3.1's traces and spans tables (WAL, as agno leaves it)."""
-    import os
-
-    from agno.db.sqlite import SqliteDb
-
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(path + suffix):
-            os.remove(path + suffix)
-    db = SqliteDb(db_file=path)
-    for table in ("sessions", "runs", "traces", "spans"):  # sessions and runs stay empty
-        db._get_table(table, create_table_if_not_found=True)
-    db.db_engine.dispose()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode=OFF")
-    con.execute("PRAGMA synchronous=OFF")
-    con.execute("PRAGMA cache_size=-1000000")
+    con = _synth.fresh_agno_file(path, ("sessions", "runs", "traces", "spans"))  # sessions and runs stay empty
     t_sql = f"INSERT INTO agno_traces ({', '.join(TRACE_COLS)}) VALUES ({', '.join('?' * len(TRACE_COLS))})"
     s_sql = f"INSERT INTO agno_spans ({', '.join(SPAN_COLS)}) VALUES ({', '.join('?' * len(SPAN_COLS))})"
     n_traces = n_spans = 0

@@ -239,8 +239,10 @@ RUN_COLS = ("run_id", "session_id", "run_type", "agent_id", "team_id", "workflow
             "status", "run_index", "run_data", "created_at", "updated_at")
 
 
-def write_sqlite(path: str, gen: Generator) -> Dict[str, int]:
-    """A fresh SQLite file at ``path`` with agno 3.1's tables (WAL mode, as agno leaves it)."""
+def fresh_agno_file(path: str, tables) -> "sqlite3.Connection":
+    """A new SQLite file at ``path`` (any old one removed) with agno 3.1's own ``tables``, created
+    by agno's ``SqliteDb``, and a connection that writes fast: no journal, no syncs (a generated
+    file is written again if anything goes wrong)."""
     import os
     import sqlite3
 
@@ -250,13 +252,19 @@ def write_sqlite(path: str, gen: Generator) -> Dict[str, int]:
         if os.path.exists(path + suffix):
             os.remove(path + suffix)
     db = SqliteDb(db_file=path)
-    db._get_table("sessions", create_table_if_not_found=True)
-    db._get_table("runs", create_table_if_not_found=True)
+    for table in tables:
+        db._get_table(table, create_table_if_not_found=True)
     db.db_engine.dispose()
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA cache_size=-1000000")
+    return con
+
+
+def write_sqlite(path: str, gen: Generator) -> Dict[str, int]:
+    """A fresh SQLite file at ``path`` with agno 3.1's tables (WAL mode, as agno leaves it)."""
+    con = fresh_agno_file(path, ("sessions", "runs"))
     s_sql = f"INSERT INTO agno_sessions ({', '.join(SESSION_COLS)}) VALUES ({', '.join('?' * len(SESSION_COLS))})"
     r_sql = f"INSERT INTO agno_runs ({', '.join(RUN_COLS)}) VALUES ({', '.join('?' * len(RUN_COLS))})"
     n_runs = 0

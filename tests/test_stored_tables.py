@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import sqlite3
 import warnings
 
@@ -65,6 +66,22 @@ def _real_and_explorer(backend, request):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+
+def _writable_copy(agno_sqlite, tmp_path):
+    """A copy of the file agno wrote, to change (the fixture's stays as agno wrote it), and a connection to it."""
+    path = tmp_path / "copy.db"
+    shutil.copy(agno_sqlite[0], path)
+    return path, sqlite3.connect(path)
+
+
+def _changed_copy(agno_sqlite, tmp_path, script: str):
+    """A copy of the file agno wrote, changed by the SQL ``script``."""
+    path, con = _writable_copy(agno_sqlite, tmp_path)
+    with con:
+        con.executescript(script)
+    con.close()
+    return path
+
 def test_every_table_matches_agnos_own_reads(backend, request):
     real, ex, ids = _real_and_explorer(backend, request)
     with warnings.catch_warnings():
@@ -220,11 +237,7 @@ def test_filters_are_pushed_down(backend, request):
 
 
 def test_iso_times_with_offsets_malformed_attributes_and_unknown_kinds(agno_sqlite, tmp_path):
-    import shutil
-
-    path = tmp_path / "copy.db"
-    shutil.copy(agno_sqlite[0], path)
-    con = sqlite3.connect(path)
+    path, con = _writable_copy(agno_sqlite, tmp_path)
     trace_id = con.execute("select trace_id from agno_traces limit 1").fetchone()[0]
     con.execute("insert into agno_spans (span_id, trace_id, parent_span_id, name, span_kind, status_code, start_time,"
                 " end_time, duration_ms, attributes, created_at) values"
@@ -250,14 +263,7 @@ def test_iso_times_with_offsets_malformed_attributes_and_unknown_kinds(agno_sqli
 
 
 def test_missing_payload_keeps_the_pointer_and_warns_once(agno_sqlite, tmp_path):
-    import shutil
-
-    path = tmp_path / "copy.db"
-    shutil.copy(agno_sqlite[0], path)
-    con = sqlite3.connect(path)
-    con.execute("delete from agno_fs")
-    con.commit()
-    con.close()
+    path = _changed_copy(agno_sqlite, tmp_path, "delete from agno_fs")
     ex = agno_nb.connect(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -305,17 +311,9 @@ def test_absent_tables_are_empty_with_their_columns():
 
 
 def test_credential_tables_cannot_be_named(agno_sqlite, tmp_path):
-    import shutil
-
     from agno_nb.analysis.stored import CREDENTIAL_TABLES
 
-    path = tmp_path / "copy.db"
-    shutil.copy(agno_sqlite[0], path)
-    con = sqlite3.connect(path)
-    con.execute("create table agno_auth_tokens (token text)")
-    con.execute("insert into agno_auth_tokens values ('secret-token')")
-    con.commit()
-    con.close()
+    path = _changed_copy(agno_sqlite, tmp_path, "create table agno_auth_tokens (token text); insert into agno_auth_tokens values ('secret-token')")
     ex = agno_nb.connect(path)
     for query in ("select * from agno_auth_tokens", 'select * from "agno_auth_tokens"',
                   "select * from main.agno_auth_tokens"):
@@ -332,14 +330,7 @@ def test_credential_tables_cannot_be_named(agno_sqlite, tmp_path):
 
 
 def test_renamed_tables_with_agnos_keywords(agno_sqlite, tmp_path):
-    import shutil
-
-    path = tmp_path / "copy.db"
-    shutil.copy(agno_sqlite[0], path)
-    con = sqlite3.connect(path)
-    con.execute("alter table agno_memories rename to my_memories")
-    con.commit()
-    con.close()
+    path = _changed_copy(agno_sqlite, tmp_path, "alter table agno_memories rename to my_memories")
     assert len(agno_nb.connect(path).memories()) == 0
     assert len(agno_nb.connect(path, memory_table="my_memories").memories()) == 1
     with pytest.raises(TypeError, match="unknown table keyword"):
@@ -424,11 +415,7 @@ def test_sql_sees_a_later_approval_on_postgres(request):
 
 def test_a_members_model_call_belongs_to_the_members_run(agno_sqlite, tmp_path):
     """A span's run is the agno.run.id of its nearest AGENT/TEAM ancestor, not only its trace's."""
-    import shutil
-
-    path = tmp_path / "copy.db"
-    shutil.copy(agno_sqlite[0], path)
-    con = sqlite3.connect(path)
+    path, con = _writable_copy(agno_sqlite, tmp_path)
     root, trace_id = con.execute("select span_id, trace_id from agno_spans where parent_span_id is null "
                                  "order by start_time limit 1").fetchone()
     rows = [("member", root, "Agent.run", {"openinference.span.kind": "AGENT", "agno.run.id": "member-run"}),
